@@ -1,0 +1,73 @@
+/* hnsw.h - an HNSW graph builder compatible with hnswlib's layout and files.
+ *
+ * The index keeps its elements exactly as hnswlib lays out level 0 (links,
+ * vector, label in one record of size_data_per_element bytes), so writing
+ * Chroma's data_level0.bin is one sequential write, and memory is the vectors
+ * plus the graph - nothing else.
+ *
+ * Build: stage every vector (hnsw_stage), then hnsw_build inserts them with
+ * hnswlib's algorithm (random level with mult = 1/ln(M), greedy descent, an
+ * ef_construction beam search per level, the neighbour-selection heuristic,
+ * bidirectional links with pruning) on `threads` threads.
+ *
+ * Spaces follow hnswlib as Chroma uses it: l2 = squared L2 distance;
+ * ip = 1 - dot; cosine = ip over vectors normalised by (norm + 1e-30), with
+ * the original norm kept for length.bin. */
+#ifndef CM_INDEX_HNSW_H
+#define CM_INDEX_HNSW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/err.h"
+
+typedef enum hnsw_space { HNSW_L2 = 0, HNSW_IP = 1, HNSW_COSINE = 2 } hnsw_space;
+
+typedef struct hnsw_params {
+    size_t dim;
+    size_t M;               /* hnsw:M, Chroma default 16 */
+    size_t ef_construction; /* hnsw:construction_ef, default 100 */
+    hnsw_space space;
+    uint64_t seed;          /* level generator seed (hnswlib default 100) */
+    int threads;            /* <= 0: all online cores */
+} hnsw_params;
+
+typedef struct hnsw_index hnsw_index;
+
+/* Allocates room for `capacity` elements up front (no reallocation later). */
+hnsw_index *hnsw_new(const hnsw_params *p, size_t capacity, cm_err *err);
+void hnsw_free(hnsw_index *h);
+
+/* Appends one element (internal id = number staged before it). The vector is
+ * converted to float32 (and normalised for cosine). Fails when full. */
+int hnsw_stage_f32(hnsw_index *h, const float *vec, uint64_t label, cm_err *err);
+int hnsw_stage_f64(hnsw_index *h, const double *vec, uint64_t label, cm_err *err);
+
+/* Called from the building threads now and then with (done, total); may be
+ * NULL. Must be thread-safe. */
+typedef void (*hnsw_progress_fn)(void *ctx, size_t done, size_t total);
+/* Links every staged element into the graph. */
+int hnsw_build(hnsw_index *h, hnsw_progress_fn progress, void *ctx, cm_err *err);
+
+size_t hnsw_count(const hnsw_index *h);
+/* k nearest by the index (ef = max(ef, k)); writes up to k results, returns
+ * how many. Distances as hnswlib reports them. */
+size_t hnsw_search(const hnsw_index *h, const float *query, size_t k, size_t ef, uint64_t *labels, float *dists);
+
+/* Writes header.bin, data_level0.bin, length.bin and link_lists.bin into dir
+ * (which must exist), in Chroma's persistent layout (PERSISTENCE_VERSION 1,
+ * max_elements = count), each file fsynced. */
+int hnsw_write_chroma_files(const hnsw_index *h, const char *dir, cm_err *err);
+/* Loads those four files again (for verify and tests); checks sizes, levels
+ * and every link against the header before trusting them. */
+hnsw_index *hnsw_read_chroma_files(const char *dir, hnsw_space space, cm_err *err);
+
+/* Exact distance in the index's space between two float vectors (already
+ * normalised for cosine). Chosen at run time among AVX-512/AVX2/SSE/portable. */
+float hnsw_distance(const hnsw_index *h, const float *a, const float *b);
+/* Stored (normalised) vector and label of internal id i; for tests/verify. */
+const float *hnsw_vector(const hnsw_index *h, size_t i);
+uint64_t hnsw_label(const hnsw_index *h, size_t i);
+float hnsw_norm(const hnsw_index *h, size_t i);
+
+#endif
