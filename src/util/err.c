@@ -26,8 +26,20 @@ int cm_err_prefix(cm_err *err, const char *fmt, ...)
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     char old[sizeof err->msg];
-    memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", head, err->set ? old : "unknown error");
+    memcpy(old, err->set ? err->msg : "unknown error", err->set ? sizeof old : sizeof "unknown error");
+    old[sizeof old - 1] = '\0';
+    /* head + ": " + old, truncated to fit */
+    size_t hl = strlen(head), ol = strlen(old), cap = sizeof err->msg - 1;
+    if (hl > cap)
+        hl = cap;
+    memcpy(err->msg, head, hl);
+    size_t pos = hl;
+    for (const char *sep = ": "; *sep && pos < cap; sep++)
+        err->msg[pos++] = *sep;
+    if (ol > cap - pos)
+        ol = cap - pos;
+    memcpy(err->msg + pos, old, ol);
+    err->msg[pos + ol] = '\0';
     err->set = 1;
     return -1;
 }

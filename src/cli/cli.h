@@ -1,0 +1,47 @@
+/* cli.h - the command-line program over the library: commands, output. */
+#ifndef CM_CLI_H
+#define CM_CLI_H
+
+#include <stdio.h>
+
+#include "../core/pipeline.h"
+#include "../format/json.h"
+
+#define CM_VERSION "0.1.0"
+
+/* Documented exit codes (see --help and the man page). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,
+    EXIT_USAGE = 2,
+    EXIT_MISMATCH = 3,
+    EXIT_INTERRUPTED = 130,
+};
+
+int cmd_inspect(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+/* Prints "chroma-migrate: <msg>" on stderr. */
+void cli_error(const char *fmt, ...) CM_PRINTF(1, 2);
+/* Usage error: message, hint, returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) CM_PRINTF(2, 3);
+
+/* Progress on stderr: a live line on a terminal, a plain line every few
+ * seconds otherwise, nothing with quiet. Thread-safe. */
+typedef struct cli_progress cli_progress;
+cli_progress *cli_progress_new(int quiet, int verbose);
+void cli_progress_bind(cli_progress *p, cm_progress *out);
+void cli_progress_end(cli_progress *p);
+void cli_progress_free(cli_progress *p);
+
+/* Ctrl-C: the first one asks the run to stop cleanly. */
+void cli_install_interrupt(void);
+int cli_interrupted(void);
+
+/* JSON pieces shared by inspect and migrate reports. */
+void cli_json_collection_summary(json_out *o, const cm_coll_result *cr);
+void cli_json_problems(json_out *o, const cm_coll_result *cr);
+void cli_print_problems_text(FILE *f, const cm_coll_result *cr);
+
+#endif

@@ -1,0 +1,131 @@
+/* cmd_inspect.c - `chroma-migrate inspect SOURCE [--json]`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/meta_json.h"
+#include "cli.h"
+#include "opts.h"
+
+static const char inspect_help[] =
+    "usage: chroma-migrate inspect SOURCE [--json] [--quiet]\n\n"
+    "Reads a source completely and reports its collections: records, distinct ids,\n"
+    "dimension, documents, metadata, and every problem a migration will need a\n"
+    "decision for (duplicate ids, mixed dimensions, missing embeddings, metadata\n"
+    "values Chroma >= 0.4 cannot store, invalid collection names).\n\n"
+    "SOURCE  a chromadb 0.3.x persist_directory (chroma-collections.parquet + chroma-embeddings.parquet)\n\n"
+    "  --json    one JSON object on stdout instead of the table\n"
+    "  --quiet   no progress on stderr\n\n"
+    "exit: 0 the source is readable, 1 it is not (one line on stderr says why), 2 usage\n";
+
+static void print_json(cm_source *src, const cm_run *run)
+{
+    json_out o = {0};
+    int64_t total = 0;
+    jo_cstr(&o, "{\"source\":{\"kind\":");
+    jo_str(&o, src->ops->kind, strlen(src->ops->kind));
+    jo_cstr(&o, ",\"location\":");
+    jo_str(&o, src->location, strlen(src->location));
+    const char *notes = src->ops->notes ? src->ops->notes(src) : NULL;
+    jo_cstr(&o, ",\"notes\":");
+    if (notes)
+        jo_str(&o, notes, strlen(notes));
+    else
+        jo_cstr(&o, "null");
+    jo_cstr(&o, "},\"collections\":[");
+    for (size_t i = 0; i < run->n; i++) {
+        if (i)
+            jo_raw(&o, ",", 1);
+        jo_raw(&o, "{", 1);
+        cli_json_collection_summary(&o, &run->c[i]);
+        cli_json_problems(&o, &run->c[i]);
+        jo_raw(&o, "}", 1);
+        total += run->c[i].st.records;
+    }
+    jo_cstr(&o, "],\"records\":");
+    jo_int(&o, total);
+    jo_cstr(&o, "}\n");
+    fwrite(o.buf, 1, o.len, stdout);
+    jo_free(&o);
+}
+
+static void print_text(cm_source *src, const cm_run *run)
+{
+    int64_t total = 0;
+    printf("source: %s\n        %s\n", src->location, src->ops->kind);
+    const char *notes = src->ops->notes ? src->ops->notes(src) : NULL;
+    if (notes)
+        printf("note:   %s\n", notes);
+    printf("\n%-32s %10s %10s %6s %10s %10s\n", "collection", "records", "ids", "dim", "documents", "metadatas");
+    for (size_t i = 0; i < run->n; i++) {
+        const cm_coll_result *cr = &run->c[i];
+        char dim[32];
+        if (cr->st.dims_n == 1)
+            snprintf(dim, sizeof dim, "%lld", (long long)cr->st.dim);
+        else
+            snprintf(dim, sizeof dim, "%s", cr->st.dims_n ? "mixed" : "-");
+        printf("%-32s %10lld %10lld %6s %10lld %10lld\n", cr->src.name, (long long)cr->st.records,
+               (long long)cr->st.unique_ids, dim, (long long)cr->st.documents, (long long)cr->st.metadatas);
+        if (cr->src.has_meta) {
+            json_out o = {0};
+            cm_meta_write(&o, &cr->src.meta);
+            printf("    metadata: %.*s\n", (int)o.len, o.buf);
+            jo_free(&o);
+        }
+        cli_print_problems_text(stdout, cr);
+        total += cr->st.records;
+    }
+    printf("\n%zu collection%s, %lld records\n", run->n, run->n == 1 ? "" : "s", (long long)total);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    int json = 0, quiet = 0;
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
+            fputs(inspect_help, stdout);
+            return EXIT_OK;
+        } else if (opt_flag(argv, &i, "--json")) {
+            json = 1;
+        } else if (opt_flag(argv, &i, "--quiet") || opt_flag(argv, &i, "-q")) {
+            quiet = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("inspect", "unknown option '%s'", argv[i]);
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            return cli_usage_error("inspect", "one SOURCE only ('%s' is extra)", argv[i]);
+        }
+    }
+    if (!path)
+        return cli_usage_error("inspect", "give the SOURCE to inspect");
+    cm_err err = {0};
+    cm_source *src = cm_source_open(path, &err);
+    if (!src) {
+        cli_error("%s", err.msg);
+        return EXIT_FAIL;
+    }
+    cli_install_interrupt();
+    cli_progress *pg = cli_progress_new(quiet || json, 0);
+    cm_progress pr;
+    cli_progress_bind(pg, &pr);
+    cm_policy pol = {0};
+    cm_run run;
+    int rc = cm_run_analyze(src, &pol, &pr, &run, &err);
+    cli_progress_end(pg);
+    cli_progress_free(pg);
+    if (rc < 0) {
+        cli_error("%s", err.msg);
+        cm_run_free(&run);
+        cm_source_close(src);
+        return cli_interrupted() ? EXIT_INTERRUPTED : EXIT_FAIL;
+    }
+    if (json)
+        print_json(src, &run);
+    else
+        print_text(src, &run);
+    cm_run_free(&run);
+    cm_source_close(src);
+    return EXIT_OK;
+}

@@ -1,0 +1,301 @@
+/* cmd_migrate.c - `chroma-migrate migrate --from SOURCE --to TARGET`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sink/chroma_dir.h"
+#include "../util/mem.h"
+#include "cli.h"
+#include "opts.h"
+
+static const char migrate_help[] =
+    "usage: chroma-migrate migrate --from SOURCE --to TARGET [options]\n\n"
+    "Moves every collection (ids, embeddings, documents, metadata, distance space)\n"
+    "from SOURCE into TARGET. Nothing is written when something needs a decision:\n"
+    "the run stops first and lists the records concerned.\n\n"
+    "SOURCE  a chromadb 0.3.x persist_directory\n"
+    "TARGET  a directory that does not exist or is empty: it becomes a Chroma\n"
+    "        persistent directory (open it with chromadb.PersistentClient(path=...)\n"
+    "        or `chroma run --path TARGET`). It appears only when complete.\n\n"
+    "options:\n"
+    "  --chroma-version V        1.0 (default: Chroma 1.x) or 0.6 / 0.5 (Python\n"
+    "                            chromadb 0.5.6-0.6.x; Chroma 1.x opens it too)\n"
+    "  --duplicates P            a repeated id in a collection: first (default, what\n"
+    "                            Chroma's add does), last, or error\n"
+    "  --invalid-metadata P      values Chroma >= 0.4 cannot store (null, nested, lists,\n"
+    "                            NaN/Infinity): error (default), drop, or stringify\n"
+    "  --rename OLD=NEW          give collection OLD the name NEW (repeatable)\n"
+    "  --skip-invalid-records    leave out records with no id, no embedding, or another\n"
+    "                            dimension than the collection's (counted in the summary)\n"
+    "  --collection NAME         migrate only this collection (repeatable)\n"
+    "  --threads N               HNSW build threads (default: all cores)\n"
+    "  --json                    print the report as one JSON object on stdout\n"
+    "  --quiet, --verbose        less or more on stderr\n\n"
+    "exit: 0 success, 1 failure (nothing written), 2 usage, 130 interrupted\n";
+
+typedef struct mopts {
+    const char *from, *to;
+    cm_policy pol;
+    chroma_dir_opts dir;
+    int json, quiet, verbose;
+} mopts;
+
+static int parse_enum(const char *v, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(v, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int parse(int argc, char **argv, mopts *m)
+{
+    static const char *const dups[] = {"first", "last", "error"};
+    static const char *const metas[] = {"error", "drop", "stringify"};
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+#define VALUE(name) ((r = opt_value(argc, argv, &i, name, &v)) != 0 && (r > 0 || (missing = name)))
+        const char *missing = NULL;
+        if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
+            fputs(migrate_help, stdout);
+            return 1;
+        } else if (opt_flag(argv, &i, "--json")) {
+            m->json = 1;
+        } else if (opt_flag(argv, &i, "--quiet") || opt_flag(argv, &i, "-q")) {
+            m->quiet = 1;
+        } else if (opt_flag(argv, &i, "--verbose") || opt_flag(argv, &i, "-v")) {
+            m->verbose = 1;
+        } else if (opt_flag(argv, &i, "--skip-invalid-records")) {
+            m->pol.skip_invalid = 1;
+        } else if (VALUE("--from")) {
+            m->from = v;
+        } else if (VALUE("--to")) {
+            m->to = v;
+        } else if (VALUE("--chroma-version")) {
+            if (strcmp(v, "1.0") == 0 || strcmp(v, "1") == 0)
+                m->dir.profile = CM_PROFILE_1_0;
+            else if (strcmp(v, "0.6") == 0 || strcmp(v, "0.5") == 0)
+                m->dir.profile = CM_PROFILE_0_6;
+            else
+                return cli_usage_error("migrate", "--chroma-version takes 1.0, 0.6 or 0.5, not '%s'", v);
+        } else if (VALUE("--duplicates")) {
+            if ((r = parse_enum(v, dups, 3)) < 0)
+                return cli_usage_error("migrate", "--duplicates takes first, last or error, not '%s'", v);
+            m->pol.dup = (cm_dup_policy)r;
+        } else if (VALUE("--invalid-metadata")) {
+            if ((r = parse_enum(v, metas, 3)) < 0)
+                return cli_usage_error("migrate", "--invalid-metadata takes error, drop or stringify, not '%s'", v);
+            m->pol.meta = (cm_meta_policy)r;
+        } else if (VALUE("--rename")) {
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v || !eq[1])
+                return cli_usage_error("migrate", "--rename takes OLD=NEW, not '%s'", v);
+            m->pol.renames = xrealloc(m->pol.renames, (m->pol.nrenames + 1) * sizeof *m->pol.renames);
+            m->pol.renames[m->pol.nrenames].from = xmemdup0(v, (size_t)(eq - v));
+            m->pol.renames[m->pol.nrenames++].to = xstrdup(eq + 1);
+        } else if (VALUE("--collection")) {
+            m->pol.only = xrealloc(m->pol.only, (m->pol.nonly + 1) * sizeof *m->pol.only);
+            m->pol.only[m->pol.nonly++] = xstrdup(v);
+        } else if (VALUE("--threads")) {
+            char *end;
+            long t = strtol(v, &end, 10);
+            if (*end || t < 1 || t > 1024)
+                return cli_usage_error("migrate", "--threads takes a number from 1 to 1024, not '%s'", v);
+            m->dir.threads = (int)t;
+        } else if (missing) {
+            return cli_usage_error("migrate", "%s needs a value", missing);
+        } else {
+            return cli_usage_error("migrate", "unknown option or argument '%s'", argv[i]);
+        }
+#undef VALUE
+    }
+    if (!m->from || !m->to)
+        return cli_usage_error("migrate", "give both --from SOURCE and --to TARGET");
+    return 0;
+}
+
+static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_run *run, const char *error,
+                        int status)
+{
+    json_out o = {0};
+    int64_t written = 0, read = 0;
+    jo_cstr(&o, "{\"status\":");
+    jo_cstr(&o, status == 0 ? "\"ok\"" : status == 2 ? "\"needs_decision\"" : "\"failed\"");
+    jo_cstr(&o, ",\"source\":{\"kind\":");
+    jo_str(&o, src->ops->kind, strlen(src->ops->kind));
+    jo_cstr(&o, ",\"location\":");
+    jo_str(&o, src->location, strlen(src->location));
+    jo_cstr(&o, "},\"target\":{\"kind\":");
+    jo_str(&o, sink->ops->kind, strlen(sink->ops->kind));
+    jo_cstr(&o, ",\"location\":");
+    jo_str(&o, m->to, strlen(m->to));
+    jo_cstr(&o, ",\"chroma_version\":");
+    jo_cstr(&o, m->dir.profile == CM_PROFILE_1_0 ? "\"1.0\"" : "\"0.6\"");
+    jo_cstr(&o, "},\"collections\":[");
+    for (size_t i = 0; i < run->n; i++) {
+        const cm_coll_result *cr = &run->c[i];
+        if (i)
+            jo_raw(&o, ",", 1);
+        jo_raw(&o, "{", 1);
+        cli_json_collection_summary(&o, cr);
+        jo_cstr(&o, "\"target_name\":");
+        jo_str(&o, cr->target_name, strlen(cr->target_name));
+        jo_cstr(&o, ",\"space\":");
+        const char *sp = cm_space_name(cr->hnsw.space);
+        jo_str(&o, sp, strlen(sp));
+        jo_cstr(&o, ",\"written\":");
+        jo_int(&o, cr->written);
+        jo_cstr(&o, ",\"skipped\":{\"duplicate_ids\":");
+        jo_int(&o, cr->dup_dropped);
+        jo_cstr(&o, ",\"missing_id\":");
+        jo_int(&o, cr->skipped_no_id);
+        jo_cstr(&o, ",\"missing_embedding\":");
+        jo_int(&o, cr->skipped_no_emb);
+        jo_cstr(&o, ",\"wrong_dimension\":");
+        jo_int(&o, cr->skipped_wrong_dim);
+        jo_cstr(&o, ",\"nonfinite_embedding\":");
+        jo_int(&o, cr->skipped_nonfinite);
+        jo_cstr(&o, "},\"metadata_values_changed\":");
+        jo_int(&o, cr->meta_values_changed);
+        jo_cstr(&o, ",\"seconds\":");
+        jo_float(&o, cr->seconds);
+        jo_raw(&o, ",", 1);
+        cli_json_problems(&o, cr);
+        jo_raw(&o, "}", 1);
+        written += cr->written;
+        read += cr->st.records;
+    }
+    jo_cstr(&o, "],\"records_read\":");
+    jo_int(&o, read);
+    jo_cstr(&o, ",\"records_written\":");
+    jo_int(&o, written);
+    jo_cstr(&o, ",\"seconds\":");
+    jo_float(&o, run->seconds);
+    jo_cstr(&o, ",\"error\":");
+    if (error)
+        jo_str(&o, error, strlen(error));
+    else
+        jo_cstr(&o, "null");
+    jo_cstr(&o, "}\n");
+    fwrite(o.buf, 1, o.len, stdout);
+    jo_free(&o);
+}
+
+static void report_text(const mopts *m, const cm_run *run)
+{
+    int64_t written = 0, read = 0, skipped = 0;
+    FILE *f = stderr;
+    fprintf(f, "\n%-32s %10s %10s %8s  %s\n", "collection", "read", "written", "space", "left out");
+    for (size_t i = 0; i < run->n; i++) {
+        const cm_coll_result *cr = &run->c[i];
+        char name[300];
+        if (strcmp(cr->src.name, cr->target_name))
+            snprintf(name, sizeof name, "%s -> %s", cr->src.name, cr->target_name);
+        else
+            snprintf(name, sizeof name, "%s", cr->src.name);
+        int64_t sk = cr->dup_dropped + cr->skipped_no_id + cr->skipped_no_emb + cr->skipped_wrong_dim +
+                     cr->skipped_nonfinite;
+        char why[256] = "";
+        size_t o = 0;
+        const struct {
+            int64_t n;
+            const char *what;
+        } parts[] = {{cr->dup_dropped, "duplicate ids"},
+                     {cr->skipped_no_id, "no id"},
+                     {cr->skipped_no_emb, "no embedding"},
+                     {cr->skipped_wrong_dim, "other dimension"},
+                     {cr->skipped_nonfinite, "non-finite embedding"}};
+        for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
+            if (parts[k].n && o < sizeof why) {
+                int w = snprintf(why + o, sizeof why - o, "%s%lld %s", o ? ", " : "", (long long)parts[k].n,
+                                 parts[k].what);
+                if (w > 0)
+                    o += (size_t)w;
+            }
+        fprintf(f, "%-32s %10lld %10lld %8s  %s\n", name, (long long)cr->st.records, (long long)cr->written,
+                cm_space_name(cr->hnsw.space), sk ? why : "-");
+        if (cr->meta_values_changed)
+            fprintf(f, "%-32s metadata values %s: %lld\n", "",
+                    m->pol.meta == CM_META_DROP ? "dropped" : "stringified", (long long)cr->meta_values_changed);
+        written += cr->written;
+        read += cr->st.records;
+        skipped += sk;
+    }
+    fprintf(f,
+            "\nmigrated %zu collection%s: %lld records read, %lld written, %lld left out, in %.1f s\n"
+            "result: %s (Chroma persistent directory, format %s)\n"
+            "open it: chromadb.PersistentClient(path=\"%s\")  or  chroma run --path %s\n",
+            run->n, run->n == 1 ? "" : "s", (long long)read, (long long)written, (long long)skipped, run->seconds,
+            m->to, m->dir.profile == CM_PROFILE_1_0 ? "1.x" : "0.5/0.6", m->to, m->to);
+}
+
+int cmd_migrate(int argc, char **argv)
+{
+    mopts m;
+    memset(&m, 0, sizeof m);
+    int rc = parse(argc, argv, &m);
+    if (rc != 0) {
+        cm_policy_free(&m.pol);
+        return rc == 1 ? EXIT_OK : rc;
+    }
+    cm_err err = {0};
+    cm_source *src = cm_source_open(m.from, &err);
+    if (!src) {
+        cli_error("%s", err.msg);
+        cm_policy_free(&m.pol);
+        return EXIT_FAIL;
+    }
+    cli_install_interrupt();
+    cli_progress *pg = cli_progress_new(m.quiet, m.verbose);
+    cm_progress pr;
+    cli_progress_bind(pg, &pr);
+    cm_run run;
+    cm_sink *sink = NULL;
+    int status = 1;
+    rc = cm_run_analyze(src, &m.pol, &pr, &run, &err);
+    if (rc == 0 && cm_run_blockers(&run, &m.pol) > 0) {
+        cli_progress_end(pg);
+        fprintf(stderr, "chroma-migrate: nothing was written; these need a decision first:\n");
+        for (char *line = run.blockers; line && *line;) {
+            char *nl = strchr(line, '\n');
+            fprintf(stderr, "  - %.*s\n", (int)(nl ? nl - line : (long)strlen(line)), line);
+            line = nl ? nl + 1 : NULL;
+        }
+        cm_err_set(&err, "the source needs a decision (see the list above)");
+        status = 2;
+        rc = -1;
+    }
+    if (rc == 0) {
+        sink = chroma_dir_create(m.to, &m.dir, &err);
+        if (!sink)
+            rc = -1;
+    }
+    if (rc == 0)
+        rc = cm_run_write(src, sink, &m.pol, &pr, &run, &err);
+    cli_progress_end(pg);
+    if (rc == 0)
+        status = 0;
+    if (m.json && sink)
+        report_json(&m, src, sink, &run, rc < 0 ? err.msg : NULL, status);
+    else if (m.json) {
+        /* Stopped before a target existed: still one JSON object. */
+        cm_sink_ops none = {.kind = "Chroma persistent directory"};
+        cm_sink fake = {.ops = &none};
+        report_json(&m, src, &fake, &run, err.msg, status);
+    }
+    if (rc < 0) {
+        if (status != 2)
+            cli_error("%s%s", err.msg, cli_interrupted() ? " (nothing was written)" : "");
+    } else if (!m.json && !m.quiet) {
+        report_text(&m, &run);
+    }
+    int code = rc == 0 ? EXIT_OK : cli_interrupted() ? EXIT_INTERRUPTED : EXIT_FAIL;
+    if (sink)
+        sink->ops->destroy(sink);
+    cli_progress_free(pg);
+    cm_run_free(&run);
+    cm_source_close(src);
+    cm_policy_free(&m.pol);
+    return code;
+}

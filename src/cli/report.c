@@ -1,0 +1,186 @@
+/* report.c - the parts of inspect's and migrate's reports that describe a
+ * collection and its problems, in JSON and in text. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/meta_json.h"
+#include "cli.h"
+
+static void jkey(json_out *o, const char *k)
+{
+    jo_str(o, k, strlen(k));
+    jo_raw(o, ":", 1);
+}
+
+static void jint(json_out *o, const char *k, int64_t v)
+{
+    jkey(o, k);
+    jo_int(o, v);
+    jo_raw(o, ",", 1);
+}
+
+void cli_json_collection_summary(json_out *o, const cm_coll_result *cr)
+{
+    const cm_stats *st = &cr->st;
+    jkey(o, "name");
+    jo_str(o, cr->src.name, strlen(cr->src.name));
+    jo_raw(o, ",", 1);
+    jkey(o, "id");
+    jo_str(o, cr->src.id, strlen(cr->src.id));
+    jo_raw(o, ",", 1);
+    jint(o, "records", st->records);
+    jint(o, "unique_ids", st->unique_ids);
+    jint(o, "duplicate_ids", st->dup_ids.count);
+    jkey(o, "dimension");
+    if (st->dims_n == 1)
+        jo_int(o, st->dim);
+    else
+        jo_cstr(o, "null");
+    jo_raw(o, ",", 1);
+    jkey(o, "dimensions");
+    jo_raw(o, "[", 1);
+    for (int64_t i = 0; i < st->dims_n; i++) {
+        if (i)
+            jo_raw(o, ",", 1);
+        jo_int(o, st->dim_value[i]);
+    }
+    jo_raw(o, "],", 2);
+    jint(o, "documents", st->documents);
+    jint(o, "metadatas", st->metadatas);
+    jkey(o, "metadata");
+    if (cr->src.has_meta)
+        cm_meta_write(o, &cr->src.meta);
+    else
+        jo_cstr(o, "null");
+    jo_raw(o, ",", 1);
+}
+
+static void problem(json_out *o, int *first, const char *kind, int64_t count, const char *msg, const cm_issue *is)
+{
+    if (!*first)
+        jo_raw(o, ",", 1);
+    *first = 0;
+    jo_raw(o, "{", 1);
+    jkey(o, "kind");
+    jo_str(o, kind, strlen(kind));
+    jo_raw(o, ",", 1);
+    jint(o, "count", count);
+    jkey(o, "message");
+    jo_str(o, msg, strlen(msg));
+    if (is) {
+        jo_raw(o, ",", 1);
+        jkey(o, "examples");
+        jo_raw(o, "[", 1);
+        for (size_t i = 0; i < is->nex; i++) {
+            if (i)
+                jo_raw(o, ",", 1);
+            jo_raw(o, "{", 1);
+            jkey(o, "id");
+            if (is->ex[i].id)
+                jo_str(o, is->ex[i].id, strlen(is->ex[i].id));
+            else
+                jo_cstr(o, "null");
+            jo_raw(o, ",", 1);
+            jint(o, "row", is->ex[i].row);
+            jkey(o, "detail");
+            jo_str(o, is->ex[i].detail, strlen(is->ex[i].detail));
+            jo_raw(o, "}", 1);
+        }
+        jo_raw(o, "]", 1);
+    }
+    jo_raw(o, "}", 1);
+}
+
+/* Walks every problem of a collection, for both output forms. */
+typedef void (*problem_fn)(void *ctx, const char *kind, int64_t count, const char *msg, const cm_issue *is);
+
+static void each_problem(const cm_coll_result *cr, problem_fn fn, void *ctx)
+{
+    const cm_stats *st = &cr->st;
+    char msg[512];
+    const char *why = cm_name_problem(cr->target_name);
+    if (why) {
+        snprintf(msg, sizeof msg, "the name '%s' %s: Chroma >= 0.4 refuses it; migrate with --rename '%s=NEW'",
+                 cr->target_name, why, cr->src.name);
+        fn(ctx, "invalid_name", 1, msg, NULL);
+    }
+    for (size_t k = 0; cr->src.has_meta && k < cr->src.meta.n; k++) {
+        const char *mp = cm_mval_problem(&cr->src.meta.v[k]);
+        if (mp) {
+            snprintf(msg, sizeof msg, "collection metadata key '%s': %s", cr->src.meta.v[k].key, mp);
+            fn(ctx, "invalid_collection_metadata", 1, msg, NULL);
+        }
+    }
+    cm_hnsw_cfg cfg;
+    cm_err e = {0};
+    if (cm_hnsw_cfg_from_meta(cr->src.has_meta ? &cr->src.meta : NULL, &cfg, &e) < 0)
+        fn(ctx, "invalid_hnsw_settings", 1, e.msg, NULL);
+    if (st->dup_ids.count) {
+        snprintf(msg, sizeof msg,
+                 "%lld records repeat an id seen earlier in the collection (Chroma >= 0.4 needs unique ids; the "
+                 "first copy is kept unless --duplicates last|error)",
+                 (long long)st->dup_ids.count);
+        fn(ctx, "duplicate_ids", st->dup_ids.count, msg, &st->dup_ids);
+    }
+    if (st->dims_n > 1) {
+        snprintf(msg, sizeof msg, "%lld records have a dimension other than %lld (mixed dimensions)",
+                 (long long)st->wrong_dim.count, (long long)st->dim);
+        fn(ctx, "mixed_dimensions", st->wrong_dim.count, msg, NULL);
+    }
+    if (st->missing_emb.count) {
+        snprintf(msg, sizeof msg, "%lld records have no usable embedding", (long long)st->missing_emb.count);
+        fn(ctx, "missing_embeddings", st->missing_emb.count, msg, &st->missing_emb);
+    }
+    if (st->nonfinite_emb.count) {
+        snprintf(msg, sizeof msg, "%lld records have embedding values that are not finite float32",
+                 (long long)st->nonfinite_emb.count);
+        fn(ctx, "nonfinite_embeddings", st->nonfinite_emb.count, msg, &st->nonfinite_emb);
+    }
+    if (st->missing_id.count) {
+        snprintf(msg, sizeof msg, "%lld records have no id", (long long)st->missing_id.count);
+        fn(ctx, "missing_ids", st->missing_id.count, msg, &st->missing_id);
+    }
+    if (st->bad_meta.count) {
+        snprintf(msg, sizeof msg,
+                 "%lld records have metadata values Chroma >= 0.4 cannot store (null, nested, list, NaN/Infinity, "
+                 "huge integers)",
+                 (long long)st->bad_meta.count);
+        fn(ctx, "invalid_metadata", st->bad_meta.count, msg, &st->bad_meta);
+    }
+}
+
+typedef struct json_ctx {
+    json_out *o;
+    int first;
+} json_ctx;
+
+static void json_cb(void *ctx, const char *kind, int64_t count, const char *msg, const cm_issue *is)
+{
+    json_ctx *j = ctx;
+    problem(j->o, &j->first, kind, count, msg, is);
+}
+
+void cli_json_problems(json_out *o, const cm_coll_result *cr)
+{
+    json_ctx j = {o, 1};
+    jkey(o, "problems");
+    jo_raw(o, "[", 1);
+    each_problem(cr, json_cb, &j);
+    jo_raw(o, "]", 1);
+}
+
+static void text_cb(void *ctx, const char *kind, int64_t count, const char *msg, const cm_issue *is)
+{
+    FILE *f = ctx;
+    (void)kind;
+    (void)count;
+    fprintf(f, "    ! %s\n", msg);
+    for (size_t i = 0; is && i < is->nex; i++)
+        fprintf(f, "        e.g. id '%s' (row %lld): %s\n", is->ex[i].id ? is->ex[i].id : "(none)",
+                (long long)is->ex[i].row, is->ex[i].detail);
+}
+
+void cli_print_problems_text(FILE *f, const cm_coll_result *cr)
+{
+    each_problem(cr, text_cb, f);
+}

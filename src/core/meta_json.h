@@ -1,0 +1,22 @@
+/* meta_json.h - Chroma metadata <-> JSON text.
+ *
+ * Legacy stores keep metadata as Python json.dumps text. Reading it keeps
+ * each value's type; values Chroma >= 0.4 cannot hold (null, nested values,
+ * integers beyond int64, NaN/Infinity) are kept as such so policies can
+ * report and decide. */
+#ifndef CM_CORE_META_JSON_H
+#define CM_CORE_META_JSON_H
+
+#include "../format/json.h"
+#include "record.h"
+
+/* Parses text into m (cleared first). *present is 0 for the JSON literal
+ * null (legacy "no metadata"), 1 otherwise. Anything but an object or null
+ * is an error. */
+int cm_meta_parse(const char *text, size_t len, cm_meta *m, int *present, cm_err *err);
+/* Writes m as a JSON object (types kept: floats always with '.' or 'e'). */
+void cm_meta_write(json_out *o, const cm_meta *m);
+/* Writes one value. */
+void cm_mval_write(json_out *o, const cm_mval *v);
+
+#endif

@@ -1,0 +1,317 @@
+#include "pipeline.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../util/mem.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int tick(void *ctx, int64_t done)
+{
+    const cm_progress *pr = ctx;
+    if (pr && pr->advance)
+        pr->advance(pr->ctx, done);
+    return pr && pr->cancelled && pr->cancelled(pr->ctx);
+}
+
+static void build_tick(void *ctx, size_t done, size_t total)
+{
+    (void)total;
+    (void)tick(ctx, (int64_t)done);
+}
+
+static void phase(const cm_progress *pr, const char *ph, const char *coll, int64_t total)
+{
+    if (pr && pr->phase)
+        pr->phase(pr->ctx, ph, coll, total);
+}
+
+void cm_run_free(cm_run *run)
+{
+    for (size_t i = 0; i < run->n; i++) {
+        cm_collection_free(&run->c[i].src);
+        free(run->c[i].target_name);
+        cm_stats_free(&run->c[i].st);
+    }
+    free(run->c);
+    free(run->blockers);
+    memset(run, 0, sizeof *run);
+}
+
+int cm_run_analyze(cm_source *src, const cm_policy *p, const cm_progress *pr, cm_run *run, cm_err *err)
+{
+    double t0 = now();
+    memset(run, 0, sizeof *run);
+    cm_collection *cols = NULL;
+    size_t n = 0;
+    if (src->ops->list(src, &cols, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < p->nonly; i++) {
+        int found = 0;
+        for (size_t j = 0; j < n && !found; j++)
+            found = strcmp(cols[j].name, p->only[i]) == 0;
+        if (!found) {
+            cm_err_set(err, "--collection %s: no such collection in %s", p->only[i], src->location);
+            cm_collections_free(cols, n);
+            return -1;
+        }
+    }
+    run->c = xcalloc(n ? n : 1, sizeof *run->c);
+    for (size_t j = 0; j < n; j++) {
+        if (!cm_policy_selected(p, cols[j].name))
+            continue;
+        cm_coll_result *cr = &run->c[run->n++];
+        cm_collection_copy(&cr->src, &cols[j]);
+        cr->target_name = xstrdup(cm_policy_target_name(p, cols[j].name));
+        phase(pr, "reading", cr->src.name, cr->src.count_hint);
+        if (cm_analyze(src, &cr->src, &cr->st, tick, (void *)pr, err) < 0) {
+            cm_collections_free(cols, n);
+            return -1;
+        }
+    }
+    cm_collections_free(cols, n);
+    run->seconds = now() - t0;
+    return 0;
+}
+
+typedef struct blk {
+    char *buf;
+    size_t len, cap;
+    size_t count;
+} blk;
+
+static void blk_add(blk *b, const char *fmt, ...) CM_PRINTF(2, 3);
+static void blk_add(blk *b, const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t ln = strlen(line);
+    b->buf = xgrow(b->buf, &b->cap, b->len + ln + 2, 1);
+    memcpy(b->buf + b->len, line, ln);
+    b->len += ln;
+    b->buf[b->len++] = '\n';
+    b->buf[b->len] = '\0';
+    b->count++;
+}
+
+static void examples(char *out, size_t cap, const cm_issue *is)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < is->nex && o + 1 < cap; i++) {
+        int n = snprintf(out + o, cap - o, "%s id '%s' (row %lld): %s", i ? ";" : "",
+                         is->ex[i].id ? is->ex[i].id : "(none)", (long long)is->ex[i].row, is->ex[i].detail);
+        if (n < 0)
+            break;
+        o += (size_t)n;
+    }
+    if (is->count > (int64_t)is->nex && o + 1 < cap)
+        snprintf(out + o, cap - o, "; ... %lld more", (long long)(is->count - (int64_t)is->nex));
+}
+
+size_t cm_run_blockers(cm_run *run, const cm_policy *p)
+{
+    blk b = {0};
+    char ex[1600];
+    for (size_t i = 0; i < run->n; i++) {
+        cm_coll_result *cr = &run->c[i];
+        const char *name = cr->src.name;
+        const char *why = cm_name_problem(cr->target_name);
+        if (why)
+            blk_add(&b, "collection '%s': the name %s, which Chroma >= 0.4 does not allow; give --rename '%s=NEW'",
+                    cr->target_name, why, name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(run->c[j].target_name, cr->target_name) == 0)
+                blk_add(&b, "collections '%s' and '%s' would both be named '%s'; give --rename to one of them",
+                        run->c[j].src.name, name, cr->target_name);
+        for (size_t k = 0; cr->src.has_meta && k < cr->src.meta.n; k++) {
+            const char *mp = cm_mval_problem(&cr->src.meta.v[k]);
+            if (mp && p->meta == CM_META_ERROR)
+                blk_add(&b,
+                        "collection '%s': its metadata key '%s' has a %s, which Chroma >= 0.4 cannot store; choose "
+                        "--invalid-metadata drop or stringify",
+                        name, cr->src.meta.v[k].key, mp);
+        }
+        cm_hnsw_cfg cfg;
+        cm_err e = {0};
+        if (cm_hnsw_cfg_from_meta(cr->src.has_meta ? &cr->src.meta : NULL, &cfg, &e) < 0)
+            blk_add(&b, "collection '%s': %s; fix the source's collection metadata", name, e.msg);
+        if (cr->st.bad_meta.count && p->meta == CM_META_ERROR) {
+            examples(ex, sizeof ex, &cr->st.bad_meta);
+            blk_add(&b,
+                    "collection '%s': %lld records have metadata values Chroma >= 0.4 cannot store (%s); choose "
+                    "--invalid-metadata drop (remove those keys) or stringify (store their JSON text)",
+                    name, (long long)cr->st.bad_meta.count, ex);
+        }
+        if (cr->st.dup_ids.count && p->dup == CM_DUP_ERROR) {
+            examples(ex, sizeof ex, &cr->st.dup_ids);
+            blk_add(&b, "collection '%s': %lld records repeat an earlier id (%s); choose --duplicates first or last",
+                    name, (long long)cr->st.dup_ids.count, ex);
+        }
+        if (p->skip_invalid)
+            continue;
+        if (cr->st.missing_id.count) {
+            examples(ex, sizeof ex, &cr->st.missing_id);
+            blk_add(&b, "collection '%s': %lld records have no id (%s); give --skip-invalid-records to leave them out",
+                    name, (long long)cr->st.missing_id.count, ex);
+        }
+        if (cr->st.missing_emb.count) {
+            examples(ex, sizeof ex, &cr->st.missing_emb);
+            blk_add(&b,
+                    "collection '%s': %lld records have no usable embedding (%s); give --skip-invalid-records to "
+                    "leave them out",
+                    name, (long long)cr->st.missing_emb.count, ex);
+        }
+        if (cr->st.nonfinite_emb.count) {
+            examples(ex, sizeof ex, &cr->st.nonfinite_emb);
+            blk_add(&b,
+                    "collection '%s': %lld records have embedding values that are not finite float32 (%s); give "
+                    "--skip-invalid-records to leave them out",
+                    name, (long long)cr->st.nonfinite_emb.count, ex);
+        }
+        if (cr->st.wrong_dim.count) {
+            char dims[512];
+            size_t o = 0;
+            dims[0] = '\0';
+            for (int64_t d = 0; d < cr->st.dims_n && o + 1 < sizeof dims; d++) {
+                int w = snprintf(dims + o, sizeof dims - o, "%s%lld dims: %lld records", d ? ", " : "",
+                                 (long long)cr->st.dim_value[d], (long long)cr->st.dim_count[d]);
+                if (w > 0)
+                    o += (size_t)w;
+            }
+            blk_add(&b,
+                    "collection '%s': embeddings of different dimensions (%s); give --skip-invalid-records to keep "
+                    "only the %lld-dimensional ones",
+                    name, dims, (long long)cr->st.dim);
+        }
+    }
+    free(run->blockers);
+    run->blockers = b.buf;
+    return b.count;
+}
+
+/* Decides whether record number idx of the collection is the copy of its id
+ * that gets written. */
+static int keep_copy(const cm_coll_result *cr, const cm_policy *p, const cm_record *r, int64_t idx)
+{
+    strmap_val *v = strmap_get(cr->st.ids, r->id, r->id_len);
+    if (!v)
+        return 1;
+    return p->dup == CM_DUP_LAST ? v->last == idx : v->first == idx;
+}
+
+static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, const cm_progress *pr,
+                            cm_coll_result *cr, cm_err *err)
+{
+    double t0 = now();
+    cm_meta cmeta = {0};
+    if (cr->src.has_meta) {
+        cm_meta_copy(&cmeta, &cr->src.meta);
+        cm_meta_apply(&cmeta, p->meta);
+    }
+    if (cm_hnsw_cfg_from_meta(cr->src.has_meta ? &cmeta : NULL, &cr->hnsw, err) < 0) {
+        cm_meta_free(&cmeta);
+        return cm_err_prefix(err, "collection '%s'", cr->src.name);
+    }
+    cm_target_collection tc = {
+        .name = cr->target_name,
+        .source_id = cr->src.id,
+        .meta = cmeta.n ? &cmeta : NULL,
+        .hnsw = cr->hnsw,
+        .dim = cr->st.dim,
+        .max_records = (int64_t)strmap_size(cr->st.ids),
+    };
+    int rc = sink->ops->begin_collection(sink, &tc, err);
+    cm_reader *rd = rc < 0 ? NULL : src->ops->open(src, &cr->src, err);
+    if (!rd) {
+        cm_meta_free(&cmeta);
+        return -1;
+    }
+    phase(pr, "writing", cr->target_name, cr->st.records);
+    cm_record r = {0};
+    int64_t idx = 0;
+    while ((rc = src->ops->next(rd, &r, err)) == 1) {
+        int64_t i = idx++;
+        if ((i & 1023) == 0 && tick((void *)pr, i)) {
+            rc = cm_err_set(err, "interrupted");
+            break;
+        }
+        if (!r.id || !r.id_len) {
+            cr->skipped_no_id++;
+            continue;
+        }
+        if (!keep_copy(cr, p, &r, i)) {
+            cr->dup_dropped++;
+            continue;
+        }
+        if (cm_record_emb_problem(&r)) {
+            cr->skipped_no_emb++;
+            continue;
+        }
+        if ((int64_t)r.dim != cr->st.dim) {
+            cr->skipped_wrong_dim++;
+            continue;
+        }
+        int finite = 1;
+        for (size_t k = 0; k < r.dim && finite; k++)
+            finite = isfinite(r.emb[k]) && fabs(r.emb[k]) <= 3.4028234663852886e38;
+        if (!finite) {
+            cr->skipped_nonfinite++;
+            continue;
+        }
+        if (r.has_meta) {
+            cr->meta_values_changed += (int64_t)cm_meta_apply(&r.meta, p->meta);
+            if (r.meta.n == 0)
+                r.has_meta = 0; /* {} is "no metadata" in Chroma >= 0.4 */
+        }
+        if (sink->ops->add(sink, &r, err) < 0) {
+            rc = -1;
+            break;
+        }
+        cr->written++;
+    }
+    cm_record_clear(&r);
+    cm_meta_free(&r.meta);
+    src->ops->close(rd);
+    cm_meta_free(&cmeta);
+    if (rc < 0)
+        return -1;
+    (void)tick((void *)pr, idx);
+    phase(pr, "indexing", cr->target_name, cr->written);
+    if (sink->ops->end_collection(sink, build_tick, (void *)pr, err) < 0)
+        return -1;
+    cr->seconds = now() - t0;
+    return 0;
+}
+
+int cm_run_write(cm_source *src, cm_sink *sink, const cm_policy *p, const cm_progress *pr, cm_run *run, cm_err *err)
+{
+    double t0 = now();
+    for (size_t i = 0; i < run->n; i++) {
+        if (write_collection(src, sink, p, pr, &run->c[i], err) < 0) {
+            sink->ops->abort(sink);
+            return -1;
+        }
+    }
+    if (sink->ops->finish(sink, err) < 0) {
+        sink->ops->abort(sink);
+        return -1;
+    }
+    run->seconds += now() - t0;
+    return 0;
+}

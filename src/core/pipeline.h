@@ -1,0 +1,54 @@
+/* pipeline.h - source -> policies -> sink, and what it did.
+ *
+ * Two passes over each collection: analysis (counts, duplicates, what needs a
+ * decision) for every collection first, so a run that needs a decision stops
+ * before writing anything; then the write pass, which applies the policies
+ * record by record and streams into the sink. */
+#ifndef CM_CORE_PIPELINE_H
+#define CM_CORE_PIPELINE_H
+
+#include "analyze.h"
+#include "policy.h"
+#include "sink.h"
+#include "source.h"
+
+typedef struct cm_progress {
+    /* phase: "reading", "writing", "indexing"; total < 0 when unknown */
+    void (*phase)(void *ctx, const char *phase, const char *collection, int64_t total);
+    void (*advance)(void *ctx, int64_t done);
+    /* non-zero: stop as soon as possible (Ctrl-C) */
+    int (*cancelled)(void *ctx);
+    void *ctx;
+} cm_progress;
+
+typedef struct cm_coll_result {
+    cm_collection src;    /* as listed by the source */
+    char *target_name;
+    cm_stats st;          /* the analysis */
+    cm_hnsw_cfg hnsw;
+    int64_t written;
+    int64_t dup_dropped;  /* later (or earlier) copies of an id not written */
+    int64_t skipped_no_id, skipped_no_emb, skipped_wrong_dim, skipped_nonfinite;
+    int64_t meta_values_changed; /* dropped or stringified values */
+    double seconds;
+} cm_coll_result;
+
+typedef struct cm_run {
+    cm_coll_result *c;
+    size_t n;
+    char *blockers; /* why the run stopped before writing (one line each), or NULL */
+    double seconds;
+} cm_run;
+
+/* Lists and analyses the selected collections (the inspect step). */
+int cm_run_analyze(cm_source *src, const cm_policy *p, const cm_progress *pr, cm_run *run, cm_err *err);
+/* Fills run->blockers with everything that needs a decision under policy p;
+ * returns the number of blockers. */
+size_t cm_run_blockers(cm_run *run, const cm_policy *p);
+/* The write pass (after cm_run_analyze and no blockers). Calls sink->finish
+ * on success and sink->abort on failure. */
+int cm_run_write(cm_source *src, cm_sink *sink, const cm_policy *p, const cm_progress *pr, cm_run *run,
+                 cm_err *err);
+void cm_run_free(cm_run *run);
+
+#endif

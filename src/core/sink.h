@@ -1,0 +1,46 @@
+/* sink.h - where records go.
+ *
+ * The pipeline hands a sink one collection at a time, records already made
+ * valid by the policies. A sink must make its result appear complete or not
+ * at all: finish() publishes, abort() leaves nothing that looks finished.
+ * Implementations: sink/chroma_dir.c (persistent directory, written directly). */
+#ifndef CM_CORE_SINK_H
+#define CM_CORE_SINK_H
+
+#include <stdint.h>
+
+#include "../util/err.h"
+#include "policy.h"
+#include "record.h"
+
+typedef struct cm_target_collection {
+    const char *name;      /* final name (after --rename) */
+    const char *source_id; /* the source's collection id (kept when it is a UUID) */
+    const cm_meta *meta;   /* collection metadata to keep (NULL: none) */
+    cm_hnsw_cfg hnsw;
+    int64_t dim;           /* -1 when the collection has no records */
+    int64_t max_records;   /* upper bound of add() calls */
+} cm_target_collection;
+
+typedef void (*cm_build_progress)(void *ctx, size_t done, size_t total);
+
+typedef struct cm_sink cm_sink;
+typedef struct cm_sink_ops {
+    const char *kind;
+    int (*begin_collection)(cm_sink *s, const cm_target_collection *tc, cm_err *err);
+    int (*add)(cm_sink *s, const cm_record *r, cm_err *err);
+    /* Builds indexes etc.; may take long: reports through progress. */
+    int (*end_collection)(cm_sink *s, cm_build_progress progress, void *ctx, cm_err *err);
+    /* Makes the result visible, complete. */
+    int (*finish)(cm_sink *s, cm_err *err);
+    /* Removes everything written so far (nothing half-written stays). */
+    void (*abort)(cm_sink *s);
+    void (*destroy)(cm_sink *s);
+} cm_sink_ops;
+
+struct cm_sink {
+    const cm_sink_ops *ops;
+    char *location;
+};
+
+#endif

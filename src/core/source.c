@@ -1,0 +1,30 @@
+#include "source.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../source/legacy_dir.h"
+
+cm_source *cm_source_open(const char *spec, cm_err *err)
+{
+    if (strncmp(spec, "http://", 7) == 0 || strncmp(spec, "https://", 8) == 0 ||
+        strncmp(spec, "clickhouse://", 13) == 0 || strncmp(spec, "clickhouses://", 14) == 0) {
+        cm_err_set(err, "%.*s...: this kind of source is not supported yet; give a legacy persist_directory path",
+                   (int)(strchr(spec, ':') - spec), spec);
+        return NULL;
+    }
+    return legacy_dir_open(spec, err);
+}
+
+void cm_source_close(cm_source *s)
+{
+    if (s)
+        s->ops->destroy(s);
+}
+
+void cm_collections_free(cm_collection *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cm_collection_free(&c[i]);
+    free(c);
+}

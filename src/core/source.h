@@ -1,0 +1,42 @@
+/* source.h - where records come from.
+ *
+ * A source lists its collections, then streams one collection's records at a
+ * time. Implementations: legacy persist_directory (source/legacy_dir.c);
+ * later ClickHouse and Chroma over HTTP. Records are handed out one by one
+ * and reused by the caller: a source holds no more than its own read buffers. */
+#ifndef CM_CORE_SOURCE_H
+#define CM_CORE_SOURCE_H
+
+#include "../util/err.h"
+#include "record.h"
+
+typedef struct cm_source cm_source;
+typedef struct cm_reader cm_reader; /* one collection's record stream */
+
+typedef struct cm_source_ops {
+    const char *kind; /* for messages and reports, e.g. "legacy persist_directory" */
+    /* Fills a fresh array of collections (caller frees with cm_collections_free). */
+    int (*list)(cm_source *s, cm_collection **out, size_t *n, cm_err *err);
+    /* Opens a stream over collection c (as returned by list). */
+    cm_reader *(*open)(cm_source *s, const cm_collection *c, cm_err *err);
+    /* 1: *r holds the next record (its previous contents are replaced);
+     * 0: end of the collection; -1: error. */
+    int (*next)(cm_reader *rd, cm_record *r, cm_err *err);
+    void (*close)(cm_reader *rd);
+    /* Notes about the store worth telling the user (e.g. a chroma.sqlite3
+     * beside the legacy files); may be NULL. */
+    const char *(*notes)(cm_source *s);
+    void (*destroy)(cm_source *s);
+} cm_source_ops;
+
+struct cm_source {
+    const cm_source_ops *ops;
+    char *location; /* what the user gave, without secrets */
+};
+
+/* Opens the source named by spec: a directory path for now. */
+cm_source *cm_source_open(const char *spec, cm_err *err);
+void cm_source_close(cm_source *s);
+void cm_collections_free(cm_collection *c, size_t n);
+
+#endif

@@ -1,0 +1,52 @@
+/* main.c - chroma-migrate: move old Chroma stores into Chroma >= 0.4.
+ *
+ * A table of subcommands, like git's builtins; each lives in src/cli/cmd_*.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"migrate", cmd_migrate, "move every collection from a source into a target"},
+    {"inspect", cmd_inspect, "show what a source holds and what will need a decision"},
+    {"export", cmd_export, "print a source's records as JSON Lines (no policies applied)"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: chroma-migrate <command> [options]\n\n"
+               "Moves collections from a chromadb 0.3.x store into Chroma >= 0.4.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nexamples:\n"
+               "  chroma-migrate inspect ./chroma\n"
+               "  chroma-migrate migrate --from ./chroma --to ./chroma_migrated\n\n"
+               "'chroma-migrate <command> --help' describes a command's options.\n"
+               "exit codes: 0 success, 1 failure, 2 usage, 3 verification mismatch, 130 interrupted\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        printf("chroma-migrate %s\n", CM_VERSION);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "chroma-migrate: '%s' is not a command. See 'chroma-migrate --help'.\n", cmd);
+    return EXIT_USAGE;
+}
