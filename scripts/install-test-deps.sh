@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs (Debian 12 packages and the pinned npm
+# rig), if missing. Idempotent.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+"$here/scripts/install-build-deps.sh"
+pkgs=(clang libclang-rt-14-dev libhnswlib-dev sqlite3 python3 curl ca-certificates)
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing test dependencies: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# The real components (DuckDB, the Chroma 1.0 server, its official JS client),
+# pinned by tests/node/package-lock.json.
+if [ ! -f "$here/tests/node/node_modules/.package-lock.json" ] ||
+   ! cmp -s "$here/tests/node/package-lock.json" "$here/tests/node/node_modules/.installed-lock" 2>/dev/null; then
+  (cd "$here/tests/node" && npm ci --omit=optional --no-audit --no-fund --loglevel=error)
+  cp "$here/tests/node/package-lock.json" "$here/tests/node/node_modules/.installed-lock"
+fi
