@@ -20,7 +20,7 @@ OPT     ?= -O2 -g
 CFLAGS_ALL = $(STD) $(WARN) $(OPT) $(CFLAGS) -MMD -MP
 LIBS    := -lsqlite3 -lcurl -lsnappy -lzstd -lz -llz4 -lbrotlidec -lpthread -lm
 
-LIB_DIRS := util core format index source sink
+LIB_DIRS := util core format index source sink net
 LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c)) src/main.c
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))

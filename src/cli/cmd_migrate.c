@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sink/chroma_dir.h"
+#include "endpoints.h"
 #include "../util/mem.h"
 #include "cli.h"
 #include "opts.h"
@@ -17,9 +17,8 @@ static const char migrate_help[] =
     "TARGET  a directory that does not exist or is empty: it becomes a Chroma\n"
     "        persistent directory (open it with chromadb.PersistentClient(path=...)\n"
     "        or `chroma run --path TARGET`). It appears only when complete.\n\n"
-    "options:\n"
-    "  --chroma-version V        1.0 (default: Chroma 1.x) or 0.6 / 0.5 (Python\n"
-    "                            chromadb 0.5.6-0.6.x; Chroma 1.x opens it too)\n"
+    "target options:\n%s\n"
+    "policies and selection:\n"
     "  --duplicates P            a repeated id in a collection: first (default, what\n"
     "                            Chroma's add does), last, or error\n"
     "  --invalid-metadata P      values Chroma >= 0.4 cannot store (null, nested, lists,\n"
@@ -28,7 +27,7 @@ static const char migrate_help[] =
     "  --skip-invalid-records    leave out records with no id, no embedding, or another\n"
     "                            dimension than the collection's (counted in the summary)\n"
     "  --collection NAME         migrate only this collection (repeatable)\n"
-    "  --threads N               HNSW build threads (default: all cores)\n"
+    "output:\n"
     "  --json                    print the report as one JSON object on stdout\n"
     "  --quiet, --verbose        less or more on stderr\n\n"
     "exit: 0 success, 1 failure (nothing written), 2 usage, 130 interrupted\n";
@@ -36,7 +35,7 @@ static const char migrate_help[] =
 typedef struct mopts {
     const char *from, *to;
     cm_policy pol;
-    chroma_dir_opts dir;
+    cli_target_opts target;
     int json, quiet, verbose;
 } mopts;
 
@@ -57,8 +56,11 @@ static int parse(int argc, char **argv, mopts *m)
         int r;
 #define VALUE(name) ((r = opt_value(argc, argv, &i, name, &v)) != 0 && (r > 0 || (missing = name)))
         const char *missing = NULL;
-        if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-            fputs(migrate_help, stdout);
+        if ((r = cli_target_option(argc, argv, &i, &m->target)) != 0) {
+            if (r < 0)
+                return EXIT_USAGE;
+        } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
+            printf(migrate_help, cli_target_help);
             return 1;
         } else if (opt_flag(argv, &i, "--json")) {
             m->json = 1;
@@ -72,13 +74,6 @@ static int parse(int argc, char **argv, mopts *m)
             m->from = v;
         } else if (VALUE("--to")) {
             m->to = v;
-        } else if (VALUE("--chroma-version")) {
-            if (strcmp(v, "1.0") == 0 || strcmp(v, "1") == 0)
-                m->dir.profile = CM_PROFILE_1_0;
-            else if (strcmp(v, "0.6") == 0 || strcmp(v, "0.5") == 0)
-                m->dir.profile = CM_PROFILE_0_6;
-            else
-                return cli_usage_error("migrate", "--chroma-version takes 1.0, 0.6 or 0.5, not '%s'", v);
         } else if (VALUE("--duplicates")) {
             if ((r = parse_enum(v, dups, 3)) < 0)
                 return cli_usage_error("migrate", "--duplicates takes first, last or error, not '%s'", v);
@@ -97,12 +92,6 @@ static int parse(int argc, char **argv, mopts *m)
         } else if (VALUE("--collection")) {
             m->pol.only = xrealloc(m->pol.only, (m->pol.nonly + 1) * sizeof *m->pol.only);
             m->pol.only[m->pol.nonly++] = xstrdup(v);
-        } else if (VALUE("--threads")) {
-            char *end;
-            long t = strtol(v, &end, 10);
-            if (*end || t < 1 || t > 1024)
-                return cli_usage_error("migrate", "--threads takes a number from 1 to 1024, not '%s'", v);
-            m->dir.threads = (int)t;
         } else if (missing) {
             return cli_usage_error("migrate", "%s needs a value", missing);
         } else {
@@ -130,8 +119,9 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
     jo_str(&o, sink->ops->kind, strlen(sink->ops->kind));
     jo_cstr(&o, ",\"location\":");
     jo_str(&o, m->to, strlen(m->to));
-    jo_cstr(&o, ",\"chroma_version\":");
-    jo_cstr(&o, m->dir.profile == CM_PROFILE_1_0 ? "\"1.0\"" : "\"0.6\"");
+    jo_cstr(&o, ",\"format\":");
+    const char *fmt = cli_target_format(m->to, &m->target);
+    jo_str(&o, fmt, strlen(fmt));
     jo_cstr(&o, "},\"collections\":[");
     for (size_t i = 0; i < run->n; i++) {
         const cm_coll_result *cr = &run->c[i];
@@ -224,10 +214,10 @@ static void report_text(const mopts *m, const cm_run *run)
     }
     fprintf(f,
             "\nmigrated %zu collection%s: %lld records read, %lld written, %lld left out, in %.1f s\n"
-            "result: %s (Chroma persistent directory, format %s)\n"
+            "result: %s (%s)\n"
             "open it: chromadb.PersistentClient(path=\"%s\")  or  chroma run --path %s\n",
             run->n, run->n == 1 ? "" : "s", (long long)read, (long long)written, (long long)skipped, run->seconds,
-            m->to, m->dir.profile == CM_PROFILE_1_0 ? "1.x" : "0.5/0.6", m->to, m->to);
+            m->to, cli_target_format(m->to, &m->target), m->to, m->to);
 }
 
 int cmd_migrate(int argc, char **argv)
@@ -267,7 +257,7 @@ int cmd_migrate(int argc, char **argv)
         rc = -1;
     }
     if (rc == 0) {
-        sink = chroma_dir_create(m.to, &m.dir, &err);
+        sink = cli_open_target(m.to, &m.target, &err);
         if (!sink)
             rc = -1;
     }
@@ -297,5 +287,6 @@ int cmd_migrate(int argc, char **argv)
     cm_run_free(&run);
     cm_source_close(src);
     cm_policy_free(&m.pol);
+    cli_target_opts_free(&m.target);
     return code;
 }
