@@ -3,6 +3,7 @@
  * A table of subcommands, like git's builtins; each lives in src/cli/cmd_*.c. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -19,7 +20,8 @@ static const struct {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: chroma-migrate <command> [options]\n\n"
-               "Moves collections from a chromadb 0.3.x store into Chroma >= 0.4.\n\ncommands:\n");
+               "Moves collections from a chromadb 0.3.x store into Chroma >= 0.4.\n"
+               "Without arguments on a terminal it asks its questions (a wizard).\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nexamples:\n"
@@ -32,6 +34,9 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
+        /* The original tool was a wizard; on a terminal, so is this. */
+        if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+            return cmd_wizard();
         usage(stderr);
         return EXIT_USAGE;
     }

@@ -43,5 +43,10 @@ int cli_interrupted(void);
 void cli_json_collection_summary(json_out *o, const cm_coll_result *cr);
 void cli_json_problems(json_out *o, const cm_coll_result *cr);
 void cli_print_problems_text(FILE *f, const cm_coll_result *cr);
+/* inspect's table: collections, counts, problems. */
+void cli_print_inspect_text(FILE *f, cm_source *src, const cm_run *run);
+
+/* The wizard (no arguments on a terminal). */
+int cmd_wizard(void);
 
 #endif

@@ -49,35 +49,6 @@ static void print_json(cm_source *src, const cm_run *run)
     jo_free(&o);
 }
 
-static void print_text(cm_source *src, const cm_run *run)
-{
-    int64_t total = 0;
-    printf("source: %s\n        %s\n", src->location, src->ops->kind);
-    const char *notes = src->ops->notes ? src->ops->notes(src) : NULL;
-    if (notes)
-        printf("note:   %s\n", notes);
-    printf("\n%-32s %10s %10s %6s %10s %10s\n", "collection", "records", "ids", "dim", "documents", "metadatas");
-    for (size_t i = 0; i < run->n; i++) {
-        const cm_coll_result *cr = &run->c[i];
-        char dim[32];
-        if (cr->st.dims_n == 1)
-            snprintf(dim, sizeof dim, "%lld", (long long)cr->st.dim);
-        else
-            snprintf(dim, sizeof dim, "%s", cr->st.dims_n ? "mixed" : "-");
-        printf("%-32s %10lld %10lld %6s %10lld %10lld\n", cr->src.name, (long long)cr->st.records,
-               (long long)cr->st.unique_ids, dim, (long long)cr->st.documents, (long long)cr->st.metadatas);
-        if (cr->src.has_meta) {
-            json_out o = {0};
-            cm_meta_write(&o, &cr->src.meta);
-            printf("    metadata: %.*s\n", (int)o.len, o.buf);
-            jo_free(&o);
-        }
-        cli_print_problems_text(stdout, cr);
-        total += cr->st.records;
-    }
-    printf("\n%zu collection%s, %lld records\n", run->n, run->n == 1 ? "" : "s", (long long)total);
-}
-
 int cmd_inspect(int argc, char **argv)
 {
     int json = 0, quiet = 0;
@@ -124,7 +95,7 @@ int cmd_inspect(int argc, char **argv)
     if (json)
         print_json(src, &run);
     else
-        print_text(src, &run);
+        cli_print_inspect_text(stdout, src, &run);
     cm_run_free(&run);
     cm_source_close(src);
     return EXIT_OK;

@@ -6,6 +6,8 @@
 #include "../core/meta_json.h"
 #include "cli.h"
 
+#include <stdlib.h>
+
 static void jkey(json_out *o, const char *k)
 {
     jo_str(o, k, strlen(k));
@@ -184,3 +186,33 @@ void cli_print_problems_text(FILE *f, const cm_coll_result *cr)
 {
     each_problem(cr, text_cb, f);
 }
+
+void cli_print_inspect_text(FILE *f, cm_source *src, const cm_run *run)
+{
+    int64_t total = 0;
+    fprintf(f, "source: %s\n        %s\n", src->location, src->ops->kind);
+    const char *notes = src->ops->notes ? src->ops->notes(src) : NULL;
+    if (notes)
+        fprintf(f, "note:   %s\n", notes);
+    fprintf(f, "\n%-32s %10s %10s %6s %10s %10s\n", "collection", "records", "ids", "dim", "documents", "metadatas");
+    for (size_t i = 0; i < run->n; i++) {
+        const cm_coll_result *cr = &run->c[i];
+        char dim[32];
+        if (cr->st.dims_n == 1)
+            snprintf(dim, sizeof dim, "%lld", (long long)cr->st.dim);
+        else
+            snprintf(dim, sizeof dim, "%s", cr->st.dims_n ? "mixed" : "-");
+        fprintf(f, "%-32s %10lld %10lld %6s %10lld %10lld\n", cr->src.name, (long long)cr->st.records,
+               (long long)cr->st.unique_ids, dim, (long long)cr->st.documents, (long long)cr->st.metadatas);
+        if (cr->src.has_meta) {
+            json_out o = {0};
+            cm_meta_write(&o, &cr->src.meta);
+            fprintf(f, "    metadata: %.*s\n", (int)o.len, o.buf);
+            jo_free(&o);
+        }
+        cli_print_problems_text(f, cr);
+        total += cr->st.records;
+    }
+    fprintf(f, "\n%zu collection%s, %lld records\n", run->n, run->n == 1 ? "" : "s", (long long)total);
+}
+
