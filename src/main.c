@@ -14,6 +14,7 @@ static const struct {
 } commands[] = {
     {"migrate", cmd_migrate, "move every collection from a source into a target"},
     {"inspect", cmd_inspect, "show what a source holds and what will need a decision"},
+    {"verify", cmd_verify, "prove a migration record by record"},
     {"export", cmd_export, "print a source's records as JSON Lines (no policies applied)"},
 };
 

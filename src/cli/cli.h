@@ -21,6 +21,9 @@ enum {
 int cmd_inspect(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+/* Runs verify and prints its report; returns the exit code. */
+int cli_run_verify(cm_source *src, const char *to, const cm_policy *pol, int64_t sample, int json, int quiet);
 
 /* Prints "chroma-migrate: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) CM_PRINTF(1, 2);

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "endpoints.h"
+#include "policy_opts.h"
+#include "verify_report.h"
 #include "../util/mem.h"
 #include "cli.h"
 #include "opts.h"
@@ -19,48 +21,37 @@ static const char migrate_help[] =
     "        or `chroma run --path TARGET`). It appears only when complete.\n\n"
     "target options:\n%s\n"
     "policies and selection:\n"
-    "  --duplicates P            a repeated id in a collection: first (default, what\n"
-    "                            Chroma's add does), last, or error\n"
-    "  --invalid-metadata P      values Chroma >= 0.4 cannot store (null, nested, lists,\n"
-    "                            NaN/Infinity): error (default), drop, or stringify\n"
-    "  --rename OLD=NEW          give collection OLD the name NEW (repeatable)\n"
-    "  --skip-invalid-records    leave out records with no id, no embedding, or another\n"
-    "                            dimension than the collection's (counted in the summary)\n"
-    "  --collection NAME         migrate only this collection (repeatable)\n"
+    "%s"
+    "  --verify                  verify the result record by record afterwards\n"
+    "  --sample N                with --verify: self-query N records per collection (default 100)\n"
     "output:\n"
     "  --json                    print the report as one JSON object on stdout\n"
     "  --quiet, --verbose        less or more on stderr\n\n"
-    "exit: 0 success, 1 failure (nothing written), 2 usage, 130 interrupted\n";
+    "exit: 0 success, 1 failure (nothing written), 2 usage, 3 --verify found a mismatch,\n"
+    "      130 interrupted\n";
 
 typedef struct mopts {
     const char *from, *to;
     cm_policy pol;
     cli_target_opts target;
-    int json, quiet, verbose;
+    int json, quiet, verbose, verify;
+    int64_t sample;
 } mopts;
-
-static int parse_enum(const char *v, const char *const *names, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(v, names[i]) == 0)
-            return i;
-    return -1;
-}
 
 static int parse(int argc, char **argv, mopts *m)
 {
-    static const char *const dups[] = {"first", "last", "error"};
-    static const char *const metas[] = {"error", "drop", "stringify"};
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
 #define VALUE(name) ((r = opt_value(argc, argv, &i, name, &v)) != 0 && (r > 0 || (missing = name)))
         const char *missing = NULL;
-        if ((r = cli_target_option(argc, argv, &i, &m->target)) != 0) {
+        int given = 0;
+        if ((r = cli_target_option(argc, argv, &i, &m->target)) != 0 ||
+            (r = cli_policy_option("migrate", argc, argv, &i, &m->pol, &given)) != 0) {
             if (r < 0)
                 return EXIT_USAGE;
         } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-            printf(migrate_help, cli_target_help);
+            printf(migrate_help, cli_target_help, cli_policy_help);
             return 1;
         } else if (opt_flag(argv, &i, "--json")) {
             m->json = 1;
@@ -68,30 +59,17 @@ static int parse(int argc, char **argv, mopts *m)
             m->quiet = 1;
         } else if (opt_flag(argv, &i, "--verbose") || opt_flag(argv, &i, "-v")) {
             m->verbose = 1;
-        } else if (opt_flag(argv, &i, "--skip-invalid-records")) {
-            m->pol.skip_invalid = 1;
         } else if (VALUE("--from")) {
             m->from = v;
         } else if (VALUE("--to")) {
             m->to = v;
-        } else if (VALUE("--duplicates")) {
-            if ((r = parse_enum(v, dups, 3)) < 0)
-                return cli_usage_error("migrate", "--duplicates takes first, last or error, not '%s'", v);
-            m->pol.dup = (cm_dup_policy)r;
-        } else if (VALUE("--invalid-metadata")) {
-            if ((r = parse_enum(v, metas, 3)) < 0)
-                return cli_usage_error("migrate", "--invalid-metadata takes error, drop or stringify, not '%s'", v);
-            m->pol.meta = (cm_meta_policy)r;
-        } else if (VALUE("--rename")) {
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v || !eq[1])
-                return cli_usage_error("migrate", "--rename takes OLD=NEW, not '%s'", v);
-            m->pol.renames = xrealloc(m->pol.renames, (m->pol.nrenames + 1) * sizeof *m->pol.renames);
-            m->pol.renames[m->pol.nrenames].from = xmemdup0(v, (size_t)(eq - v));
-            m->pol.renames[m->pol.nrenames++].to = xstrdup(eq + 1);
-        } else if (VALUE("--collection")) {
-            m->pol.only = xrealloc(m->pol.only, (m->pol.nonly + 1) * sizeof *m->pol.only);
-            m->pol.only[m->pol.nonly++] = xstrdup(v);
+        } else if (opt_flag(argv, &i, "--verify")) {
+            m->verify = 1;
+        } else if (VALUE("--sample")) {
+            char *end;
+            m->sample = strtoll(v, &end, 10);
+            if (*end || m->sample < 0)
+                return cli_usage_error("migrate", "--sample takes a number of records, not '%s'", v);
         } else if (missing) {
             return cli_usage_error("migrate", "%s needs a value", missing);
         } else {
@@ -224,6 +202,7 @@ int cmd_migrate(int argc, char **argv)
 {
     mopts m;
     memset(&m, 0, sizeof m);
+    m.sample = -1;
     int rc = parse(argc, argv, &m);
     if (rc != 0) {
         cm_policy_free(&m.pol);
@@ -256,6 +235,9 @@ int cmd_migrate(int argc, char **argv)
         status = 2;
         rc = -1;
     }
+    json_out manifest = {0};
+    cli_policy_to_json(&manifest, &m.pol, src->location);
+    m.target.dir.manifest = manifest.buf;
     if (rc == 0) {
         sink = cli_open_target(m.to, &m.target, &err);
         if (!sink)
@@ -281,6 +263,12 @@ int cmd_migrate(int argc, char **argv)
         report_text(&m, &run);
     }
     int code = rc == 0 ? EXIT_OK : cli_interrupted() ? EXIT_INTERRUPTED : EXIT_FAIL;
+    if (rc == 0 && m.verify) {
+        if (!m.quiet && !m.json)
+            fprintf(stderr, "\nverifying %s ...\n", m.to);
+        code = cli_run_verify(src, m.to, &m.pol, m.sample >= 0 ? m.sample : 100, 0, m.json || m.quiet);
+    }
+    jo_free(&manifest);
     if (sink)
         sink->ops->destroy(sink);
     cli_progress_free(pg);

@@ -7,10 +7,25 @@
 
 #include "../core/sink.h"
 #include "../core/source.h"
+#include "../net/http.h"
 #include "../sink/chroma_dir.h"
+
+/* Options of a Chroma server target (--to http[s]://...). */
+typedef struct cli_http_opts {
+    http_headers headers; /* --header / --headers: values are secrets */
+    const char *tenant, *database, *cacert;
+    int insecure, resume, append;
+    long batch_size;
+    int jobs;
+    double timeout_s;
+    const char *given; /* the first server-only option given, for messages */
+} cli_http_opts;
 
 typedef struct cli_target_opts {
     chroma_dir_opts dir;
+    const char *dir_given; /* the first directory-only option given */
+    cli_http_opts http;
+    int quiet, verbose; /* seen (not consumed) for the target's notices */
 } cli_target_opts;
 
 /* If argv[*i] is a target option, consumes it (and its value) and returns 1;
@@ -18,10 +33,14 @@ typedef struct cli_target_opts {
 int cli_target_option(int argc, char **argv, int *i, cli_target_opts *t);
 /* Help lines for the target options. */
 extern const char cli_target_help[];
-/* Creates the sink for --to. */
+/* Creates the sink for --to: a directory, or a Chroma server for http:// and
+ * https:// URLs. */
 cm_sink *cli_open_target(const char *to, const cli_target_opts *t, cm_err *err);
-/* A short description of the target format, for the summary. */
+/* A short description of the target format, for the summary (for a server:
+ * "Chroma server 1.0.0 at http://host:port (API v2)" once connected). */
 const char *cli_target_format(const char *to, const cli_target_opts *t);
+/* 1 when --to names a Chroma server. */
+int cli_target_is_server(const char *to);
 void cli_target_opts_free(cli_target_opts *t);
 
 #endif

@@ -215,6 +215,30 @@ static int keep_copy(const cm_coll_result *cr, const cm_policy *p, const cm_reco
     return p->dup == CM_DUP_LAST ? v->last == idx : v->first == idx;
 }
 
+cm_verdict cm_prepare_record(const cm_coll_result *cr, const cm_policy *p, cm_record *r, int64_t idx,
+                             int64_t *meta_changed)
+{
+    if (!r->id || !r->id_len)
+        return CM_SKIP_NO_ID;
+    if (!keep_copy(cr, p, r, idx))
+        return CM_SKIP_DUPLICATE;
+    if (cm_record_emb_problem(r))
+        return CM_SKIP_NO_EMB;
+    if ((int64_t)r->dim != cr->st.dim)
+        return CM_SKIP_WRONG_DIM;
+    for (size_t k = 0; k < r->dim; k++)
+        if (!isfinite(r->emb[k]) || fabs(r->emb[k]) > 3.4028234663852886e38)
+            return CM_SKIP_NONFINITE;
+    if (r->has_meta) {
+        size_t changed = cm_meta_apply(&r->meta, p->meta);
+        if (meta_changed)
+            *meta_changed += (int64_t)changed;
+        if (r->meta.n == 0)
+            r->has_meta = 0; /* {} is "no metadata" in Chroma >= 0.4 */
+    }
+    return CM_KEEP;
+}
+
 static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, const cm_progress *pr,
                             cm_coll_result *cr, cm_err *err)
 {
@@ -251,33 +275,13 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
             rc = cm_err_set(err, "interrupted");
             break;
         }
-        if (!r.id || !r.id_len) {
-            cr->skipped_no_id++;
-            continue;
-        }
-        if (!keep_copy(cr, p, &r, i)) {
-            cr->dup_dropped++;
-            continue;
-        }
-        if (cm_record_emb_problem(&r)) {
-            cr->skipped_no_emb++;
-            continue;
-        }
-        if ((int64_t)r.dim != cr->st.dim) {
-            cr->skipped_wrong_dim++;
-            continue;
-        }
-        int finite = 1;
-        for (size_t k = 0; k < r.dim && finite; k++)
-            finite = isfinite(r.emb[k]) && fabs(r.emb[k]) <= 3.4028234663852886e38;
-        if (!finite) {
-            cr->skipped_nonfinite++;
-            continue;
-        }
-        if (r.has_meta) {
-            cr->meta_values_changed += (int64_t)cm_meta_apply(&r.meta, p->meta);
-            if (r.meta.n == 0)
-                r.has_meta = 0; /* {} is "no metadata" in Chroma >= 0.4 */
+        switch (cm_prepare_record(cr, p, &r, i, &cr->meta_values_changed)) {
+        case CM_SKIP_NO_ID: cr->skipped_no_id++; continue;
+        case CM_SKIP_DUPLICATE: cr->dup_dropped++; continue;
+        case CM_SKIP_NO_EMB: cr->skipped_no_emb++; continue;
+        case CM_SKIP_WRONG_DIM: cr->skipped_wrong_dim++; continue;
+        case CM_SKIP_NONFINITE: cr->skipped_nonfinite++; continue;
+        case CM_KEEP: break;
         }
         if (sink->ops->add(sink, &r, err) < 0) {
             rc = -1;

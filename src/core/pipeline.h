@@ -51,4 +51,18 @@ int cm_run_write(cm_source *src, cm_sink *sink, const cm_policy *p, const cm_pro
                  cm_err *err);
 void cm_run_free(cm_run *run);
 
+/* The write pass's decision for record number idx of a collection, shared
+ * with verify so both apply the policies identically: skip (and why), or
+ * keep - then r's metadata has had the metadata policy applied. */
+typedef enum cm_verdict {
+    CM_KEEP,
+    CM_SKIP_NO_ID,
+    CM_SKIP_DUPLICATE,
+    CM_SKIP_NO_EMB,
+    CM_SKIP_WRONG_DIM,
+    CM_SKIP_NONFINITE,
+} cm_verdict;
+cm_verdict cm_prepare_record(const cm_coll_result *cr, const cm_policy *p, cm_record *r, int64_t idx,
+                             int64_t *meta_changed);
+
 #endif

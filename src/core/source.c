@@ -3,12 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../source/clickhouse.h"
 #include "../source/legacy_dir.h"
 
 cm_source *cm_source_open(const char *spec, cm_err *err)
 {
-    if (strncmp(spec, "http://", 7) == 0 || strncmp(spec, "https://", 8) == 0 ||
-        strncmp(spec, "clickhouse://", 13) == 0 || strncmp(spec, "clickhouses://", 14) == 0) {
+    if (clickhouse_detect(spec))
+        return clickhouse_open(spec, err);
+    if (strncmp(spec, "http://", 7) == 0 || strncmp(spec, "https://", 8) == 0) {
         cm_err_set(err, "%.*s...: this kind of source is not supported yet; give a legacy persist_directory path",
                    (int)(strchr(spec, ':') - spec), spec);
         return NULL;

@@ -542,6 +542,19 @@ static int finish(cm_sink *s, cm_err *err)
     if (sqlite3_close(d->db) != SQLITE_OK)
         return sql_fail(d, err, "closing the database");
     d->db = NULL;
+    if (d->o.manifest) {
+        char *mp = fs_join(d->tmp_dir, ".chroma-migrate.json");
+        FILE *f = fopen(mp, "wb");
+        int ok = f && fputs(d->o.manifest, f) >= 0;
+        if (f && fclose(f) != 0)
+            ok = 0;
+        if (!ok || fs_fsync_path(mp, err) < 0) {
+            cm_err_set(err, "%s: cannot write", mp);
+            free(mp);
+            return -1;
+        }
+        free(mp);
+    }
     if (fs_fsync_path(d->db_path, err) < 0 || fs_fsync_path(d->tmp_dir, err) < 0)
         return -1;
     /* rename() replaces an empty directory atomically; the result appears

@@ -13,6 +13,9 @@ typedef enum cm_chroma_profile {
 typedef struct chroma_dir_opts {
     cm_chroma_profile profile;
     int threads; /* HNSW build threads; <= 0: all cores */
+    /* Written as .chroma-migrate.json in the result (what the run did, for
+     * verify); Chroma ignores the file. May be NULL. */
+    const char *manifest;
 } chroma_dir_opts;
 
 /* dir must not exist or be an empty directory. Everything is written into a

@@ -1,0 +1,322 @@
+#include "verify.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../source/chroma_dir_read.h"
+#include "../util/mem.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void add_line(char **buf, const char *fmt, ...) CM_PRINTF(2, 3);
+static void add_line(char **buf, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    size_t old = *buf ? strlen(*buf) : 0, n = strlen(line);
+    *buf = xrealloc(*buf, old + n + 2);
+    memcpy(*buf + old, line, n);
+    (*buf)[old + n] = '\n';
+    (*buf)[old + n + 1] = '\0';
+}
+
+static void issue_free(cm_issue *is)
+{
+    for (size_t i = 0; i < is->nex; i++) {
+        free(is->ex[i].id);
+        free(is->ex[i].detail);
+    }
+}
+
+void cm_verify_free(cm_verify *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        free(v->c[i].name);
+        free(v->c[i].settings);
+        free(v->c[i].structure);
+        issue_free(&v->c[i].ex_missing);
+        issue_free(&v->c[i].ex_extra);
+        issue_free(&v->c[i].ex_different);
+    }
+    free(v->c);
+    for (size_t i = 0; i < v->nextra; i++)
+        free(v->extra_collections[i]);
+    free(v->extra_collections);
+    memset(v, 0, sizeof *v);
+}
+
+/* Metadata equal as sets of (key, type, value); order does not matter. */
+static const char *meta_diff(const cm_record *a, const cm_record *b, char *buf, size_t cap)
+{
+    size_t na = a->has_meta ? a->meta.n : 0, nb = b->has_meta ? b->meta.n : 0;
+    if (na != nb) {
+        snprintf(buf, cap, "metadata has %zu keys, expected %zu", nb, na);
+        return buf;
+    }
+    for (size_t i = 0; i < na; i++) {
+        const cm_mval *x = &a->meta.v[i];
+        const cm_mval *y = cm_meta_find(&b->meta, x->key);
+        if (!y) {
+            snprintf(buf, cap, "metadata key '%s' is missing", x->key);
+            return buf;
+        }
+        if (x->type != y->type) {
+            snprintf(buf, cap, "metadata key '%s' is a %s, expected a %s", x->key, cm_mtype_name(y->type),
+                     cm_mtype_name(x->type));
+            return buf;
+        }
+        int same = 1;
+        switch (x->type) {
+        case CM_M_STR: same = x->s_len == y->s_len && memcmp(x->s, y->s, x->s_len) == 0; break;
+        case CM_M_INT: same = x->i == y->i; break;
+        case CM_M_FLOAT: same = memcmp(&x->f, &y->f, sizeof x->f) == 0 || x->f == y->f; break;
+        case CM_M_BOOL: same = !x->b == !y->b; break;
+        default: break;
+        }
+        if (!same) {
+            snprintf(buf, cap, "metadata key '%s' has another value", x->key);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* Within a few float32 ulps of the expected value, scaled to the vector. */
+static int close_f32(float want, float got, float scale)
+{
+    if (want == got)
+        return 1;
+    float tol = 8.0f * 1.1920929e-07f * (fabsf(want) > scale ? fabsf(want) : scale);
+    return fabsf(want - got) <= tol;
+}
+
+static const char *record_diff(const cm_record *want, const cm_record *got, cm_space space, char *buf, size_t cap)
+{
+    if ((want->doc == NULL) != (got->doc == NULL) ||
+        (want->doc && (want->doc_len != got->doc_len || memcmp(want->doc, got->doc, want->doc_len) != 0))) {
+        snprintf(buf, cap, "document differs%s", got->doc ? "" : " (missing)");
+        return buf;
+    }
+    const char *m = meta_diff(want, got, buf, cap);
+    if (m)
+        return m;
+    if (!got->emb || got->dim != want->dim) {
+        snprintf(buf, cap, "embedding %s", got->emb ? "has another dimension" : "is missing from the HNSW files");
+        return buf;
+    }
+    float scale = 0;
+    if (space == CM_SPACE_COSINE) {
+        double n2 = 0;
+        for (size_t i = 0; i < want->dim; i++)
+            n2 += want->emb[i] * want->emb[i];
+        scale = (float)sqrt(n2 / (double)(want->dim ? want->dim : 1));
+    }
+    for (size_t i = 0; i < want->dim; i++) {
+        float w = (float)want->emb[i], g = (float)got->emb[i];
+        if (space == CM_SPACE_COSINE ? !close_f32(w, g, scale) : memcmp(&w, &g, sizeof w) != 0) {
+            snprintf(buf, cap, "embedding value %zu is %.9g, expected %.9g", i, (double)g, (double)w);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+static void settings_check(cm_verify_coll *vc, const cm_coll_result *cr, const cdr_coll *tc)
+{
+    const cm_hnsw_cfg *a = &cr->hnsw, *b = &tc->hnsw;
+    if (a->space != b->space)
+        add_line(&vc->settings, "distance space is %s, expected %s", cm_space_name(b->space),
+                 cm_space_name(a->space));
+    if (a->M != b->M || a->ef_construction != b->ef_construction || a->ef_search != b->ef_search)
+        add_line(&vc->settings, "HNSW parameters M=%ld ef_construction=%ld ef_search=%ld, expected %ld/%ld/%ld",
+                 b->M, b->ef_construction, b->ef_search, a->M, a->ef_construction, a->ef_search);
+    int64_t want_dim = cr->written > 0 ? cr->st.dim : -1;
+    if (tc->dim != want_dim && !(want_dim < 0 && tc->dim < 0))
+        add_line(&vc->settings, "dimension is %lld, expected %lld", (long long)tc->dim, (long long)want_dim);
+    /* Collection metadata: the source's, after the metadata policy. */
+    cm_record want = {0}, got = {0};
+    char buf[256];
+    want.has_meta = cr->src.has_meta;
+    cm_meta_copy(&want.meta, &cr->src.meta);
+    got.has_meta = tc->has_meta;
+    cm_meta_copy(&got.meta, &tc->meta);
+    const char *d = meta_diff(&want, &got, buf, sizeof buf);
+    if (d)
+        add_line(&vc->settings, "collection %s", d);
+    cm_meta_free(&want.meta);
+    cm_meta_free(&got.meta);
+}
+
+static void self_query(cm_verify_coll *vc, const cdr_vec *v, int64_t sample)
+{
+    size_t n = hnsw_count(v->h);
+    if (!n || sample <= 0)
+        return;
+    size_t step = (size_t)sample >= n ? 1 : n / (size_t)sample;
+    for (size_t i = 0; i < n && vc->sampled < sample; i += step) {
+        uint64_t lab[2];
+        float dist[2];
+        const float *q = hnsw_vector(v->h, i);
+        size_t got = hnsw_search(v->h, q, 1, 100, lab, dist);
+        vc->sampled++;
+        /* An exact duplicate vector may legitimately come first. */
+        if (got && (lab[0] == hnsw_label(v->h, i) || dist[0] <= hnsw_distance(v->h, q, q)))
+            vc->self_first++;
+    }
+}
+
+static int verify_one(cm_source *src, cdr *d, const cdr_coll *tc, cm_coll_result *cr, const cm_policy *p,
+                      int64_t sample, const cm_progress *pr, cm_verify_coll *vc, cm_err *err)
+{
+    cm_err e = {0};
+    cdr_vec v;
+    if (cdr_load_vectors(d, tc, &v, err) < 0)
+        return -1;
+    if (v.problems)
+        vc->structure = xstrdup(v.problems);
+    cm_meta cmeta = {0};
+    cm_meta_copy(&cmeta, &cr->src.meta);
+    cm_meta_apply(&cmeta, p->meta);
+    cm_meta_free(&cr->src.meta);
+    cr->src.meta = cmeta;
+    cr->src.has_meta = cmeta.n > 0;
+    if (cm_hnsw_cfg_from_meta(cr->src.has_meta ? &cr->src.meta : NULL, &cr->hnsw, &e) < 0)
+        add_line(&vc->settings, "%s", e.msg);
+    if (pr && pr->phase)
+        pr->phase(pr->ctx, "verifying", vc->name, cr->st.records);
+    cm_reader *rd = src->ops->open(src, &cr->src, err);
+    if (!rd) {
+        cdr_vec_free(&v);
+        return -1;
+    }
+    cm_record r = {0}, t = {0};
+    int64_t idx = 0;
+    int rc;
+    char buf[512];
+    while ((rc = src->ops->next(rd, &r, err)) == 1) {
+        int64_t i = idx++;
+        if (pr && pr->advance && (i & 1023) == 0)
+            pr->advance(pr->ctx, i);
+        if (cm_prepare_record(cr, p, &r, i, NULL) != CM_KEEP)
+            continue;
+        cr->written++; /* what the migration should have written */
+        vc->expected++;
+        int found = cdr_get(d, tc, &v, r.id, r.id_len, &t, err);
+        if (found < 0) {
+            rc = -1;
+            break;
+        }
+        if (!found) {
+            vc->missing++;
+            cm_issue_add(&vc->ex_missing, &r, "not in the target");
+            continue;
+        }
+        vc->matched++;
+        const char *diff = record_diff(&r, &t, cr->hnsw.space, buf, sizeof buf);
+        if (diff) {
+            vc->different++;
+            cm_issue_add(&vc->ex_different, &r, "%s", diff);
+        }
+    }
+    src->ops->close(rd);
+    cm_record_clear(&r);
+    cm_meta_free(&r.meta);
+    cm_record_clear(&t);
+    cm_meta_free(&t.meta);
+    if (rc < 0) {
+        cdr_vec_free(&v);
+        return -1;
+    }
+    settings_check(vc, cr, tc);
+    vc->target_count = cdr_count(d, tc, err);
+    if (vc->target_count < 0) {
+        cdr_vec_free(&v);
+        return -1;
+    }
+    vc->extra = vc->target_count - vc->matched;
+    if (vc->extra > 0) {
+        cm_record ex = {0};
+        ex.id = xstrdup("(ids not in the source)");
+        ex.id_len = strlen(ex.id);
+        cm_issue_add(&vc->ex_extra, &ex, "%lld records in the target are not expected", (long long)vc->extra);
+        cm_record_clear(&ex);
+    }
+    if (v.h)
+        self_query(vc, &v, sample);
+    cdr_vec_free(&v);
+    return 0;
+}
+
+int cm_verify_dir(cm_source *src, const char *target, const cm_policy *p, int64_t sample, const cm_progress *pr,
+                  cm_verify *out, cm_err *err)
+{
+    double t0 = now();
+    memset(out, 0, sizeof *out);
+    cm_run run;
+    if (cm_run_analyze(src, p, pr, &run, err) < 0) {
+        cm_run_free(&run);
+        return -1;
+    }
+    cdr *d = cdr_open(target, err);
+    if (!d) {
+        cm_run_free(&run);
+        return -1;
+    }
+    cdr_coll *tcs = NULL;
+    size_t nt = 0;
+    int rc = cdr_list(d, &tcs, &nt, err);
+    out->c = xcalloc(run.n ? run.n : 1, sizeof *out->c);
+    unsigned char *seen = xcalloc(nt ? nt : 1, 1);
+    for (size_t i = 0; rc == 0 && i < run.n; i++) {
+        cm_verify_coll *vc = &out->c[out->n++];
+        vc->name = xstrdup(run.c[i].target_name);
+        const cdr_coll *tc = NULL;
+        for (size_t j = 0; j < nt && !tc; j++)
+            if (strcmp(tcs[j].name, vc->name) == 0) {
+                tc = &tcs[j];
+                seen[j] = 1;
+            }
+        if (!tc) {
+            vc->expected = (int64_t)strmap_size(run.c[i].st.ids);
+            vc->missing = vc->expected;
+            continue;
+        }
+        vc->found = 1;
+        rc = verify_one(src, d, tc, &run.c[i], p, sample, pr, vc, err);
+    }
+    for (size_t j = 0; rc == 0 && j < nt; j++)
+        if (!seen[j] && (p->nonly == 0)) {
+            out->extra_collections = xrealloc(out->extra_collections, (out->nextra + 1) * sizeof(char *));
+            out->extra_collections[out->nextra++] = xstrdup(tcs[j].name);
+        }
+    free(seen);
+    cdr_colls_free(tcs, nt);
+    cdr_close(d);
+    cm_run_free(&run);
+    if (rc < 0)
+        return -1;
+    for (size_t i = 0; i < out->n; i++) {
+        cm_verify_coll *vc = &out->c[i];
+        out->mismatches += vc->missing + (vc->extra > 0 ? vc->extra : 0) + vc->different + !vc->found;
+        for (const char *s = vc->settings; s && *s; s++)
+            out->mismatches += *s == '\n';
+        for (const char *s = vc->structure; s && *s; s++)
+            out->mismatches += *s == '\n';
+        out->mismatches += vc->sampled - vc->self_first;
+    }
+    out->mismatches += (int64_t)out->nextra;
+    out->seconds = now() - t0;
+    return 0;
+}
