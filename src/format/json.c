@@ -10,6 +10,7 @@
 #include "json.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -728,8 +729,8 @@ static void shortest_digits(double v, char *digits, size_t cap, int *exp10, int 
     char buf[64];
     /* Precisions below 15 never give a shorter result than 15 does once
      * trailing zeros are stripped (DBL_DIG), so start there; 17 always
-     * round-trips. */
-    for (int prec = 15; prec <= 17; prec++) {
+     * round-trips. Subnormals carry fewer bits: search them from 1. */
+    for (int prec = fabs(v) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
         snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
         if (prec == 17 || strtod(buf, NULL) == v)
             break;

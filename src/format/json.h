@@ -81,9 +81,12 @@ typedef struct json_out {
 
 void jo_raw(json_out *o, const char *s, size_t n);
 void jo_cstr(json_out *o, const char *s);          /* raw, NUL-terminated */
-/* A JSON string literal: escapes ", \, control characters; other bytes are
- * copied as they are (UTF-8 stays raw). Invalid UTF-8 is escaped per byte as
- * \u00XX so the output is always valid JSON. */
+/* A JSON string literal: escapes ", \, control characters (\b \f \n \r \t,
+ * others as \u00XX); DEL and valid UTF-8 are copied as they are. A WTF-8
+ * surrogate (what the reader makes of a lone "\ud800") is written back as
+ * its \uXXXX escape, so parse -> write -> parse keeps the bytes. Any other
+ * invalid UTF-8 byte is escaped as \u00XX so the output is always valid
+ * JSON (it then reads back as U+00XX, i.e. the bytes change). */
 void jo_str(json_out *o, const char *s, size_t n);
 void jo_int(json_out *o, int64_t v);
 /* The shortest text that reads back to the same double ("1.0" for integral

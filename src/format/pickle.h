@@ -19,14 +19,117 @@
 
 typedef struct pk_writer pk_writer;
 
-/* Streams the pickle to `path` (created/truncated). Entries are added in
- * label order; ids are byte strings with a length (valid UTF-8 expected). */
+/* Creates/truncates `path` now (so a bad path fails early); the entries are
+ * kept in memory (ids in one arena, ~24 bytes each besides) and the pickle
+ * is written at finish. Entries are added in label order; ids are byte
+ * strings with a length. */
 pk_writer *pk_persistent_data_begin(const char *path, cm_err *err);
+/* Returns -1 (nothing added) if the id is not strict UTF-8 (Rust's
+ * serde-pickle and Python would both fail to load it) or is 4 GiB or
+ * longer; callers that want a precise message should check ids first. */
 int pk_persistent_data_add(pk_writer *w, const char *id, size_t id_len, uint32_t label, uint32_t seq_id);
-/* Writes everything and fsyncs. have_max_seq_id selects whether the
- * legacy 'max_seq_id' key is written (needed only for Python < 0.5.6). */
+/* Writes everything, fflush + fsync + fclose (the directory is not synced).
+ * have_max_seq_id selects whether the legacy 'max_seq_id' key is written
+ * (needed only for Python < 0.5.6). Fails if dimensionality or max_seq_id is
+ * negative or total_elements_added is below the largest label added.
+ * Always consumes w; on failure the file is removed. */
 int pk_persistent_data_finish(pk_writer *w, int64_t dimensionality, uint32_t total_elements_added,
                               int have_max_seq_id, int64_t max_seq_id, cm_err *err);
+/* Closes and removes the file; frees w. NULL is fine. */
 void pk_writer_abort(pk_writer *w);
+
+/* ---- reader ----
+ *
+ * pk_load parses a whole pickle (protocols 0-5, binary opcodes only) into a
+ * tree of pk_value. Supported opcodes: PROTO FRAME STOP MARK EMPTY_DICT
+ * EMPTY_LIST EMPTY_TUPLE TUPLE TUPLE1-3 APPEND APPENDS SETITEM SETITEMS BININT
+ * BININT1 BININT2 LONG1 LONG4 NONE NEWTRUE NEWFALSE BINFLOAT SHORT_BINUNICODE
+ * BINUNICODE BINUNICODE8 SHORT_BINBYTES BINBYTES MEMOIZE BINPUT LONG_BINPUT
+ * BINGET LONG_BINGET GLOBAL STACK_GLOBAL NEWOBJ REDUCE BUILD. Anything else is
+ * an error naming the opcode and its byte offset.
+ *
+ * Nothing is imported or called: GLOBAL/STACK_GLOBAL give a PK_GLOBAL (a
+ * module and a name); NEWOBJ and REDUCE give a PK_OBJECT that records the
+ * class and the arguments; BUILD attaches its state to that object.
+ *
+ * Values shared through the memo stay shared (the tree is a DAG, as in
+ * Python); cycles and nesting deeper than PK_MAX_DEPTH are rejected, so a
+ * recursive walk of the result is safe. All values of one load live and die
+ * together: pk_free the root that pk_load returned, never an inner value.
+ * Memory is bounded by a small multiple of the input size. */
+
+#define PK_MAX_DEPTH 1000
+
+typedef enum pk_type {
+    PK_NONE,
+    PK_BOOL,
+    PK_INT,    /* fits int64 */
+    PK_BIGINT, /* u.str: the LONG1/LONG4 payload (little-endian two's complement) */
+    PK_FLOAT,
+    PK_STR,    /* u.str: the UTF-8 bytes as stored (not validated) */
+    PK_BYTES,  /* u.str */
+    PK_TUPLE,  /* u.seq */
+    PK_LIST,   /* u.seq */
+    PK_DICT,   /* u.dict: pairs in pickle order; duplicate keys are not merged
+                * (inserting them in order into a map gives Python's result) */
+    PK_GLOBAL, /* u.global: a class or function reference, never resolved */
+    PK_OBJECT, /* u.obj: cls(*args) via NEWOBJ or REDUCE, plus BUILD state */
+} pk_type;
+
+typedef struct pk_value pk_value;
+
+typedef struct pk_pair {
+    pk_value *key, *value;
+} pk_pair;
+
+struct pk_value {
+    pk_type type;
+    union {
+        int b;
+        int64_t i;
+        double f;
+        struct {
+            char *s; /* NUL-terminated for convenience; may contain NULs */
+            size_t len;
+        } str;
+        struct {
+            pk_value **items;
+            size_t n;
+        } seq;
+        struct {
+            pk_pair *pairs;
+            size_t n;
+        } dict;
+        struct {
+            char *module, *name; /* NUL-terminated */
+        } global;
+        struct {
+            pk_value *cls;   /* a PK_GLOBAL */
+            pk_value *args;  /* a PK_TUPLE */
+            pk_value *state; /* NULL when no BUILD followed */
+            int reduce;      /* 1: made by REDUCE, 0: by NEWOBJ */
+        } obj;
+    } u;
+    /* private to the loader */
+    size_t cap_;
+    unsigned mark_;
+    unsigned height_;
+};
+
+pk_value *pk_load(const void *data, size_t len, cm_err *err);
+void pk_free(pk_value *root);
+
+const char *pk_type_name(pk_type t);
+/* The value stored under a string key (the last one, as Python would keep);
+ * NULL if absent or d is not a PK_DICT. */
+const pk_value *pk_dict_get(const pk_value *d, const char *key);
+/* 1 and *out for a PK_INT (or a PK_BIGINT whose payload fits int64). */
+int pk_get_int64(const pk_value *v, int64_t *out);
+/* 1 if v is a PK_GLOBAL, or a PK_OBJECT whose class is, named module.name. */
+int pk_is_class(const pk_value *v, const char *module, const char *name);
+/* For a uuid.UUID object (STACK_GLOBAL uuid UUID, NEWOBJ, BUILD {'int': n}):
+ * writes the 32 lowercase hex digits of n (0 <= n < 2**128) and a NUL and
+ * returns 0; returns -1 (err set) for anything else. */
+int pk_uuid_hex(const pk_value *v, char out[33], cm_err *err);
 
 #endif

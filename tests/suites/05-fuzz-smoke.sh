@@ -12,7 +12,7 @@ for f in build/fuzz/fuzz_*; do
   corpus="$work/$kind"; mkdir -p "$corpus"
   [ -d "fuzz/corpus/$kind" ] && cp -r "fuzz/corpus/$kind/." "$corpus/"
   [ -x "fuzz/seed-$kind.sh" ] && "fuzz/seed-$kind.sh" "$corpus" >/dev/null 2>&1
-  if (cd "$work" && "$OLDPWD/$f" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 "$corpus" >"$work/$kind.log" 2>&1); then
+  if (cd "$work" && "$OLDPWD/$f" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "$corpus" >"$work/$kind.log" 2>&1); then
     pass=$((pass + 1)); echo "ok   $name ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/$kind.log" | tail -1))"
   else
     fail=$((fail + 1)); echo "FAIL $name"; tail -n 40 "$work/$kind.log"

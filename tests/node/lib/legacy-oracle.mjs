@@ -5,7 +5,8 @@
 //   collections: [{uuid, name, metadataRaw, row}]            in file order
 //   records: Map(collection uuid -> [{id, uuid, embedding, embeddingNulls, document, metadataRaw, row}])
 //            in file order; embedding: Float64Array | null; embeddingNulls: number of NULL elements
-//            inside the list (stored as NaN in `embedding`), 0 normally
+//            inside the list (stored as NaN in `embedding`), 0 normally; embeddingNullAt: their
+//            positions (null when there are none)
 //   orphans: [records whose collection_uuid matches no collection (or is NULL), with .collectionUuid]
 //   totalRows, duckdbVersion
 // }
@@ -92,12 +93,17 @@ export async function readLegacyStore(dir, opts = {}) {
           rowNums.push(row);
           let embedding = null;
           let embeddingNulls = 0;
+          let embeddingNullAt = null;
           const ev = em.getItemVector(r);
           if (ev) {
             embedding = new Float64Array(ev.itemCount);
             for (let k = 0; k < embedding.length; k++) {
               const x = ev.getItem(k);
-              if (x === null) { embeddingNulls++; embedding[k] = NaN; } else embedding[k] = x;
+              if (x === null) {
+                embeddingNulls++;
+                (embeddingNullAt ??= []).push(k);
+                embedding[k] = NaN;
+              } else embedding[k] = x;
             }
           }
           const rec = {
@@ -105,6 +111,7 @@ export async function readLegacyStore(dir, opts = {}) {
             uuid: uu.getItem(r),
             embedding,
             embeddingNulls,
+            embeddingNullAt,
             document: doc.getItem(r),
             metadataRaw: md.getItem(r),
             row,
