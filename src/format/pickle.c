@@ -1,0 +1,1121 @@
+/* pickle.c - the PersistentData writer and the safe reader of pickle.h.
+ *
+ * Writer: entries are kept in memory (ids in one byte arena, 24 bytes of
+ * bookkeeping per entry) and the whole pickle is written at finish, following
+ * the protocol-2 byte recipe of chroma-persistent-format.md section 4.
+ *
+ * Reader: a stack machine over the binary opcodes of pickle.h. Every value
+ * of one load is registered in a list and freed with it, so memo sharing
+ * needs no reference counts and nothing can be freed twice. An allowance
+ * proportional to the input size caps what a load may allocate. */
+#include "pickle.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../util/mem.h"
+
+/* ------------------------------------------------------------------------ */
+/* writer                                                                    */
+/* ------------------------------------------------------------------------ */
+
+#define PK_CLASS_LINE "chromadb.segment.impl.vector.local_persistent_hnsw\nPersistentData\n"
+#define PK_BATCH 1000
+#define PK_WRITE_BUF (256u * 1024)
+
+typedef struct pk_entry {
+    size_t off; /* into ids */
+    uint32_t len;
+    uint32_t label;
+    uint32_t seq;
+} pk_entry;
+
+struct pk_writer {
+    char *path;
+    FILE *f;
+    char *ids;
+    size_t ids_len, ids_cap;
+    pk_entry *e;
+    size_t n, cap;
+    uint32_t max_label;
+    char *vbuf; /* stdio buffer; outlives f */
+};
+
+/* Strict UTF-8 (no surrogates, no overlongs, <= U+10FFFF): what both
+ * serde-pickle (Rust String) and Python (utf-8 decode) accept. */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        if (c >= 0xc2 && c <= 0xdf)
+            k = 2;
+        else if (c >= 0xe0 && c <= 0xef)
+            k = 3;
+        else if (c >= 0xf0 && c <= 0xf4)
+            k = 4;
+        else
+            return 0;
+        if (n - i < k)
+            return 0;
+        for (size_t j = 1; j < k; j++)
+            if ((s[i + j] & 0xc0) != 0x80)
+                return 0;
+        if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] >= 0xa0) || (c == 0xf0 && s[i + 1] < 0x90) ||
+            (c == 0xf4 && s[i + 1] >= 0x90))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+pk_writer *pk_persistent_data_begin(const char *path, cm_err *err)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        cm_err_set(err, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    pk_writer *w = xcalloc(1, sizeof *w);
+    w->path = xstrdup(path);
+    w->f = f;
+    w->vbuf = xmalloc(PK_WRITE_BUF);
+    setvbuf(f, w->vbuf, _IOFBF, PK_WRITE_BUF);
+    return w;
+}
+
+int pk_persistent_data_add(pk_writer *w, const char *id, size_t id_len, uint32_t label, uint32_t seq_id)
+{
+    if (!w || (!id && id_len) || id_len > UINT32_MAX || !utf8_valid((const unsigned char *)id, id_len))
+        return -1;
+    w->ids = xgrow(w->ids, &w->ids_cap, w->ids_len + id_len, 1);
+    if (id_len)
+        memcpy(w->ids + w->ids_len, id, id_len);
+    w->e = xgrow(w->e, &w->cap, w->n + 1, sizeof *w->e);
+    w->e[w->n].off = w->ids_len;
+    w->e[w->n].len = (uint32_t)id_len;
+    w->e[w->n].label = label;
+    w->e[w->n].seq = seq_id;
+    w->n++;
+    w->ids_len += id_len;
+    if (label > w->max_label)
+        w->max_label = label;
+    return 0;
+}
+
+static void put_bytes(FILE *f, const void *p, size_t n)
+{
+    if (n)
+        fwrite(p, 1, n, f);
+}
+
+static void put_u32le(FILE *f, uint32_t v)
+{
+    unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 24)};
+    put_bytes(f, b, 4);
+}
+
+/* An int the way Python's protocol-2 pickler writes it. */
+static void put_int(FILE *f, int64_t v)
+{
+    if (v >= 0 && v <= 0xff) {
+        putc('K', f);
+        putc((int)v, f);
+    } else if (v >= 0 && v <= 0xffff) {
+        putc('M', f);
+        putc((int)(v & 0xff), f);
+        putc((int)(v >> 8), f);
+    } else if (v >= INT32_MIN && v <= INT32_MAX) {
+        putc('J', f);
+        put_u32le(f, (uint32_t)(int32_t)v);
+    } else {
+        /* LONG1: the shortest little-endian two's complement. */
+        unsigned char b[8];
+        uint64_t u = (uint64_t)v;
+        for (int i = 0; i < 8; i++)
+            b[i] = (unsigned char)(u >> (8 * i));
+        int n = 8;
+        while (n > 1 && ((b[n - 1] == 0x00 && !(b[n - 2] & 0x80)) || (b[n - 1] == 0xff && (b[n - 2] & 0x80))))
+            n--;
+        putc(0x8a, f);
+        putc(n, f);
+        put_bytes(f, b, (size_t)n);
+    }
+}
+
+static void put_str(FILE *f, const char *s, size_t n)
+{
+    putc('X', f);
+    put_u32le(f, (uint32_t)n);
+    put_bytes(f, s, n);
+}
+
+static void put_key(FILE *f, const char *k)
+{
+    put_str(f, k, strlen(k));
+}
+
+enum { MAP_ID_TO_LABEL, MAP_LABEL_TO_ID, MAP_ID_TO_SEQ };
+
+static void put_map(pk_writer *w, int which)
+{
+    FILE *f = w->f;
+    putc('}', f);
+    for (size_t i = 0; i < w->n; i++) {
+        if (i % PK_BATCH == 0)
+            putc('(', f);
+        const pk_entry *e = &w->e[i];
+        switch (which) {
+        case MAP_ID_TO_LABEL:
+            put_str(f, w->ids + e->off, e->len);
+            put_int(f, e->label);
+            break;
+        case MAP_LABEL_TO_ID:
+            put_int(f, e->label);
+            put_str(f, w->ids + e->off, e->len);
+            break;
+        default:
+            put_str(f, w->ids + e->off, e->len);
+            put_int(f, e->seq);
+            break;
+        }
+        if (i % PK_BATCH == PK_BATCH - 1 || i + 1 == w->n)
+            putc('u', f);
+    }
+}
+
+static void writer_free(pk_writer *w, int remove_file)
+{
+    if (!w)
+        return;
+    if (w->f)
+        fclose(w->f);
+    if (remove_file && w->path)
+        unlink(w->path);
+    free(w->vbuf);
+    free(w->path);
+    free(w->ids);
+    free(w->e);
+    free(w);
+}
+
+int pk_persistent_data_finish(pk_writer *w, int64_t dimensionality, uint32_t total_elements_added,
+                              int have_max_seq_id, int64_t max_seq_id, cm_err *err)
+{
+    if (!w)
+        return cm_err_set(err, "index_metadata.pickle: no writer");
+    if (dimensionality < 0) {
+        cm_err_set(err, "%s: dimensionality %" PRId64 " is negative", w->path, dimensionality);
+        writer_free(w, 1);
+        return -1;
+    }
+    if (have_max_seq_id && max_seq_id < 0) {
+        cm_err_set(err, "%s: max_seq_id %" PRId64 " is negative", w->path, max_seq_id);
+        writer_free(w, 1);
+        return -1;
+    }
+    if (total_elements_added < w->max_label) {
+        /* The next label would be total_elements_added + 1 and collide. */
+        cm_err_set(err, "%s: total_elements_added %" PRIu32 " is below the largest label %" PRIu32, w->path,
+                   total_elements_added, w->max_label);
+        writer_free(w, 1);
+        return -1;
+    }
+    FILE *f = w->f;
+    putc(0x80, f);
+    putc(2, f);
+    putc('c', f);
+    put_bytes(f, PK_CLASS_LINE, sizeof PK_CLASS_LINE - 1);
+    putc(')', f);
+    putc(0x81, f);
+    putc('}', f);
+    putc('(', f);
+    put_key(f, "dimensionality");
+    put_int(f, dimensionality);
+    put_key(f, "total_elements_added");
+    put_int(f, total_elements_added);
+    if (have_max_seq_id) {
+        put_key(f, "max_seq_id");
+        put_int(f, max_seq_id);
+    }
+    put_key(f, "id_to_label");
+    put_map(w, MAP_ID_TO_LABEL);
+    put_key(f, "label_to_id");
+    put_map(w, MAP_LABEL_TO_ID);
+    put_key(f, "id_to_seq_id");
+    put_map(w, MAP_ID_TO_SEQ);
+    putc('u', f);
+    putc('b', f);
+    putc('.', f);
+    int bad = ferror(f) != 0;
+    int e = bad ? EIO : 0;
+    if (!bad && fflush(f) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad && fsync(fileno(f)) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    w->f = NULL;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        cm_err_set(err, "%s: writing failed: %s", w->path, strerror(e));
+        writer_free(w, 1);
+        return -1;
+    }
+    writer_free(w, 0);
+    return 0;
+}
+
+void pk_writer_abort(pk_writer *w)
+{
+    writer_free(w, 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* reader                                                                    */
+/* ------------------------------------------------------------------------ */
+
+#define PK_MAX_STACK (1u << 24)
+
+typedef struct pk_doc {
+    pk_value root; /* first: pk_free casts back; a shallow copy of the result */
+    pk_value **all;
+    size_t nall;
+} pk_doc;
+
+typedef struct loader {
+    const unsigned char *p;
+    size_t len, pos, op_pos;
+    pk_value **all;
+    size_t nall, capall;
+    pk_value **stack;
+    size_t sn, scap;
+    size_t *marks;
+    size_t mn, mcap;
+    pk_value **memo;
+    size_t memo_cap, memo_count;
+    size_t used, budget;
+    pk_value *none, *vtrue, *vfalse, *empty_tuple;
+    cm_err *err;
+} loader;
+
+const char *pk_type_name(pk_type t)
+{
+    switch (t) {
+    case PK_NONE: return "None";
+    case PK_BOOL: return "bool";
+    case PK_INT: return "int";
+    case PK_BIGINT: return "int";
+    case PK_FLOAT: return "float";
+    case PK_STR: return "str";
+    case PK_BYTES: return "bytes";
+    case PK_TUPLE: return "tuple";
+    case PK_LIST: return "list";
+    case PK_DICT: return "dict";
+    case PK_GLOBAL: return "global";
+    case PK_OBJECT: return "object";
+    }
+    return "?";
+}
+
+static int lfail(loader *ld, const char *what)
+{
+    return cm_err_set(ld->err, "pickle: at byte %zu: %s", ld->op_pos, what);
+}
+
+static int charge(loader *ld, size_t n)
+{
+    if (n > ld->budget - ld->used) {
+        cm_err_set(ld->err, "pickle: at byte %zu: needs more memory than a %zu-byte pickle can describe", ld->op_pos,
+                   ld->len);
+        return -1;
+    }
+    ld->used += n;
+    return 0;
+}
+
+static pk_value *new_value(loader *ld, pk_type t)
+{
+    if (charge(ld, sizeof(pk_value) + sizeof(pk_value *)) < 0)
+        return NULL;
+    pk_value *v = xcalloc(1, sizeof *v);
+    v->type = t;
+    ld->all = xgrow(ld->all, &ld->capall, ld->nall + 1, sizeof *ld->all);
+    ld->all[ld->nall++] = v;
+    return v;
+}
+
+static void value_release(pk_value *v)
+{
+    switch (v->type) {
+    case PK_BIGINT:
+    case PK_STR:
+    case PK_BYTES: free(v->u.str.s); break;
+    case PK_TUPLE:
+    case PK_LIST: free(v->u.seq.items); break;
+    case PK_DICT: free(v->u.dict.pairs); break;
+    case PK_GLOBAL:
+        free(v->u.global.module);
+        free(v->u.global.name);
+        break;
+    default: break;
+    }
+    free(v);
+}
+
+/* Grows an item array by doubling, starting small (most dicts are tiny). */
+static void *grow_items(loader *ld, void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    size_t c = *cap ? *cap : 2;
+    while (c < need)
+        c *= 2;
+    if (charge(ld, (c - *cap) * size) < 0)
+        return NULL;
+    void *q = xrealloc(p, c * size);
+    *cap = c;
+    return q;
+}
+
+static int need(loader *ld, size_t n)
+{
+    if (ld->len - ld->pos < n)
+        return lfail(ld, "unexpected end of data (truncated pickle?)");
+    return 0;
+}
+
+static uint64_t rd_le(const unsigned char *b, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | b[i];
+    return v;
+}
+
+static int push(loader *ld, pk_value *v)
+{
+    if (!v)
+        return -1;
+    if (ld->sn >= PK_MAX_STACK)
+        return lfail(ld, "stack too deep");
+    size_t old = ld->scap;
+    ld->stack = xgrow(ld->stack, &ld->scap, ld->sn + 1, sizeof *ld->stack);
+    if (ld->scap != old && charge(ld, (ld->scap - old) * sizeof *ld->stack) < 0)
+        return -1;
+    ld->stack[ld->sn++] = v;
+    return 0;
+}
+
+static size_t fence(const loader *ld)
+{
+    return ld->mn ? ld->marks[ld->mn - 1] : 0;
+}
+
+static pk_value *pop(loader *ld)
+{
+    if (ld->sn <= fence(ld)) {
+        lfail(ld, "stack underflow");
+        return NULL;
+    }
+    return ld->stack[--ld->sn];
+}
+
+static pk_value *top(loader *ld)
+{
+    if (ld->sn <= fence(ld)) {
+        lfail(ld, "stack underflow");
+        return NULL;
+    }
+    return ld->stack[ld->sn - 1];
+}
+
+/* Pops the topmost mark; returns the stack position it marked. */
+static int pop_mark(loader *ld, size_t *k)
+{
+    if (!ld->mn)
+        return lfail(ld, "no MARK on the stack");
+    *k = ld->marks[--ld->mn];
+    return 0;
+}
+
+static int seq_append(loader *ld, pk_value *seq, pk_value *item)
+{
+    pk_value **items = grow_items(ld, seq->u.seq.items, &seq->cap_, seq->u.seq.n + 1, sizeof *items);
+    if (!items)
+        return -1;
+    seq->u.seq.items = items;
+    items[seq->u.seq.n++] = item;
+    return 0;
+}
+
+static int dict_set(loader *ld, pk_value *d, pk_value *k, pk_value *v)
+{
+    pk_pair *pairs = grow_items(ld, d->u.dict.pairs, &d->cap_, d->u.dict.n + 1, sizeof *pairs);
+    if (!pairs)
+        return -1;
+    d->u.dict.pairs = pairs;
+    pairs[d->u.dict.n].key = k;
+    pairs[d->u.dict.n].value = v;
+    d->u.dict.n++;
+    return 0;
+}
+
+static pk_value *make_bytes(loader *ld, pk_type t, const unsigned char *s, size_t n)
+{
+    if (charge(ld, n + 1) < 0)
+        return NULL;
+    pk_value *v = new_value(ld, t);
+    if (!v)
+        return NULL;
+    v->u.str.s = xmemdup0(s, n);
+    v->u.str.len = n;
+    return v;
+}
+
+/* A LONG1/LONG4 payload: PK_INT when it fits int64, else PK_BIGINT. */
+static pk_value *make_long(loader *ld, const unsigned char *b, size_t n)
+{
+    int neg = n && (b[n - 1] & 0x80);
+    /* Significant length: strip sign-extension bytes. */
+    size_t m = n;
+    while (m > 1 && ((b[m - 1] == 0x00 && !(b[m - 2] & 0x80)) || (b[m - 1] == 0xff && (b[m - 2] & 0x80))))
+        m--;
+    if (m <= 8) {
+        uint64_t u = neg ? UINT64_MAX : 0;
+        for (size_t i = 0; i < m; i++) {
+            u &= ~((uint64_t)0xff << (8 * i));
+            u |= (uint64_t)b[i] << (8 * i);
+        }
+        pk_value *v = new_value(ld, PK_INT);
+        if (v)
+            memcpy(&v->u.i, &u, sizeof u);
+        return v;
+    }
+    return make_bytes(ld, PK_BIGINT, b, n);
+}
+
+static pk_value *make_global(loader *ld, const unsigned char *mod, size_t ml, const unsigned char *name, size_t nl)
+{
+    if (memchr(mod, 0, ml) || memchr(name, 0, nl)) {
+        lfail(ld, "class name contains a NUL byte");
+        return NULL;
+    }
+    if (charge(ld, ml + nl + 2) < 0)
+        return NULL;
+    pk_value *v = new_value(ld, PK_GLOBAL);
+    if (!v)
+        return NULL;
+    v->u.global.module = xmemdup0(mod, ml);
+    v->u.global.name = xmemdup0(name, nl);
+    return v;
+}
+
+static int memo_put(loader *ld, size_t idx, pk_value *v)
+{
+    /* Every memoised value took at least one byte of input, so a real
+     * pickle's indices stay below its length. */
+    if (idx >= ld->len)
+        return lfail(ld, "memo index out of range");
+    if (idx >= ld->memo_cap) {
+        size_t old = ld->memo_cap;
+        size_t c = old ? old : 16;
+        while (c <= idx)
+            c *= 2;
+        if (charge(ld, (c - old) * sizeof *ld->memo) < 0)
+            return -1;
+        ld->memo = xrealloc(ld->memo, c * sizeof *ld->memo);
+        memset(ld->memo + old, 0, (c - old) * sizeof *ld->memo);
+        ld->memo_cap = c;
+    }
+    if (!ld->memo[idx])
+        ld->memo_count++;
+    ld->memo[idx] = v;
+    return 0;
+}
+
+static int memo_get(loader *ld, size_t idx)
+{
+    if (idx >= ld->memo_cap || !ld->memo[idx]) {
+        char m[64];
+        snprintf(m, sizeof m, "memo entry %zu is not set", idx);
+        return lfail(ld, m);
+    }
+    return push(ld, ld->memo[idx]);
+}
+
+static const char *opcode_name(unsigned char op)
+{
+    switch (op) {
+    case 'i': return "INST";
+    case 'o': return "OBJ";
+    case 'P': return "PERSID";
+    case 'Q': return "BINPERSID";
+    case 0x82: return "EXT1";
+    case 0x83: return "EXT2";
+    case 0x84: return "EXT4";
+    case 'I': return "INT";
+    case 'L': return "LONG";
+    case 'S': return "STRING";
+    case 'T': return "BINSTRING";
+    case 'U': return "SHORT_BINSTRING";
+    case 'V': return "UNICODE";
+    case 'F': return "FLOAT";
+    case 'd': return "DICT";
+    case 'l': return "LIST";
+    case '0': return "POP";
+    case '1': return "POP_MARK";
+    case '2': return "DUP";
+    case 'g': return "GET";
+    case 'p': return "PUT";
+    case 0x8e: return "BINBYTES8";
+    case 0x8f: return "EMPTY_SET";
+    case 0x90: return "ADDITEMS";
+    case 0x91: return "FROZENSET";
+    case 0x92: return "NEWOBJ_EX";
+    case 0x96: return "BYTEARRAY8";
+    case 0x97: return "NEXT_BUFFER";
+    case 0x98: return "READONLY_BUFFER";
+    default: return "unknown";
+    }
+}
+
+static int build_tuple(loader *ld, size_t k)
+{
+    size_t n = ld->sn - k;
+    pk_value *t;
+    if (n == 0) {
+        t = ld->empty_tuple;
+    } else {
+        t = new_value(ld, PK_TUPLE);
+        if (!t || charge(ld, n * sizeof(pk_value *)) < 0)
+            return -1;
+        t->u.seq.items = xmalloc(n * sizeof(pk_value *));
+        memcpy(t->u.seq.items, ld->stack + k, n * sizeof(pk_value *));
+        t->u.seq.n = n;
+        t->cap_ = n;
+    }
+    ld->sn = k;
+    return push(ld, t);
+}
+
+/* Children of a value for the graph walk. */
+static size_t n_children(const pk_value *v)
+{
+    switch (v->type) {
+    case PK_TUPLE:
+    case PK_LIST: return v->u.seq.n;
+    case PK_DICT: return v->u.dict.n * 2;
+    case PK_OBJECT: return 3;
+    default: return 0;
+    }
+}
+
+static pk_value *child(const pk_value *v, size_t i)
+{
+    switch (v->type) {
+    case PK_TUPLE:
+    case PK_LIST: return v->u.seq.items[i];
+    case PK_DICT: return i % 2 ? v->u.dict.pairs[i / 2].value : v->u.dict.pairs[i / 2].key;
+    case PK_OBJECT: return i == 0 ? v->u.obj.cls : i == 1 ? v->u.obj.args : v->u.obj.state;
+    default: return NULL;
+    }
+}
+
+/* Rejects cycles and trees deeper than PK_MAX_DEPTH (iteratively). */
+static int check_graph(loader *ld, pk_value *root)
+{
+    typedef struct frame {
+        pk_value *v;
+        size_t next;
+    } frame;
+    frame *st = xmalloc((PK_MAX_DEPTH + 2) * sizeof *st);
+    size_t sp = 0;
+    int rc = 0;
+    st[sp++] = (frame){root, 0};
+    root->mark_ = 1;
+    root->height_ = 1;
+    while (sp) {
+        frame *fr = &st[sp - 1];
+        if (fr->next < n_children(fr->v)) {
+            pk_value *c = child(fr->v, fr->next++);
+            if (!c)
+                continue;
+            if (c->mark_ == 1) {
+                rc = cm_err_set(ld->err, "pickle: the data refers to itself (a cycle); not supported");
+                break;
+            }
+            if (c->mark_ == 2) {
+                if (c->height_ + 1 > fr->v->height_)
+                    fr->v->height_ = c->height_ + 1;
+                continue;
+            }
+            if (sp > PK_MAX_DEPTH) {
+                rc = cm_err_set(ld->err, "pickle: values nested deeper than %d levels", PK_MAX_DEPTH);
+                break;
+            }
+            c->mark_ = 1;
+            c->height_ = 1;
+            st[sp++] = (frame){c, 0};
+            continue;
+        }
+        pk_value *done = fr->v;
+        done->mark_ = 2;
+        sp--;
+        if (sp && done->height_ + 1 > st[sp - 1].v->height_)
+            st[sp - 1].v->height_ = done->height_ + 1;
+    }
+    free(st);
+    return rc;
+}
+
+static void loader_free_values(loader *ld)
+{
+    for (size_t i = 0; i < ld->nall; i++)
+        value_release(ld->all[i]);
+    free(ld->all);
+    ld->all = NULL;
+    ld->nall = 0;
+}
+
+static int run(loader *ld, pk_value **result)
+{
+    const unsigned char *p = ld->p;
+    for (;;) {
+        if (ld->pos >= ld->len) {
+            ld->op_pos = ld->pos;
+            return lfail(ld, "data ends before STOP (truncated pickle?)");
+        }
+        ld->op_pos = ld->pos;
+        unsigned char op = p[ld->pos++];
+        switch (op) {
+        case 0x80: /* PROTO */
+            if (need(ld, 1) < 0)
+                return -1;
+            if (p[ld->pos] > 5) {
+                char m[64];
+                snprintf(m, sizeof m, "unsupported pickle protocol %u", p[ld->pos]);
+                return lfail(ld, m);
+            }
+            ld->pos++;
+            break;
+        case 0x95: { /* FRAME */
+            if (need(ld, 8) < 0)
+                return -1;
+            uint64_t n = rd_le(p + ld->pos, 8);
+            ld->pos += 8;
+            if (n > ld->len - ld->pos)
+                return lfail(ld, "FRAME longer than the data (truncated pickle?)");
+            break;
+        }
+        case '.': { /* STOP */
+            pk_value *v = pop(ld);
+            if (!v)
+                return -1;
+            if (ld->sn || ld->mn)
+                return lfail(ld, "values left on the stack at STOP");
+            *result = v;
+            return 0;
+        }
+        case '(': /* MARK */
+            if (ld->mn >= PK_MAX_STACK)
+                return lfail(ld, "too many MARKs");
+            {
+                size_t old = ld->mcap;
+                ld->marks = xgrow(ld->marks, &ld->mcap, ld->mn + 1, sizeof *ld->marks);
+                if (ld->mcap != old && charge(ld, (ld->mcap - old) * sizeof *ld->marks) < 0)
+                    return -1;
+            }
+            ld->marks[ld->mn++] = ld->sn;
+            break;
+        case '}': /* EMPTY_DICT */
+            if (push(ld, new_value(ld, PK_DICT)) < 0)
+                return -1;
+            break;
+        case ']': /* EMPTY_LIST */
+            if (push(ld, new_value(ld, PK_LIST)) < 0)
+                return -1;
+            break;
+        case ')': /* EMPTY_TUPLE */
+            if (push(ld, ld->empty_tuple) < 0)
+                return -1;
+            break;
+        case 't': { /* TUPLE */
+            size_t k = 0;
+            if (pop_mark(ld, &k) < 0 || build_tuple(ld, k) < 0)
+                return -1;
+            break;
+        }
+        case 0x85: /* TUPLE1 */
+        case 0x86: /* TUPLE2 */
+        case 0x87: { /* TUPLE3 */
+            size_t n = (size_t)(op - 0x84);
+            if (ld->sn < fence(ld) + n)
+                return lfail(ld, "stack underflow");
+            if (build_tuple(ld, ld->sn - n) < 0)
+                return -1;
+            break;
+        }
+        case 'a': { /* APPEND */
+            pk_value *v = pop(ld), *l = v ? top(ld) : NULL;
+            if (!l)
+                return -1;
+            if (l->type != PK_LIST)
+                return lfail(ld, "APPEND to something that is not a list");
+            if (seq_append(ld, l, v) < 0)
+                return -1;
+            break;
+        }
+        case 'e': { /* APPENDS */
+            size_t k = 0;
+            if (pop_mark(ld, &k) < 0)
+                return -1;
+            if (k == 0 || k - 1 < fence(ld))
+                return lfail(ld, "APPENDS without a list");
+            pk_value *l = ld->stack[k - 1];
+            if (l->type != PK_LIST)
+                return lfail(ld, "APPENDS to something that is not a list");
+            for (size_t i = k; i < ld->sn; i++)
+                if (seq_append(ld, l, ld->stack[i]) < 0)
+                    return -1;
+            ld->sn = k;
+            break;
+        }
+        case 's': { /* SETITEM */
+            pk_value *v = pop(ld), *k = v ? pop(ld) : NULL, *d = k ? top(ld) : NULL;
+            if (!d)
+                return -1;
+            if (d->type != PK_DICT)
+                return lfail(ld, "SETITEM on something that is not a dict");
+            if (dict_set(ld, d, k, v) < 0)
+                return -1;
+            break;
+        }
+        case 'u': { /* SETITEMS */
+            size_t k = 0;
+            if (pop_mark(ld, &k) < 0)
+                return -1;
+            if (k == 0 || k - 1 < fence(ld))
+                return lfail(ld, "SETITEMS without a dict");
+            pk_value *d = ld->stack[k - 1];
+            if (d->type != PK_DICT)
+                return lfail(ld, "SETITEMS on something that is not a dict");
+            if ((ld->sn - k) % 2)
+                return lfail(ld, "SETITEMS with an odd number of items");
+            for (size_t i = k; i < ld->sn; i += 2)
+                if (dict_set(ld, d, ld->stack[i], ld->stack[i + 1]) < 0)
+                    return -1;
+            ld->sn = k;
+            break;
+        }
+        case 'J': /* BININT */
+        case 'K': /* BININT1 */
+        case 'M': { /* BININT2 */
+            int n = op == 'J' ? 4 : op == 'K' ? 1 : 2;
+            if (need(ld, (size_t)n) < 0)
+                return -1;
+            uint64_t u = rd_le(p + ld->pos, n);
+            ld->pos += (size_t)n;
+            pk_value *v = new_value(ld, PK_INT);
+            if (!v)
+                return -1;
+            v->u.i = op == 'J' ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
+            if (push(ld, v) < 0)
+                return -1;
+            break;
+        }
+        case 0x8a: /* LONG1 */
+        case 0x8b: { /* LONG4 */
+            int w = op == 0x8a ? 1 : 4;
+            if (need(ld, (size_t)w) < 0)
+                return -1;
+            uint64_t n = rd_le(p + ld->pos, w);
+            if (op == 0x8b && n > INT32_MAX)
+                return lfail(ld, "LONG4 with a negative length");
+            ld->pos += (size_t)w;
+            if (need(ld, (size_t)n) < 0)
+                return -1;
+            pk_value *v = make_long(ld, p + ld->pos, (size_t)n);
+            ld->pos += (size_t)n;
+            if (push(ld, v) < 0)
+                return -1;
+            break;
+        }
+        case 'N':
+            if (push(ld, ld->none) < 0)
+                return -1;
+            break;
+        case 0x88:
+            if (push(ld, ld->vtrue) < 0)
+                return -1;
+            break;
+        case 0x89:
+            if (push(ld, ld->vfalse) < 0)
+                return -1;
+            break;
+        case 'G': { /* BINFLOAT, big-endian */
+            if (need(ld, 8) < 0)
+                return -1;
+            uint64_t u = 0;
+            for (int i = 0; i < 8; i++)
+                u = (u << 8) | p[ld->pos + (size_t)i];
+            ld->pos += 8;
+            pk_value *v = new_value(ld, PK_FLOAT);
+            if (!v)
+                return -1;
+            memcpy(&v->u.f, &u, sizeof u);
+            if (push(ld, v) < 0)
+                return -1;
+            break;
+        }
+        case 0x8c: /* SHORT_BINUNICODE */
+        case 'X':  /* BINUNICODE */
+        case 0x8d: /* BINUNICODE8 */
+        case 'C':  /* SHORT_BINBYTES */
+        case 'B': { /* BINBYTES */
+            int w = (op == 0x8c || op == 'C') ? 1 : op == 0x8d ? 8 : 4;
+            if (need(ld, (size_t)w) < 0)
+                return -1;
+            uint64_t n = rd_le(p + ld->pos, w);
+            ld->pos += (size_t)w;
+            if (n > ld->len - ld->pos)
+                return lfail(ld, "string longer than the data (truncated pickle?)");
+            pk_value *v = make_bytes(ld, (op == 'C' || op == 'B') ? PK_BYTES : PK_STR, p + ld->pos, (size_t)n);
+            ld->pos += (size_t)n;
+            if (push(ld, v) < 0)
+                return -1;
+            break;
+        }
+        case 0x94: { /* MEMOIZE */
+            pk_value *v = top(ld);
+            if (!v || memo_put(ld, ld->memo_count, v) < 0)
+                return -1;
+            break;
+        }
+        case 'q': /* BINPUT */
+        case 'r': { /* LONG_BINPUT */
+            int w = op == 'q' ? 1 : 4;
+            if (need(ld, (size_t)w) < 0)
+                return -1;
+            size_t idx = (size_t)rd_le(p + ld->pos, w);
+            ld->pos += (size_t)w;
+            pk_value *v = top(ld);
+            if (!v || memo_put(ld, idx, v) < 0)
+                return -1;
+            break;
+        }
+        case 'h': /* BINGET */
+        case 'j': { /* LONG_BINGET */
+            int w = op == 'h' ? 1 : 4;
+            if (need(ld, (size_t)w) < 0)
+                return -1;
+            size_t idx = (size_t)rd_le(p + ld->pos, w);
+            ld->pos += (size_t)w;
+            if (memo_get(ld, idx) < 0)
+                return -1;
+            break;
+        }
+        case 'c': { /* GLOBAL: "module\nname\n" */
+            const unsigned char *m = p + ld->pos;
+            const unsigned char *nl1 = memchr(m, '\n', ld->len - ld->pos);
+            if (!nl1)
+                return lfail(ld, "GLOBAL without a newline (truncated pickle?)");
+            const unsigned char *nm = nl1 + 1;
+            const unsigned char *nl2 = memchr(nm, '\n', (size_t)(p + ld->len - nm));
+            if (!nl2)
+                return lfail(ld, "GLOBAL without a second newline (truncated pickle?)");
+            ld->pos = (size_t)(nl2 + 1 - p);
+            if (push(ld, make_global(ld, m, (size_t)(nl1 - m), nm, (size_t)(nl2 - nm))) < 0)
+                return -1;
+            break;
+        }
+        case 0x93: { /* STACK_GLOBAL */
+            pk_value *name = pop(ld), *mod = name ? pop(ld) : NULL;
+            if (!mod)
+                return -1;
+            if (name->type != PK_STR || mod->type != PK_STR)
+                return lfail(ld, "STACK_GLOBAL needs two strings");
+            if (push(ld, make_global(ld, (const unsigned char *)mod->u.str.s, mod->u.str.len,
+                                     (const unsigned char *)name->u.str.s, name->u.str.len)) < 0)
+                return -1;
+            break;
+        }
+        case 0x81: /* NEWOBJ */
+        case 'R': { /* REDUCE (recorded, never called) */
+            pk_value *args = pop(ld), *cls = args ? pop(ld) : NULL;
+            if (!cls)
+                return -1;
+            if (args->type != PK_TUPLE)
+                return lfail(ld, op == 'R' ? "REDUCE arguments are not a tuple" : "NEWOBJ arguments are not a tuple");
+            if (cls->type != PK_GLOBAL)
+                return lfail(ld, op == 'R' ? "REDUCE of something that is not a global"
+                                           : "NEWOBJ of something that is not a class");
+            pk_value *o = new_value(ld, PK_OBJECT);
+            if (!o)
+                return -1;
+            o->u.obj.cls = cls;
+            o->u.obj.args = args;
+            o->u.obj.reduce = op == 'R';
+            if (push(ld, o) < 0)
+                return -1;
+            break;
+        }
+        case 'b': { /* BUILD */
+            pk_value *state = pop(ld), *o = state ? top(ld) : NULL;
+            if (!o)
+                return -1;
+            if (o->type != PK_OBJECT)
+                return lfail(ld, "BUILD on something that is not an object");
+            o->u.obj.state = state;
+            break;
+        }
+        default: {
+            char m[96];
+            if (op >= 0x20 && op < 0x7f)
+                snprintf(m, sizeof m, "unsupported opcode 0x%02x '%c' (%s)", op, op, opcode_name(op));
+            else
+                snprintf(m, sizeof m, "unsupported opcode 0x%02x (%s)", op, opcode_name(op));
+            return lfail(ld, m);
+        }
+        }
+    }
+}
+
+pk_value *pk_load(const void *data, size_t len, cm_err *err)
+{
+    loader ld = {0};
+    ld.p = data;
+    ld.len = data ? len : 0;
+    ld.err = err;
+    /* Generous for real pickles (tens of bytes per input byte at most), yet
+     * linear in the input. */
+    ld.budget = (len > (SIZE_MAX - (1u << 20)) / 128) ? SIZE_MAX : len * 128 + (1u << 20);
+    ld.none = new_value(&ld, PK_NONE);
+    ld.vtrue = new_value(&ld, PK_BOOL);
+    ld.vtrue->u.b = 1;
+    ld.vfalse = new_value(&ld, PK_BOOL);
+    ld.empty_tuple = new_value(&ld, PK_TUPLE);
+
+    pk_value *res = NULL;
+    int rc = run(&ld, &res);
+    free(ld.stack);
+    free(ld.marks);
+    free(ld.memo);
+    if (rc == 0)
+        rc = check_graph(&ld, res);
+    if (rc < 0) {
+        loader_free_values(&ld);
+        return NULL;
+    }
+    pk_doc *doc = xcalloc(1, sizeof *doc);
+    doc->root = *res;
+    doc->all = ld.all;
+    doc->nall = ld.nall;
+    return &doc->root;
+}
+
+void pk_free(pk_value *root)
+{
+    if (!root)
+        return;
+    pk_doc *doc = (pk_doc *)root;
+    for (size_t i = 0; i < doc->nall; i++)
+        value_release(doc->all[i]);
+    free(doc->all);
+    free(doc);
+}
+
+const pk_value *pk_dict_get(const pk_value *d, const char *key)
+{
+    if (!d || d->type != PK_DICT || !key)
+        return NULL;
+    size_t kl = strlen(key);
+    for (size_t i = d->u.dict.n; i-- > 0;) {
+        const pk_value *k = d->u.dict.pairs[i].key;
+        if (k->type == PK_STR && k->u.str.len == kl && memcmp(k->u.str.s, key, kl) == 0)
+            return d->u.dict.pairs[i].value;
+    }
+    return NULL;
+}
+
+int pk_get_int64(const pk_value *v, int64_t *out)
+{
+    if (v && v->type == PK_INT) {
+        *out = v->u.i;
+        return 1;
+    }
+    return 0; /* make_long already turned every int64-sized payload into PK_INT */
+}
+
+static int global_is(const pk_value *g, const char *module, const char *name)
+{
+    return g && g->type == PK_GLOBAL && strcmp(g->u.global.module, module) == 0 &&
+           strcmp(g->u.global.name, name) == 0;
+}
+
+int pk_is_class(const pk_value *v, const char *module, const char *name)
+{
+    if (!v)
+        return 0;
+    if (v->type == PK_GLOBAL)
+        return global_is(v, module, name);
+    if (v->type != PK_OBJECT)
+        return 0;
+    const pk_value *cls = v->u.obj.cls;
+    /* Protocols 0/1: copyreg._reconstructor(cls, object, None) via REDUCE. */
+    if (v->u.obj.reduce && global_is(cls, "copyreg", "_reconstructor") && v->u.obj.args->u.seq.n >= 1)
+        cls = v->u.obj.args->u.seq.items[0];
+    return global_is(cls, module, name);
+}
+
+int pk_uuid_hex(const pk_value *v, char out[33], cm_err *err)
+{
+    out[0] = '\0';
+    if (!pk_is_class(v, "uuid", "UUID") || v->type != PK_OBJECT)
+        return cm_err_set(err, "pickle: expected a uuid.UUID object, found %s", v ? pk_type_name(v->type) : "nothing");
+    const pk_value *n = pk_dict_get(v->u.obj.state, "int");
+    if (!n)
+        return cm_err_set(err, "pickle: uuid.UUID object without an 'int' in its state");
+    unsigned char be[16] = {0};
+    if (n->type == PK_INT) {
+        if (n->u.i < 0)
+            return cm_err_set(err, "pickle: uuid.UUID with a negative int");
+        uint64_t u = (uint64_t)n->u.i;
+        for (int i = 0; i < 8; i++)
+            be[15 - i] = (unsigned char)(u >> (8 * i));
+    } else if (n->type == PK_BIGINT) {
+        const unsigned char *b = (const unsigned char *)n->u.str.s;
+        size_t len = n->u.str.len;
+        if (len && (b[len - 1] & 0x80))
+            return cm_err_set(err, "pickle: uuid.UUID with a negative int");
+        for (size_t i = 16; i < len; i++)
+            if (b[i])
+                return cm_err_set(err, "pickle: uuid.UUID int does not fit 128 bits");
+        for (size_t i = 0; i < len && i < 16; i++)
+            be[15 - i] = b[i];
+    } else {
+        return cm_err_set(err, "pickle: uuid.UUID 'int' is a %s", pk_type_name(n->type));
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[be[i] >> 4];
+        out[2 * i + 1] = hex[be[i] & 15];
+    }
+    out[32] = '\0';
+    return 0;
+}
