@@ -22,6 +22,9 @@ static const char migrate_help[] =
     "target options:\n%s\n"
     "policies and selection:\n"
     "%s"
+    "  --index auto|reuse|rebuild  a legacy hnswlib index that provably matches the data\n"
+    "                            is converted instead of building a new graph (auto,\n"
+    "                            the default); reuse: fail when it cannot; rebuild: never\n"
     "  --verify                  verify the result record by record afterwards\n"
     "  --sample N                with --verify: self-query N records per collection (default 100)\n"
     "output:\n"
@@ -63,6 +66,15 @@ static int parse(int argc, char **argv, mopts *m)
             m->from = v;
         } else if (VALUE("--to")) {
             m->to = v;
+        } else if (VALUE("--index")) {
+            if (strcmp(v, "auto") == 0)
+                m->target.dir.index_mode = CM_INDEX_AUTO;
+            else if (strcmp(v, "reuse") == 0)
+                m->target.dir.index_mode = CM_INDEX_REUSE;
+            else if (strcmp(v, "rebuild") == 0)
+                m->target.dir.index_mode = CM_INDEX_REBUILD;
+            else
+                return cli_usage_error("migrate", "--index takes auto, reuse or rebuild, not '%s'", v);
         } else if (opt_flag(argv, &i, "--verify")) {
             m->verify = 1;
         } else if (VALUE("--sample")) {
@@ -126,6 +138,11 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
         jo_int(&o, cr->skipped_nonfinite);
         jo_cstr(&o, "},\"metadata_values_changed\":");
         jo_int(&o, cr->meta_values_changed);
+        jo_cstr(&o, ",\"index\":");
+        if (cr->index_note[0])
+            jo_str(&o, cr->index_note, strlen(cr->index_note));
+        else
+            jo_cstr(&o, "null");
         jo_cstr(&o, ",\"seconds\":");
         jo_float(&o, cr->seconds);
         jo_raw(&o, ",", 1);
@@ -183,6 +200,8 @@ static void report_text(const mopts *m, const cm_run *run)
             }
         fprintf(f, "%-32s %10lld %10lld %8s  %s\n", name, (long long)cr->st.records, (long long)cr->written,
                 cm_space_name(cr->hnsw.space), sk ? why : "-");
+        if (cr->index_note[0])
+            fprintf(f, "%-32s index: %s\n", "", cr->index_note);
         if (cr->meta_values_changed)
             fprintf(f, "%-32s metadata values %s: %lld\n", "",
                     m->pol.meta == CM_META_DROP ? "dropped" : "stringified", (long long)cr->meta_values_changed);

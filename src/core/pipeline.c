@@ -259,6 +259,7 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
         .hnsw = cr->hnsw,
         .dim = cr->st.dim,
         .max_records = (int64_t)strmap_size(cr->st.ids),
+        .legacy_index_dir = src->ops->legacy_index_dir ? src->ops->legacy_index_dir(src) : NULL,
     };
     int rc = sink->ops->begin_collection(sink, &tc, err);
     cm_reader *rd = rc < 0 ? NULL : src->ops->open(src, &cr->src, err);
@@ -299,6 +300,8 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
     phase(pr, "indexing", cr->target_name, cr->written);
     if (sink->ops->end_collection(sink, build_tick, (void *)pr, err) < 0)
         return -1;
+    if (sink->ops->index_note && sink->ops->index_note(sink))
+        snprintf(cr->index_note, sizeof cr->index_note, "%s", sink->ops->index_note(sink));
     cr->seconds = now() - t0;
     return 0;
 }

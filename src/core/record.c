@@ -72,6 +72,7 @@ void cm_record_clear(cm_record *r)
     free(r->id);
     free(r->emb);
     free(r->doc);
+    free(r->key);
     cm_meta meta = r->meta;
     cm_meta_clear(&meta);
     memset(r, 0, sizeof *r);
@@ -86,6 +87,7 @@ void cm_record_copy(cm_record *dst, const cm_record *src)
     dst->meta = meta;
     dst->id = src->id ? xmemdup0(src->id, src->id_len) : NULL;
     dst->doc = src->doc ? xmemdup0(src->doc, src->doc_len) : NULL;
+    dst->key = src->key ? xmemdup0(src->key, src->key_len) : NULL;
     if (src->emb) {
         dst->emb = xmalloc(src->dim * sizeof *dst->emb + 1);
         memcpy(dst->emb, src->emb, src->dim * sizeof *dst->emb);

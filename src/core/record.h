@@ -51,6 +51,10 @@ typedef struct cm_record {
     cm_meta meta;
     /* Where the record came from, for messages: e.g. row number in the file. */
     int64_t src_row;
+    /* The source's own key for the record, when it has one (legacy stores: the
+     * internal per-record uuid their hnswlib index labels map to). */
+    char *key;
+    size_t key_len;
 } cm_record;
 
 typedef enum cm_space { CM_SPACE_L2 = 0, CM_SPACE_IP, CM_SPACE_COSINE } cm_space;

@@ -20,6 +20,9 @@ typedef struct cm_target_collection {
     cm_hnsw_cfg hnsw;
     int64_t dim;           /* -1 when the collection has no records */
     int64_t max_records;   /* upper bound of add() calls */
+    /* The source's legacy hnswlib index folder (may hold index_<source_id>.bin),
+     * or NULL: a sink may reuse that graph instead of building one. */
+    const char *legacy_index_dir;
 } cm_target_collection;
 
 typedef void (*cm_build_progress)(void *ctx, size_t done, size_t total);
@@ -36,6 +39,9 @@ typedef struct cm_sink_ops {
     /* Removes everything written so far (nothing half-written stays). */
     void (*abort)(cm_sink *s);
     void (*destroy)(cm_sink *s);
+    /* What end_collection did about the index, for the summary (e.g.
+     * "built", "reused the legacy index", "rebuilt: 3 stale labels"); may be NULL. */
+    const char *(*index_note)(cm_sink *s);
 } cm_sink_ops;
 
 struct cm_sink {

@@ -26,6 +26,9 @@ typedef struct cm_source_ops {
     /* Notes about the store worth telling the user (e.g. a chroma.sqlite3
      * beside the legacy files); may be NULL. */
     const char *(*notes)(cm_source *s);
+    /* The folder of a legacy hnswlib index per collection (legacy stores'
+     * index/), or NULL; may be NULL. */
+    const char *(*legacy_index_dir)(cm_source *s);
     void (*destroy)(cm_source *s);
 } cm_source_ops;
 

@@ -32,6 +32,7 @@
 #include "../format/json.h"
 #include "../format/pickle.h"
 #include "../index/hnsw.h"
+#include "../index/legacy_reuse.h"
 #include "../util/fsutil.h"
 #include "../util/mem.h"
 #include "../util/uuid.h"
@@ -59,6 +60,11 @@ typedef struct chroma_dir {
     cm_record last;
     char **used_ids;
     size_t nused;
+    /* legacy record uuids of the staged elements, kept only while a legacy
+     * index could be reused */
+    char **keys;
+    size_t nkeys;
+    char note[256];
 } chroma_dir;
 
 static int sql_fail(chroma_dir *d, cm_err *err, const char *what)
@@ -164,11 +170,21 @@ static void drop_partials(const char *parent, const char *base)
     closedir(dir);
 }
 
+static void drop_keys(chroma_dir *d)
+{
+    for (size_t i = 0; i < d->nkeys; i++)
+        free(d->keys[i]);
+    free(d->keys);
+    d->keys = NULL;
+    d->nkeys = 0;
+}
+
 static void destroy(cm_sink *s)
 {
     chroma_dir *d = (chroma_dir *)s;
     if (!d)
         return;
+    drop_keys(d);
     for (int i = 0; i < NSTMT; i++)
         sqlite3_finalize(d->st[i]);
     if (d->db)
@@ -280,6 +296,7 @@ static int begin_collection(cm_sink *s, const cm_target_collection *tc, cm_err *
     d->tc = *tc;
     d->nrec = 0;
     cm_record_clear(&d->last);
+    d->note[0] = '\0';
     /* Keep the legacy collection uuid when it is one (traceable, stable);
      * Chroma 1.x requires collection ids to parse as UUIDs. */
     if (tc->source_id && cm_uuid_valid(tc->source_id) && !id_used(d, tc->source_id)) {
@@ -359,6 +376,10 @@ static int begin_collection(cm_sink *s, const cm_target_collection *tc, cm_err *
         free(pp);
         if (!d->pickle)
             return -1;
+        drop_keys(d);
+        if (d->o.index_mode != CM_INDEX_REBUILD && tc->legacy_index_dir && tc->source_id &&
+            legacy_reuse_available(tc->legacy_index_dir, tc->source_id))
+            d->keys = xcalloc((size_t)tc->max_records, sizeof *d->keys);
     }
     return 0;
 }
@@ -404,6 +425,13 @@ static int add(cm_sink *s, const cm_record *r, cm_err *err)
         return cm_err_prefix(err, "collection '%s', record '%s'", d->tc.name, r->id);
     if (pk_persistent_data_add(d->pickle, r->id, r->id_len, label, (uint32_t)seq) < 0)
         return cm_err_set(err, "collection '%s': writing the id map failed", d->tc.name);
+    if (d->keys) {
+        /* Without its legacy uuid a record cannot be matched to the old index. */
+        if (r->key && d->nkeys < (size_t)d->tc.max_records)
+            d->keys[d->nkeys++] = xmemdup0(r->key, r->key_len);
+        else
+            drop_keys(d);
+    }
     cm_record_copy(&d->last, r);
     return 0;
 }
@@ -498,9 +526,38 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
         goto out;
     }
     int64_t w = d->next_seq - 1; /* the last record's seq id */
-    if (hnsw_build(d->index, progress, ctx, err) < 0 || hnsw_write_chroma_files(d->index, d->vec_dir, err) < 0) {
-        rc = cm_err_prefix(err, "collection '%s'", d->tc.name);
+    int reused = 0;
+    char why[200] = "no legacy index for this collection";
+    if (d->keys && d->nkeys == d->nrec) {
+        legacy_reuse_in in = {.index_dir = d->tc.legacy_index_dir,
+                              .collection_uuid = d->tc.source_id,
+                              .space = (hnsw_space)d->tc.hnsw.space,
+                              .staged = d->index,
+                              .keys = (const char *const *)d->keys};
+        reused = legacy_reuse_try(&in, d->vec_dir, why, sizeof why, err);
+        if (reused < 0) {
+            rc = cm_err_prefix(err, "collection '%s': reusing the legacy index", d->tc.name);
+            goto out;
+        }
+    } else if (d->o.index_mode == CM_INDEX_REBUILD) {
+        snprintf(why, sizeof why, "--index rebuild");
+    }
+    drop_keys(d);
+    if (!reused && d->o.index_mode == CM_INDEX_REUSE) {
+        rc = cm_err_set(err,
+                        "collection '%s': the legacy index cannot be reused (%s); run with --index auto or "
+                        "rebuild",
+                        d->tc.name, why);
         goto out;
+    }
+    if (reused) {
+        snprintf(d->note, sizeof d->note, "reused the legacy index");
+    } else {
+        snprintf(d->note, sizeof d->note, "built (%s)", why);
+        if (hnsw_build(d->index, progress, ctx, err) < 0 || hnsw_write_chroma_files(d->index, d->vec_dir, err) < 0) {
+            rc = cm_err_prefix(err, "collection '%s'", d->tc.name);
+            goto out;
+        }
     }
     rc = pk_persistent_data_finish(d->pickle, d->tc.dim, d->nrec, d->o.profile == CM_PROFILE_0_6, w, err);
     d->pickle = NULL;
@@ -569,6 +626,12 @@ static int finish(cm_sink *s, cm_err *err)
     return rc;
 }
 
+static const char *index_note(cm_sink *s)
+{
+    chroma_dir *d = (chroma_dir *)s;
+    return d->note[0] ? d->note : NULL;
+}
+
 static const cm_sink_ops chroma_dir_ops = {
     .kind = "Chroma persistent directory",
     .begin_collection = begin_collection,
@@ -577,6 +640,7 @@ static const cm_sink_ops chroma_dir_ops = {
     .finish = finish,
     .abort = do_abort,
     .destroy = destroy,
+    .index_note = index_note,
 };
 
 cm_sink *chroma_dir_create(const char *dir_in, const chroma_dir_opts *o, cm_err *err)

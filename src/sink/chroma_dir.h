@@ -16,6 +16,10 @@ typedef struct chroma_dir_opts {
     /* Written as .chroma-migrate.json in the result (what the run did, for
      * verify); Chroma ignores the file. May be NULL. */
     const char *manifest;
+    /* A legacy hnswlib index that provably matches the data: reuse it
+     * (AUTO, the default; REUSE fails the run when it cannot), or always
+     * build a new graph (REBUILD). */
+    enum { CM_INDEX_AUTO = 0, CM_INDEX_REUSE, CM_INDEX_REBUILD } index_mode;
 } chroma_dir_opts;
 
 /* dir must not exist or be an empty directory. Everything is written into a

@@ -22,8 +22,9 @@
 
 #define BATCH_ROWS 1024
 
-enum { COL_CUUID, COL_ID, COL_EMB, COL_DOC, COL_META, NCOLS };
-static const char *const emb_cols[NCOLS] = {"collection_uuid", "id", "embedding.list.element", "document", "metadata"};
+enum { COL_CUUID, COL_ID, COL_EMB, COL_DOC, COL_META, COL_UUID, NCOLS };
+static const char *const emb_cols[NCOLS] = {"collection_uuid", "id", "embedding.list.element", "document", "metadata",
+                                             "uuid"};
 
 typedef struct legacy_coll {
     char *uuid;
@@ -41,6 +42,7 @@ typedef struct legacy_src {
     size_t ncolls;
     int scanned;
     char notes[1024];
+    char *index_dir; /* index/ when it exists */
 } legacy_src;
 
 struct cm_reader {
@@ -115,6 +117,7 @@ static void src_destroy(cm_source *s)
     free(ls->dir);
     free(ls->coll_path);
     free(ls->emb_path);
+    free(ls->index_dir);
     free(ls->base.location);
     free(ls);
 }
@@ -455,6 +458,12 @@ static int rd_next(cm_reader *rd, cm_record *r, cm_err *err)
             r->doc_len = len;
         }
         const char *meta = flat_value(rd, COL_META, &len);
+        size_t klen = 0;
+        const char *key = flat_value(rd, COL_UUID, &klen);
+        if (mine && key) {
+            r->key = xmemdup0(key, klen);
+            r->key_len = klen;
+        }
         int64_t row = rd->row_base + (int64_t)rd->brow;
         rd->brow++;
         if (!mine)
@@ -473,6 +482,12 @@ static const char *src_notes(cm_source *s)
     return ls->notes[0] ? ls->notes : NULL;
 }
 
+static const char *src_index_dir(cm_source *s)
+{
+    legacy_src *ls = (legacy_src *)s;
+    return ls->index_dir;
+}
+
 static const cm_source_ops legacy_ops = {
     .kind = "legacy persist_directory (chromadb 0.3.x, DuckDB+Parquet)",
     .list = src_list,
@@ -480,6 +495,7 @@ static const cm_source_ops legacy_ops = {
     .next = rd_next,
     .close = rd_close,
     .notes = src_notes,
+    .legacy_index_dir = src_index_dir,
     .destroy = src_destroy,
 };
 
@@ -501,6 +517,11 @@ cm_source *legacy_dir_open(const char *path, cm_err *err)
     ls->dir = xstrdup(path);
     ls->coll_path = join(path, "chroma-collections.parquet");
     ls->emb_path = join(path, "chroma-embeddings.parquet");
+    ls->index_dir = join(path, "index");
+    if (!exists(ls->index_dir)) {
+        free(ls->index_dir);
+        ls->index_dir = NULL;
+    }
     char *sq = join(path, "chroma.sqlite3");
     int has_new = exists(sq);
     free(sq);
@@ -528,7 +549,8 @@ cm_source *legacy_dir_open(const char *path, cm_err *err)
     }
     if (pq_open(ls->emb_path, &ls->emb, err) < 0)
         goto fail;
-    static const pq_type types[NCOLS] = {PQ_BYTE_ARRAY, PQ_BYTE_ARRAY, PQ_DOUBLE, PQ_BYTE_ARRAY, PQ_BYTE_ARRAY};
+    static const pq_type types[NCOLS] = {PQ_BYTE_ARRAY, PQ_BYTE_ARRAY, PQ_DOUBLE, PQ_BYTE_ARRAY, PQ_BYTE_ARRAY,
+                                         PQ_BYTE_ARRAY};
     for (int k = 0; k < NCOLS; k++)
         if ((ls->col[k] = need_col(ls->emb, emb_cols[k], types[k], k == COL_EMB ? 1 : 0, err)) < 0)
             goto fail;
