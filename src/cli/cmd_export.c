@@ -10,6 +10,7 @@
 #include "../util/mem.h"
 #include "cli.h"
 #include "opts.h"
+#include "source_opts.h"
 
 static const char export_help[] =
     "usage: chroma-migrate export SOURCE [--collection NAME]...\n\n"
@@ -29,10 +30,17 @@ int cmd_export(int argc, char **argv)
 {
     const char *path = NULL;
     cm_policy pol = {0};
+    cm_source_opts so = {0};
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
-        if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
+        if ((r = cli_source_option("export", argc, argv, &i, &so, 1)) != 0) {
+            if (r < 0) {
+                cli_source_opts_free(&so);
+                cm_policy_free(&pol);
+                return EXIT_USAGE;
+            }
+        } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
             fputs(export_help, stdout);
             return EXIT_OK;
         } else if ((r = opt_value(argc, argv, &i, "--collection", &v)) != 0) {
@@ -55,7 +63,8 @@ int cmd_export(int argc, char **argv)
         return cli_usage_error("export", "give the SOURCE to export");
     }
     cm_err err = {0};
-    cm_source *src = cm_source_open(path, &err);
+    cm_source *src = cm_source_open_ex(path, &so, &err);
+    cli_source_opts_free(&so);
     if (!src) {
         cm_policy_free(&pol);
         cli_error("%s", err.msg);

@@ -6,6 +6,7 @@
 #include "../core/meta_json.h"
 #include "cli.h"
 #include "opts.h"
+#include "source_opts.h"
 
 static const char inspect_help[] =
     "usage: chroma-migrate inspect SOURCE [--json] [--quiet]\n\n"
@@ -51,10 +52,16 @@ static void print_json(cm_source *src, const cm_run *run)
 
 int cmd_inspect(int argc, char **argv)
 {
-    int json = 0, quiet = 0;
+    int json = 0, quiet = 0, r;
     const char *path = NULL;
+    cm_source_opts so = {0};
     for (int i = 1; i < argc; i++) {
-        if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
+        if ((r = cli_source_option("inspect", argc, argv, &i, &so, 1)) != 0) {
+            if (r < 0) {
+                cli_source_opts_free(&so);
+                return EXIT_USAGE;
+            }
+        } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
             fputs(inspect_help, stdout);
             return EXIT_OK;
         } else if (opt_flag(argv, &i, "--json")) {
@@ -72,7 +79,8 @@ int cmd_inspect(int argc, char **argv)
     if (!path)
         return cli_usage_error("inspect", "give the SOURCE to inspect");
     cm_err err = {0};
-    cm_source *src = cm_source_open(path, &err);
+    cm_source *src = cm_source_open_ex(path, &so, &err);
+    cli_source_opts_free(&so);
     if (!src) {
         cli_error("%s", err.msg);
         return EXIT_FAIL;

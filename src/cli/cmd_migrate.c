@@ -5,6 +5,7 @@
 
 #include "endpoints.h"
 #include "policy_opts.h"
+#include "source_opts.h"
 #include "verify_report.h"
 #include "../util/mem.h"
 #include "cli.h"
@@ -19,6 +20,7 @@ static const char migrate_help[] =
     "TARGET  a directory that does not exist or is empty: it becomes a Chroma\n"
     "        persistent directory (open it with chromadb.PersistentClient(path=...)\n"
     "        or `chroma run --path TARGET`). It appears only when complete.\n\n"
+    "source options (a Chroma server as SOURCE):\n%s"
     "target options:\n%s\n"
     "policies and selection:\n"
     "%s"
@@ -37,6 +39,7 @@ typedef struct mopts {
     const char *from, *to;
     cm_policy pol;
     cli_target_opts target;
+    cm_source_opts source;
     int json, quiet, verbose, verify;
     int64_t sample;
 } mopts;
@@ -50,11 +53,12 @@ static int parse(int argc, char **argv, mopts *m)
         const char *missing = NULL;
         int given = 0;
         if ((r = cli_target_option(argc, argv, &i, &m->target)) != 0 ||
-            (r = cli_policy_option("migrate", argc, argv, &i, &m->pol, &given)) != 0) {
+            (r = cli_policy_option("migrate", argc, argv, &i, &m->pol, &given)) != 0 ||
+            (r = cli_source_option("migrate", argc, argv, &i, &m->source, 0)) != 0) {
             if (r < 0)
                 return EXIT_USAGE;
         } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-            printf(migrate_help, cli_target_help, cli_policy_help);
+            printf(migrate_help, cli_source_help, cli_target_help, cli_policy_help);
             return 1;
         } else if (opt_flag(argv, &i, "--json")) {
             m->json = 1;
@@ -225,13 +229,15 @@ int cmd_migrate(int argc, char **argv)
     int rc = parse(argc, argv, &m);
     if (rc != 0) {
         cm_policy_free(&m.pol);
+        cli_source_opts_free(&m.source);
         return rc == 1 ? EXIT_OK : rc;
     }
     cm_err err = {0};
-    cm_source *src = cm_source_open(m.from, &err);
+    cm_source *src = cm_source_open_ex(m.from, &m.source, &err);
     if (!src) {
         cli_error("%s", err.msg);
         cm_policy_free(&m.pol);
+        cli_source_opts_free(&m.source);
         return EXIT_FAIL;
     }
     cli_install_interrupt();
@@ -295,5 +301,6 @@ int cmd_migrate(int argc, char **argv)
     cm_source_close(src);
     cm_policy_free(&m.pol);
     cli_target_opts_free(&m.target);
+    cli_source_opts_free(&m.source);
     return code;
 }

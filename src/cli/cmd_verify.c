@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "opts.h"
 #include "policy_opts.h"
+#include "source_opts.h"
 #include "verify_report.h"
 
 static const char verify_help[] =
@@ -59,11 +60,13 @@ int cmd_verify(int argc, char **argv)
     int json = 0, quiet = 0, given = 0;
     int64_t sample = 100;
     cm_policy pol = {0};
+    cm_source_opts so = {0};
     int code = EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
-        if ((r = cli_policy_option("verify", argc, argv, &i, &pol, &given)) != 0) {
+        if ((r = cli_policy_option("verify", argc, argv, &i, &pol, &given)) != 0 ||
+            (r = cli_source_option("verify", argc, argv, &i, &so, 0)) != 0) {
             if (r < 0)
                 goto out;
         } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
@@ -113,7 +116,7 @@ int cmd_verify(int argc, char **argv)
         code = EXIT_FAIL;
         goto out;
     }
-    cm_source *src = cm_source_open(from, &err);
+    cm_source *src = cm_source_open_ex(from, &so, &err);
     if (!src) {
         cli_error("%s", err.msg);
         code = EXIT_FAIL;
@@ -124,5 +127,6 @@ int cmd_verify(int argc, char **argv)
     cm_source_close(src);
 out:
     cm_policy_free(&pol);
+    cli_source_opts_free(&so);
     return code;
 }

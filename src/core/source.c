@@ -8,6 +8,12 @@
 
 cm_source *cm_source_open(const char *spec, cm_err *err)
 {
+    return cm_source_open_ex(spec, NULL, err);
+}
+
+cm_source *cm_source_open_ex(const char *spec, const cm_source_opts *opts, cm_err *err)
+{
+    (void)opts;
     if (clickhouse_detect(spec))
         return clickhouse_open(spec, err);
     if (strncmp(spec, "http://", 7) == 0 || strncmp(spec, "https://", 8) == 0) {

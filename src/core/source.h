@@ -37,8 +37,20 @@ struct cm_source {
     char *location; /* what the user gave, without secrets */
 };
 
-/* Opens the source named by spec: a directory path for now. */
+/* Options for sources reached over the network (Chroma servers). Header
+ * values are secrets: never put them in messages or reports. */
+typedef struct cm_source_opts {
+    char **headers; /* "Name: value" lines */
+    size_t nheaders;
+    const char *tenant, *database; /* NULL: default_tenant / default_database */
+    const char *cacert;
+    int insecure;
+} cm_source_opts;
+
+/* Opens the source named by spec: a legacy persist_directory path,
+ * clickhouse[s]://..., or http[s]://... (a Chroma server). opts may be NULL. */
 cm_source *cm_source_open(const char *spec, cm_err *err);
+cm_source *cm_source_open_ex(const char *spec, const cm_source_opts *opts, cm_err *err);
 void cm_source_close(cm_source *s);
 void cm_collections_free(cm_collection *c, size_t n);
 
