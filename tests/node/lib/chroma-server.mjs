@@ -30,14 +30,23 @@ export function freePort() {
   });
 }
 
-function tail(file, n = 40) {
+// The part of the log written since `from` (bytes): panic messages first, then the last lines.
+function logExcerpt(file, from = 0, n = 15) {
+  let text;
   try {
-    const text = fs.readFileSync(file, 'utf8');
-    return text.split('\n').slice(-n).join('\n');
+    text = fs.readFileSync(file).subarray(from).toString('utf8');
   } catch {
     return '(no log)';
   }
+  const lines = text.split('\n');
+  const key = [];
+  lines.forEach((l, i) => { if (/panicked at|Address already in use|^Error/i.test(l) && key.length < 6) key.push(l, lines[i + 1] ?? ''); });
+  return (key.length ? `${key.join('\n')}\n...\n` : '') + lines.slice(-n).join('\n');
 }
+
+// servers still running when this process exits (even on an uncaught exception) are killed
+const live = new Set();
+process.on('exit', () => { for (const c of live) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -50,7 +59,22 @@ async function heartbeat(url) {
   }
 }
 
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 async function startOnce(dir, port, logFile, timeoutMs) {
+  // the heartbeat cannot tell our server from another one on the same port: make sure it is free
+  if (!(await portIsFree(port))) {
+    const err = new Error(`chroma server on ${dir}: port ${port} is already in use on 127.0.0.1`);
+    err.portClash = true;
+    throw err;
+  }
+  const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
   const fd = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, [SELF, '--child', dir, String(port)], {
     stdio: ['ignore', fd, fd],
@@ -58,9 +82,10 @@ async function startOnce(dir, port, logFile, timeoutMs) {
     detached: false,
   });
   fs.closeSync(fd);
+  live.add(child);
   let exited = null;
   const exitPromise = new Promise((resolve) => {
-    child.on('exit', (code, signal) => { exited = { code, signal }; resolve(exited); });
+    child.on('exit', (code, signal) => { exited = { code, signal }; live.delete(child); resolve(exited); });
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
@@ -83,11 +108,12 @@ async function startOnce(dir, port, logFile, timeoutMs) {
     }
     await sleep(100);
   }
+  const early = exited;
   if (!exited) { child.kill('SIGKILL'); await exitPromise; }
-  const why = exited && exited.code !== null && Date.now() < deadline
-    ? `exited early (code ${exited.code}, signal ${exited.signal})` : `no heartbeat within ${timeoutMs} ms`;
-  const err = new Error(`chroma server on ${dir} port ${port}: ${why}\n--- log tail (${logFile}) ---\n${tail(logFile)}`);
-  err.earlyExit = !!(exited && Date.now() < deadline);
+  const why = early ? `exited before answering (code ${early.code}, signal ${early.signal})` : `no heartbeat within ${timeoutMs} ms`;
+  const excerpt = logExcerpt(logFile, logStart);
+  const err = new Error(`chroma server on ${dir} port ${port}: ${why}\n--- log (${logFile}) ---\n${excerpt}`);
+  err.portClash = /Address already in use/i.test(excerpt);
   throw err;
 }
 
@@ -102,17 +128,25 @@ export async function startChroma(dir, opts = {}) {
       return await startOnce(path.resolve(dir), port, logFile, timeoutMs);
     } catch (e) {
       lastErr = e;
-      if (!e.earlyExit) break; // a timeout is not a port clash: do not retry
+      if (!e.portClash) break; // retry only when another process took the free port meanwhile
     }
   }
   throw lastErr;
 }
 
-// --child DIR PORT: run the server in this process (blocks until killed). Used by startChroma;
-// for manual use run tests/node/chroma-server.mjs DIR [PORT].
+// --child DIR PORT: run the server in this process until killed. Used by startChroma; for manual use
+// run tests/node/chroma-server.mjs DIR [PORT]. The blocking cli() runs in a worker thread so that the
+// main thread can watch the parent: if the parent dies without stopping us (crash, SIGKILL), we go too.
 if (process.argv[1] === SELF && process.argv[2] === '--child') {
+  const { Worker } = await import('node:worker_threads');
+  const ppid = process.ppid;
+  const w = new Worker(new URL(import.meta.url), { argv: ['--worker', process.argv[3], process.argv[4]] });
+  w.on('error', (e) => { console.error(`chroma-server child: ${e.stack || e}`); process.kill(process.pid, 'SIGKILL'); });
+  w.on('exit', (code) => process.kill(process.pid, code ? 'SIGKILL' : 'SIGTERM'));
+  // process.exit() would wait for the worker, which is stuck in native code: kill ourselves instead
+  setInterval(() => { if (process.ppid !== ppid) process.kill(process.pid, 'SIGKILL'); }, 500);
+} else if (process.argv[1] === SELF && process.argv[2] === '--worker') {
   const require = createRequire(import.meta.url);
   const b = require(BINDING);
   b.cli(['chroma', 'run', '--path', process.argv[3], '--port', process.argv[4], '--host', '127.0.0.1']);
-  process.exit(0);
 }
