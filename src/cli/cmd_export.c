@@ -3,6 +3,7 @@
  * {"collection","collection_id","id","embedding","document","metadata"}.
  * Useful to look at data, and the reader's oracle tests compare it with what
  * DuckDB reads from the same files. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,7 +99,10 @@ int cmd_export(int argc, char **argv)
                 for (size_t k = 0; k < r.dim; k++) {
                     if (k)
                         jo_raw(&o, ",", 1);
-                    jo_float(&o, r.emb[k]);
+                    if (r.emb_has_null && isnan(r.emb[k]))
+                        jo_cstr(&o, "null"); /* a NULL element in the source's list */
+                    else
+                        jo_float(&o, r.emb[k]);
                 }
                 jo_raw(&o, "]", 1);
             } else {

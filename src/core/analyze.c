@@ -111,7 +111,7 @@ int cm_analyze(cm_source *src, const cm_collection *c, cm_stats *st, int (*tick)
         } else {
             note_dim(st, (int64_t)r.dim);
             for (size_t i = 0; i < r.dim; i++)
-                if (!isfinite(r.emb[i]) || fabs(r.emb[i]) > 3.4028234663852886e38) {
+                if (!isfinite(r.emb[i]) || fabs(r.emb[i]) >= CM_F32_OVERFLOW) {
                     cm_issue_add(&st->nonfinite_emb, &r, "embedding value %zu is %g (not a finite float32)", i,
                                  r.emb[i]);
                     break;

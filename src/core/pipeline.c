@@ -227,7 +227,7 @@ cm_verdict cm_prepare_record(const cm_coll_result *cr, const cm_policy *p, cm_re
     if ((int64_t)r->dim != cr->st.dim)
         return CM_SKIP_WRONG_DIM;
     for (size_t k = 0; k < r->dim; k++)
-        if (!isfinite(r->emb[k]) || fabs(r->emb[k]) > 3.4028234663852886e38)
+        if (!isfinite(r->emb[k]) || fabs(r->emb[k]) >= CM_F32_OVERFLOW)
             return CM_SKIP_NONFINITE;
     if (r->has_meta) {
         size_t changed = cm_meta_apply(&r->meta, p->meta);

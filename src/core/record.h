@@ -44,7 +44,7 @@ typedef struct cm_record {
     size_t id_len;
     double *emb; /* NULL when the row has no embedding */
     size_t dim;
-    int emb_has_null; /* an element of the list was NULL */
+    int emb_has_null; /* an element of the list was NULL (held as NaN in emb) */
     char *doc;        /* NULL: no document */
     size_t doc_len;
     int has_meta; /* 0: no metadata (NULL, or the source said none) */
@@ -56,6 +56,11 @@ typedef struct cm_record {
     char *key;
     size_t key_len;
 } cm_record;
+
+/* The smallest magnitude a double rounds to float32 infinity from: halfway
+ * between FLT_MAX and 2^128 (round-to-nearest-even goes up). Anything below
+ * it becomes a finite float32 (FLT_MAX at most). */
+#define CM_F32_OVERFLOW 0x1.ffffffp+127
 
 typedef enum cm_space { CM_SPACE_L2 = 0, CM_SPACE_IP, CM_SPACE_COSINE } cm_space;
 

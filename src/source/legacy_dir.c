@@ -11,6 +11,7 @@
 #include "legacy_dir.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,7 +402,7 @@ static void take_embedding(cm_reader *rd, cm_record *r, int want)
             if (b->def[i] == 3)
                 r->emb[j++] = b->f64[v++];
             else
-                r->emb[j++] = 0.0;
+                r->emb[j++] = NAN; /* a NULL element: the record is invalid (see emb_has_null) */
         }
         r->emb_has_null = nnull > 0;
     }
