@@ -4,13 +4,13 @@
 # and gives exactly the source's content in the real Chroma server.
 set -uo pipefail
 cd "${CM_ROOT:-$(dirname "$0")/../..}"
-bin=$PWD/build/chroma-migrate
+bin=${CM_BIN:-$PWD/build/chroma-migrate}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 
-(cd tests/node && node make-store.mjs "$tmp/store" --collections 2 --rows 40000 --dim 96 --kind latent --seed 11) \
+(cd tests/node && node make-store.mjs "$tmp/store" --collections 2 --rows 20000 --dim 96 --kind latent --seed 11) \
   >/dev/null || { echo "interrupt: 0 passed, 1 failed"; exit 1; }
 expected=$("$bin" inspect --json "$tmp/store" | python3 -c 'import json,sys; print(sum(c["unique_ids"] for c in json.load(sys.stdin)["collections"]))')
 
