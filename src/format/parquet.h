@@ -31,6 +31,8 @@ typedef struct pq_file pq_file;
 
 /* Opens and validates the footer (magic, FileMetaData, schema). */
 int pq_open(const char *path, pq_file **out, cm_err *err);
+/* The same over bytes in memory (fuzzing, tests); data stays the caller's. */
+int pq_open_memory(const void *data, size_t len, const char *name, pq_file **out, cm_err *err);
 void pq_close(pq_file *f);
 
 const char *pq_path(const pq_file *f);

@@ -1,0 +1,640 @@
+/* parquet_cursor.c - decoding one column chunk page by page.
+ *
+ * A cursor holds the chunk's compressed bytes (bounded by the footer's
+ * checked size), the dictionary, and one decoded page; pq_cursor_read moves
+ * whole rows from the page into the caller's batch, decoding the next page
+ * when one runs out (a row of a repeated column may span pages in v1). */
+#include "parquet_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/mem.h"
+
+/* Values of the current page (and the dictionary) in one of two forms:
+ * fixed-width little-endian bytes (BOOLEAN as one byte, INT32, INT64, FLOAT,
+ * DOUBLE) or byte strings (BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY, INT96). */
+typedef struct vals {
+    size_t n;
+    uint8_t *fixed; /* n * width */
+    uint8_t *data;  /* strings */
+    uint64_t *off;  /* n + 1 */
+    size_t cap_fixed, cap_data, cap_off;
+} vals;
+
+struct pq_cursor {
+    pq_file *f;
+    const pq_col *col;
+    const pq_chunk *ch;
+    size_t rg;
+    uint8_t *chunk;
+    size_t chunk_len, pos;
+    int64_t levels_seen; /* level entries in the pages decoded so far */
+    int width;           /* bytes per fixed value, 0 for strings */
+    vals dict;
+    int has_dict;
+    /* current page */
+    size_t pn, pi;       /* level entries, consumed */
+    int16_t *pdef, *prep;
+    size_t cap_lv;
+    vals pv;
+    size_t pvi;          /* values consumed */
+    uint8_t *pagebuf;
+    size_t cap_page;
+    uint32_t *tmp;
+    size_t cap_tmp;
+    int64_t *tmp64;
+    size_t cap_tmp64;
+};
+
+static int is_string(const pq_col *c)
+{
+    return c->type == PQ_BYTE_ARRAY || c->type == PQ_FIXED_LEN_BYTE_ARRAY || c->type == PQ_INT96;
+}
+
+static int fixed_width(const pq_col *c)
+{
+    switch (c->type) {
+    case PQ_BOOLEAN: return 1;
+    case PQ_INT32:
+    case PQ_FLOAT: return 4;
+    case PQ_INT64:
+    case PQ_DOUBLE: return 8;
+    default: return 0;
+    }
+}
+
+static int cerr(pq_cursor *c, cm_err *err, const char *fmt, const char *detail)
+{
+    char what[512];
+    snprintf(what, sizeof what, fmt, detail ? detail : "");
+    return cm_err_set(err, "%s: row group %zu, column '%s': %s", c->f->path, c->rg, c->col->path, what);
+}
+
+static void vals_reset(vals *v)
+{
+    v->n = 0;
+}
+
+static void vals_free(vals *v)
+{
+    free(v->fixed);
+    free(v->data);
+    free(v->off);
+    memset(v, 0, sizeof *v);
+}
+
+static void vals_push_str(vals *v, const uint8_t *s, size_t len)
+{
+    v->off = xgrow(v->off, &v->cap_off, v->n + 2, sizeof *v->off);
+    if (v->n == 0)
+        v->off[0] = 0;
+    size_t at = (size_t)v->off[v->n];
+    v->data = xgrow(v->data, &v->cap_data, at + len + 1, 1);
+    if (len)
+        memcpy(v->data + at, s, len);
+    v->off[++v->n] = at + len;
+}
+
+/* PLAIN values: n of them from [p, p+len); *used = bytes consumed. */
+static int plain(pq_cursor *c, vals *v, const uint8_t *p, size_t len, size_t n, size_t *used, cm_err *err)
+{
+    size_t pos = 0;
+    if (c->col->type == PQ_BOOLEAN) {
+        if ((n + 7) / 8 > len)
+            return cerr(c, err, "PLAIN booleans run past the end of the page%s", NULL);
+        v->fixed = xgrow(v->fixed, &v->cap_fixed, v->n + n + 1, 1);
+        for (size_t i = 0; i < n; i++)
+            v->fixed[v->n + i] = (p[i >> 3] >> (i & 7)) & 1;
+        v->n += n;
+        *used = (n + 7) / 8;
+        return 0;
+    }
+    if (c->width) {
+        if (n > len / (size_t)c->width)
+            return cerr(c, err, "PLAIN values run past the end of the page%s", NULL);
+        v->fixed = xgrow(v->fixed, &v->cap_fixed, (v->n + n) * (size_t)c->width + 1, 1);
+        memcpy(v->fixed + v->n * (size_t)c->width, p, n * (size_t)c->width);
+        v->n += n;
+        *used = n * (size_t)c->width;
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t l;
+        if (c->col->type == PQ_BYTE_ARRAY) {
+            if (len - pos < 4)
+                return cerr(c, err, "a PLAIN string length runs past the end of the page%s", NULL);
+            l = (size_t)p[pos] | (size_t)p[pos + 1] << 8 | (size_t)p[pos + 2] << 16 | (size_t)p[pos + 3] << 24;
+            pos += 4;
+        } else {
+            l = c->col->type == PQ_INT96 ? 12 : (size_t)c->col->type_length;
+        }
+        if (l > len - pos)
+            return cerr(c, err, "a PLAIN string runs past the end of the page%s", NULL);
+        vals_push_str(v, p + pos, l);
+        pos += l;
+    }
+    *used = pos;
+    return 0;
+}
+
+static uint32_t *tmp32(pq_cursor *c, size_t n)
+{
+    c->tmp = xgrow(c->tmp, &c->cap_tmp, n + 1, sizeof *c->tmp);
+    return c->tmp;
+}
+
+static int64_t *tmp64(pq_cursor *c, size_t n)
+{
+    c->tmp64 = xgrow(c->tmp64, &c->cap_tmp64, n + 1, sizeof *c->tmp64);
+    return c->tmp64;
+}
+
+static int decode_values(pq_cursor *c, int enc, const uint8_t *p, size_t len, size_t n, cm_err *err)
+{
+    vals *v = &c->pv;
+    vals_reset(v);
+    size_t used;
+    switch (enc) {
+    case 0: /* PLAIN */
+        return plain(c, v, p, len, n, &used, err);
+    case 2: /* PLAIN_DICTIONARY */
+    case 8: { /* RLE_DICTIONARY */
+        if (!c->has_dict)
+            return cerr(c, err, "dictionary-encoded page without a dictionary page%s", NULL);
+        if (n == 0)
+            return 0;
+        if (len < 1)
+            return cerr(c, err, "dictionary indices missing%s", NULL);
+        uint32_t *idx = tmp32(c, n);
+        if (pq_rle_decode(p + 1, len - 1, p[0], idx, n, err) < 0)
+            return cm_err_prefix(err, "%s: row group %zu, column '%s': dictionary indices", c->f->path, c->rg,
+                                 c->col->path);
+        for (size_t i = 0; i < n; i++)
+            if (idx[i] >= c->dict.n)
+                return cerr(c, err, "a dictionary index is out of range%s", NULL);
+        if (c->width) {
+            v->fixed = xgrow(v->fixed, &v->cap_fixed, n * (size_t)c->width + 1, 1);
+            for (size_t i = 0; i < n; i++)
+                memcpy(v->fixed + i * (size_t)c->width, c->dict.fixed + (size_t)idx[i] * (size_t)c->width,
+                       (size_t)c->width);
+            v->n = n;
+        } else {
+            for (size_t i = 0; i < n; i++)
+                vals_push_str(v, c->dict.data + c->dict.off[idx[i]],
+                              (size_t)(c->dict.off[idx[i] + 1] - c->dict.off[idx[i]]));
+        }
+        return 0;
+    }
+    case 3: { /* RLE: booleans, with a 4-byte length */
+        if (c->col->type != PQ_BOOLEAN || len < 4)
+            return cerr(c, err, "RLE-encoded values are only valid for booleans%s", NULL);
+        size_t l = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+        if (l > len - 4)
+            return cerr(c, err, "RLE booleans run past the end of the page%s", NULL);
+        uint32_t *b = tmp32(c, n);
+        if (pq_rle_decode(p + 4, l, 1, b, n, err) < 0)
+            return cerr(c, err, "bad RLE booleans%s", NULL);
+        v->fixed = xgrow(v->fixed, &v->cap_fixed, n + 1, 1);
+        for (size_t i = 0; i < n; i++)
+            v->fixed[i] = (uint8_t)b[i];
+        v->n = n;
+        return 0;
+    }
+    case 5: { /* DELTA_BINARY_PACKED */
+        if (c->col->type != PQ_INT32 && c->col->type != PQ_INT64)
+            return cerr(c, err, "DELTA_BINARY_PACKED on a non-integer column%s", NULL);
+        int64_t *x = tmp64(c, n);
+        if (pq_delta_decode(p, len, x, n, &used, err) < 0)
+            return cerr(c, err, "%s", err->msg);
+        v->fixed = xgrow(v->fixed, &v->cap_fixed, n * (size_t)c->width + 1, 1);
+        for (size_t i = 0; i < n; i++) {
+            if (c->width == 4) {
+                int32_t y = (int32_t)(uint32_t)x[i];
+                memcpy(v->fixed + i * 4, &y, 4);
+            } else {
+                memcpy(v->fixed + i * 8, &x[i], 8);
+            }
+        }
+        v->n = n;
+        return 0;
+    }
+    case 6: { /* DELTA_LENGTH_BYTE_ARRAY */
+        if (c->col->type != PQ_BYTE_ARRAY)
+            return cerr(c, err, "DELTA_LENGTH_BYTE_ARRAY on a non-string column%s", NULL);
+        int64_t *l = tmp64(c, n);
+        if (pq_delta_decode(p, len, l, n, &used, err) < 0)
+            return cerr(c, err, "%s", err->msg);
+        size_t pos = used;
+        for (size_t i = 0; i < n; i++) {
+            if (l[i] < 0 || (uint64_t)l[i] > len - pos)
+                return cerr(c, err, "a DELTA_LENGTH_BYTE_ARRAY string runs past the end of the page%s", NULL);
+            vals_push_str(v, p + pos, (size_t)l[i]);
+            pos += (size_t)l[i];
+        }
+        return 0;
+    }
+    case 7: { /* DELTA_BYTE_ARRAY: prefix lengths, suffix lengths, suffixes */
+        if (!is_string(c->col))
+            return cerr(c, err, "DELTA_BYTE_ARRAY on a non-string column%s", NULL);
+        int64_t *pre = tmp64(c, 2 * n);
+        int64_t *suf = pre + n;
+        size_t u2;
+        if (pq_delta_decode(p, len, pre, n, &used, err) < 0 ||
+            pq_delta_decode(p + used, len - used, suf, n, &u2, err) < 0)
+            return cerr(c, err, "%s", err->msg);
+        size_t pos = used + u2, prev_at = 0, prev_len = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (pre[i] < 0 || suf[i] < 0 || (uint64_t)pre[i] > prev_len || (uint64_t)suf[i] > len - pos)
+                return cerr(c, err, "DELTA_BYTE_ARRAY lengths do not fit%s", NULL);
+            size_t at = v->n ? (size_t)v->off[v->n] : 0, total = (size_t)pre[i] + (size_t)suf[i];
+            v->off = xgrow(v->off, &v->cap_off, v->n + 2, sizeof *v->off);
+            if (v->n == 0)
+                v->off[0] = 0;
+            v->data = xgrow(v->data, &v->cap_data, at + total + 1, 1);
+            memmove(v->data + at, v->data + prev_at, (size_t)pre[i]);
+            memcpy(v->data + at + pre[i], p + pos, (size_t)suf[i]);
+            pos += (size_t)suf[i];
+            v->off[++v->n] = at + total;
+            prev_at = at;
+            prev_len = total;
+        }
+        return 0;
+    }
+    case 9: { /* BYTE_STREAM_SPLIT */
+        size_t w = c->width ? (size_t)c->width : c->col->type == PQ_FIXED_LEN_BYTE_ARRAY ? (size_t)c->col->type_length : 0;
+        if (w == 0 || c->col->type == PQ_BOOLEAN || (n && n > len / w))
+            return cerr(c, err, "BYTE_STREAM_SPLIT values do not fit the page%s", NULL);
+        uint8_t *out = xmalloc(n * w + 1);
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < w; k++)
+                out[i * w + k] = p[k * n + i];
+        if (c->width) {
+            free(v->fixed);
+            v->fixed = out;
+            v->cap_fixed = n * w + 1;
+            v->n = n;
+        } else {
+            for (size_t i = 0; i < n; i++)
+                vals_push_str(v, out + i * w, w);
+            free(out);
+        }
+        return 0;
+    }
+    default: {
+        char e[32];
+        snprintf(e, sizeof e, "%d", enc);
+        return cerr(c, err, "unsupported value encoding %s", e);
+    }
+    }
+}
+
+static int levels(pq_cursor *c, const uint8_t *p, size_t len, int max, int16_t *out, size_t n, cm_err *err)
+{
+    if (max == 0) {
+        memset(out, 0, n * sizeof *out);
+        return 0;
+    }
+    int w = 0;
+    while ((1 << w) <= max)
+        w++;
+    uint32_t *t = tmp32(c, n);
+    if (pq_rle_decode(p, len, w, t, n, err) < 0)
+        return cerr(c, err, "bad repetition/definition levels: %s", err->msg);
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] > (uint32_t)max)
+            return cerr(c, err, "a level is above the column's maximum%s", NULL);
+        out[i] = (int16_t)t[i];
+    }
+    return 0;
+}
+
+typedef struct page_hdr {
+    int type, enc, has_v1, has_v2, has_dict, v2_compressed;
+    int64_t usize, csize, nvals, def_len, rep_len;
+} page_hdr;
+
+static int read_sub(tc_reader *r, page_hdr *h, int which)
+{
+    int16_t last = 0, id;
+    int t, rc;
+    h->v2_compressed = 1;
+    if (tc_struct_begin(r, &last) < 0)
+        return -1;
+    while ((rc = tc_field(r, &last, &id, &t)) == 1) {
+        int64_t v = 0;
+        if (t >= TC_I8 && t <= TC_I64) {
+            if (tc_int(r, t, &v) < 0)
+                return -1;
+        } else if (t == TC_TRUE || t == TC_FALSE) {
+            v = t == TC_TRUE;
+        } else {
+            if (tc_skip(r, t) < 0)
+                return -1;
+            continue;
+        }
+        if (id == 1)
+            h->nvals = v;
+        else if (which != 2 && id == 2 && which == 7)
+            h->enc = (int)v;
+        else if (which == 5 && id == 2)
+            h->enc = (int)v;
+        else if (which == 8 && id == 4)
+            h->enc = (int)v;
+        else if (which == 8 && id == 5)
+            h->def_len = v;
+        else if (which == 8 && id == 6)
+            h->rep_len = v;
+        else if (which == 8 && id == 7)
+            h->v2_compressed = (int)v;
+    }
+    return rc;
+}
+
+static int page_header(pq_cursor *c, page_hdr *h, size_t *hlen, cm_err *err)
+{
+    tc_reader r;
+    cm_err e = {0};
+    memset(h, 0, sizeof *h);
+    h->type = -1;
+    tc_init(&r, c->chunk + c->pos, c->chunk_len - c->pos, &e);
+    int16_t last = 0, id;
+    int t, rc;
+    if (tc_struct_begin(&r, &last) < 0)
+        goto bad;
+    while ((rc = tc_field(&r, &last, &id, &t)) == 1) {
+        int64_t v = 0;
+        if (id >= 1 && id <= 3 && t >= TC_I8 && t <= TC_I64) {
+            if (tc_int(&r, t, &v) < 0)
+                goto bad;
+            if (id == 1)
+                h->type = (int)v;
+            else if (id == 2)
+                h->usize = v;
+            else
+                h->csize = v;
+        } else if ((id == 5 || id == 7 || id == 8) && t == TC_STRUCT) {
+            if (read_sub(&r, h, id) < 0)
+                goto bad;
+            h->has_v1 |= id == 5;
+            h->has_dict |= id == 7;
+            h->has_v2 |= id == 8;
+        } else if (tc_skip(&r, t) < 0) {
+            goto bad;
+        }
+    }
+    if (rc < 0)
+        goto bad;
+    *hlen = tc_pos(&r);
+    if (h->csize < 0 || h->usize < 0 || (uint64_t)h->csize > c->chunk_len - c->pos - *hlen || h->nvals < 0)
+        return cerr(c, err, "a page runs past the end of its column chunk (truncated or damaged file)%s", NULL);
+    return 0;
+bad:;
+    char at[300];
+    snprintf(at, sizeof at, "%zu: %.200s", c->pos, e.msg);
+    return cerr(c, err, "cannot read the page header at chunk offset %s", at);
+}
+
+/* Decompressed bytes of a page section; ratio-capped so a lying header
+ * cannot make us allocate gigabytes for a few bytes of input. */
+static int inflate_section(pq_cursor *c, const uint8_t *src, size_t clen, size_t ulen, int compressed,
+                           const uint8_t **out, cm_err *err)
+{
+    int codec = compressed ? c->ch->codec : 0;
+    if (codec == 0) {
+        if (clen != ulen)
+            return cerr(c, err, "an uncompressed page's sizes disagree%s", NULL);
+        *out = src;
+        return 0;
+    }
+    if (ulen > clen * 8192 + 65536 || ulen > 0x7fffffff)
+        return cerr(c, err, "a page claims an implausible decompressed size (damaged)%s", NULL);
+    c->pagebuf = xgrow(c->pagebuf, &c->cap_page, ulen + 1, 1);
+    if (pq_decompress(codec, src, clen, c->pagebuf, ulen, err) < 0)
+        return cerr(c, err, "%s", err->msg);
+    *out = c->pagebuf;
+    return 0;
+}
+
+/* Decodes the next data page into the cursor. 1: a page; 0: end of chunk. */
+static int next_page(pq_cursor *c, cm_err *err)
+{
+    for (;;) {
+        if (c->pos >= c->chunk_len || c->levels_seen >= c->ch->num_values)
+            return 0;
+        page_hdr h;
+        size_t hlen;
+        if (page_header(c, &h, &hlen, err) < 0)
+            return -1;
+        const uint8_t *body = c->chunk + c->pos + hlen;
+        size_t clen = (size_t)h.csize;
+        c->pos += hlen + clen;
+        if (h.type == 2) { /* dictionary */
+            if (!h.has_dict || c->has_dict)
+                return cerr(c, err, "unexpected dictionary page%s", NULL);
+            const uint8_t *d;
+            size_t used;
+            if (inflate_section(c, body, clen, (size_t)h.usize, 1, &d, err) < 0)
+                return -1;
+            if (h.nvals > h.usize * 8 + 8)
+                return cerr(c, err, "the dictionary's size is implausible%s", NULL);
+            vals_reset(&c->dict);
+            if (plain(c, &c->dict, d, (size_t)h.usize, (size_t)h.nvals, &used, err) < 0)
+                return -1;
+            c->has_dict = 1;
+            continue;
+        }
+        if (h.type != 0 && h.type != 3)
+            continue; /* index pages and future types carry no rows */
+        if ((h.type == 0 && !h.has_v1) || (h.type == 3 && !h.has_v2))
+            return cerr(c, err, "a data page has no data page header%s", NULL);
+        size_t n = (size_t)h.nvals;
+        if (n > (size_t)(c->ch->num_values - c->levels_seen))
+            return cerr(c, err, "pages hold more values than the column chunk says%s", NULL);
+        if (n > (size_t)h.usize * 8 + 64 && c->col->max_rep + c->col->max_def == 0)
+            return cerr(c, err, "a page claims more values than it can hold%s", NULL);
+        c->pdef = xgrow(c->pdef, &c->cap_lv, n + 1, sizeof *c->pdef);
+        c->prep = xrealloc(c->prep, (c->cap_lv + 1) * sizeof *c->prep);
+        const uint8_t *p;
+        size_t plen;
+        if (h.type == 0) {
+            if (inflate_section(c, body, clen, (size_t)h.usize, 1, &p, err) < 0)
+                return -1;
+            plen = (size_t)h.usize;
+            int maxes[2] = {c->col->max_rep, c->col->max_def};
+            int16_t *outs[2] = {c->prep, c->pdef};
+            for (int k = 0; k < 2; k++) {
+                if (maxes[k] == 0) {
+                    memset(outs[k], 0, n * sizeof(int16_t));
+                    continue;
+                }
+                if (plen < 4)
+                    return cerr(c, err, "levels run past the end of the page%s", NULL);
+                size_t l = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+                if (l > plen - 4)
+                    return cerr(c, err, "levels run past the end of the page%s", NULL);
+                if (levels(c, p + 4, l, maxes[k], outs[k], n, err) < 0)
+                    return -1;
+                p += 4 + l;
+                plen -= 4 + l;
+            }
+        } else {
+            if (h.rep_len < 0 || h.def_len < 0 || (uint64_t)h.rep_len + (uint64_t)h.def_len > clen ||
+                (uint64_t)h.rep_len + (uint64_t)h.def_len > (uint64_t)h.usize)
+                return cerr(c, err, "a v2 page's level sizes do not fit%s", NULL);
+            if (levels(c, body, (size_t)h.rep_len, c->col->max_rep, c->prep, n, err) < 0 ||
+                levels(c, body + h.rep_len, (size_t)h.def_len, c->col->max_def, c->pdef, n, err) < 0)
+                return -1;
+            size_t skip = (size_t)(h.rep_len + h.def_len);
+            if (inflate_section(c, body + skip, clen - skip, (size_t)h.usize - skip, h.v2_compressed, &p, err) < 0)
+                return -1;
+            plen = (size_t)h.usize - skip;
+        }
+        size_t nn = 0;
+        for (size_t i = 0; i < n; i++)
+            nn += c->pdef[i] == c->col->max_def;
+        if (decode_values(c, h.enc, p, plen, nn, err) < 0)
+            return -1;
+        if (c->pv.n != nn)
+            return cerr(c, err, "a page decoded to the wrong number of values%s", NULL);
+        c->pn = n;
+        c->pi = 0;
+        c->pvi = 0;
+        c->levels_seen += (int64_t)n;
+        if (n)
+            return 1;
+    }
+}
+
+int pq_cursor_open(pq_file *f, size_t rg, size_t col, pq_cursor **out, cm_err *err)
+{
+    *out = NULL;
+    if (rg >= f->nrgs || col >= f->ncols)
+        return cm_err_set(err, "%s: no row group %zu / column %zu", f->path, rg, col);
+    pq_cursor *c = xcalloc(1, sizeof *c);
+    c->f = f;
+    c->rg = rg;
+    c->col = &f->cols[col];
+    c->ch = &f->rgs[rg].chunks[col];
+    c->width = fixed_width(c->col);
+    c->chunk_len = (size_t)c->ch->total_compressed;
+    c->chunk = xmalloc(c->chunk_len + 1);
+    if (pq_read_at(f, (uint64_t)c->ch->start, c->chunk, c->chunk_len, err) < 0) {
+        pq_cursor_close(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+static void batch_reset(pq_batch *b)
+{
+    b->rows = b->n_levels = b->n_values = 0;
+}
+
+long pq_cursor_read(pq_cursor *c, size_t max_rows, pq_batch *b, cm_err *err)
+{
+    batch_reset(b);
+    const pq_col *col = c->col;
+    int want_def = col->max_def > 0, want_rep = col->max_rep > 0;
+    size_t w = (size_t)c->width;
+    uint64_t data_len = 0;
+    if (!want_def) {
+        free(b->def);
+        b->def = NULL;
+    }
+    if (!want_rep) {
+        free(b->rep);
+        b->rep = NULL;
+    }
+    for (;;) {
+        if (c->pi >= c->pn) {
+            int r = next_page(c, err);
+            if (r < 0)
+                return -1;
+            if (r == 0)
+                break;
+        }
+        size_t i = c->pi;
+        if (c->prep[i] == 0) {
+            if (b->rows == max_rows)
+                break;
+            b->rows++;
+        } else if (b->rows == 0 && b->n_levels == 0) {
+            return cerr(c, err, "a repeated value continues a row that never started%s", NULL), -1;
+        }
+        size_t k = b->n_levels++;
+        if (want_def || want_rep) {
+            size_t cap = b->cap_levels;
+            if (want_def)
+                b->def = xgrow(b->def, &cap, k + 1, sizeof *b->def);
+            cap = b->cap_levels;
+            if (want_rep)
+                b->rep = xgrow(b->rep, &cap, k + 1, sizeof *b->rep);
+            b->cap_levels = cap;
+            if (want_def)
+                b->def[k] = c->pdef[i];
+            if (want_rep)
+                b->rep[k] = c->prep[i];
+        }
+        if (c->pdef[i] == col->max_def) {
+            size_t j = c->pvi++, m = b->n_values++;
+            if (w) {
+                size_t cap = b->cap_values;
+                switch (col->type) {
+                case PQ_BOOLEAN: b->b = xgrow(b->b, &cap, m + 1, 1); b->b[m] = c->pv.fixed[j]; break;
+                case PQ_INT32: b->i32 = xgrow(b->i32, &cap, m + 1, 4); memcpy(&b->i32[m], c->pv.fixed + j * 4, 4); break;
+                case PQ_INT64: b->i64 = xgrow(b->i64, &cap, m + 1, 8); memcpy(&b->i64[m], c->pv.fixed + j * 8, 8); break;
+                case PQ_FLOAT: b->f32 = xgrow(b->f32, &cap, m + 1, 4); memcpy(&b->f32[m], c->pv.fixed + j * 4, 4); break;
+                default: b->f64 = xgrow(b->f64, &cap, m + 1, 8); memcpy(&b->f64[m], c->pv.fixed + j * 8, 8); break;
+                }
+                b->cap_values = cap;
+            } else {
+                size_t len = (size_t)(c->pv.off[j + 1] - c->pv.off[j]);
+                b->ba_off = xgrow(b->ba_off, &b->cap_ba_off, m + 2, sizeof *b->ba_off);
+                b->ba_off[m] = data_len;
+                b->ba_data = xgrow(b->ba_data, &b->cap_ba_data, data_len + len + 1, 1);
+                if (len)
+                    memcpy(b->ba_data + data_len, c->pv.data + c->pv.off[j], len);
+                data_len += len;
+                b->ba_off[m + 1] = data_len;
+            }
+        }
+        c->pi++;
+    }
+    if (!w) {
+        b->ba_off = xgrow(b->ba_off, &b->cap_ba_off, b->n_values + 1, sizeof *b->ba_off);
+        b->ba_off[b->n_values] = data_len;
+    }
+    return (long)b->rows;
+}
+
+void pq_cursor_close(pq_cursor *c)
+{
+    if (!c)
+        return;
+    free(c->chunk);
+    vals_free(&c->dict);
+    vals_free(&c->pv);
+    free(c->pdef);
+    free(c->prep);
+    free(c->pagebuf);
+    free(c->tmp);
+    free(c->tmp64);
+    free(c);
+}
+
+void pq_batch_free(pq_batch *b)
+{
+    free(b->def);
+    free(b->rep);
+    free(b->b);
+    free(b->i32);
+    free(b->i64);
+    free(b->f32);
+    free(b->f64);
+    free(b->ba_data);
+    free(b->ba_off);
+    memset(b, 0, sizeof *b);
+}
