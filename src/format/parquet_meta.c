@@ -236,7 +236,9 @@ static int parse_footer(pq_file *f, const uint8_t *buf, size_t len, cm_err *err)
     if (!have_schema)
         return cm_err_set(err, "%s: the footer has no schema", f->path);
     /* Validate every chunk's byte range now, so cursors can trust it. */
-    for (size_t g = 0; g < f->nrgs; g++)
+    for (size_t g = 0; g < f->nrgs; g++) {
+        if (!f->rgs[g].chunks)
+            return cm_err_set(err, "%s: row group %zu has no column chunks (damaged footer)", f->path, g);
         for (size_t c = 0; c < f->ncols; c++) {
             pq_chunk *ch = &f->rgs[g].chunks[c];
             int64_t start = ch->dict_offset > 0 && ch->dict_offset < ch->data_offset ? ch->dict_offset : ch->data_offset;
@@ -249,6 +251,7 @@ static int parse_footer(pq_file *f, const uint8_t *buf, size_t len, cm_err *err)
                                   f->path, g, f->cols[c].path);
             ch->start = start;
         }
+    }
     return 0;
 bad:
     if (!err || !err->set)

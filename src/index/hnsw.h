@@ -34,32 +34,49 @@ typedef struct hnsw_params {
 
 typedef struct hnsw_index hnsw_index;
 
-/* Allocates room for `capacity` elements up front (no reallocation later). */
+/* Allocates room for `capacity` elements up front (no reallocation later;
+ * untouched pages cost nothing). M must be 2..10000, capacity < 2^31. */
 hnsw_index *hnsw_new(const hnsw_params *p, size_t capacity, cm_err *err);
 void hnsw_free(hnsw_index *h);
 
 /* Appends one element (internal id = number staged before it). The vector is
- * converted to float32 (and normalised for cosine). Fails when full. */
+ * converted to float32 (and normalised for cosine, in hnswlib's arithmetic).
+ * Fails when full, or on a value that is not a finite float32. */
 int hnsw_stage_f32(hnsw_index *h, const float *vec, uint64_t label, cm_err *err);
 int hnsw_stage_f64(hnsw_index *h, const double *vec, uint64_t label, cm_err *err);
 
 /* Called from the building threads now and then with (done, total); may be
  * NULL. Must be thread-safe. */
 typedef void (*hnsw_progress_fn)(void *ctx, size_t done, size_t total);
-/* Links every staged element into the graph. */
+/* Links every staged element not linked yet into the graph (so staging more
+ * after a build and building again works). Levels are drawn from the seed and
+ * the staging index, so they do not depend on the threads; with threads = 1
+ * the whole graph is deterministic. */
 int hnsw_build(hnsw_index *h, hnsw_progress_fn progress, void *ctx, cm_err *err);
 
 size_t hnsw_count(const hnsw_index *h);
-/* k nearest by the index (ef = max(ef, k)); writes up to k results, returns
- * how many. Distances as hnswlib reports them. */
+/* The parameters in force (as built, or as read from header.bin). */
+size_t hnsw_dim(const hnsw_index *h);
+size_t hnsw_M(const hnsw_index *h);
+hnsw_space hnsw_space_of(const hnsw_index *h);
+/* k nearest by the index (ef = max(ef, k)); writes up to k results, nearest
+ * first, and returns how many. The query is a raw vector (normalised here for
+ * cosine, as Chroma does); elements flagged deleted in files read back are
+ * passed through but not returned. Distances as hnswlib reports them.
+ * Thread-safe against other searches, not against hnsw_build. */
 size_t hnsw_search(const hnsw_index *h, const float *query, size_t k, size_t ef, uint64_t *labels, float *dists);
 
 /* Writes header.bin, data_level0.bin, length.bin and link_lists.bin into dir
  * (which must exist), in Chroma's persistent layout (PERSISTENCE_VERSION 1,
- * max_elements = count), each file fsynced. */
+ * max_elements = count), each file fsynced. length.bin holds the original
+ * norms (for l2/ip too, where Chroma ignores it). An empty index gives the
+ * header (maxlevel -1, entry point 0xFFFFFFFF) and three empty files. Every
+ * staged element must have been built. */
 int hnsw_write_chroma_files(const hnsw_index *h, const char *dir, cm_err *err);
 /* Loads those four files again (for verify and tests); checks sizes, levels
- * and every link against the header before trusting them. */
+ * and every link against the header before trusting them (data_level0.bin
+ * and length.bin may be longer, as Chroma pads them to capacity). The index
+ * is full: capacity = count. */
 hnsw_index *hnsw_read_chroma_files(const char *dir, hnsw_space space, cm_err *err);
 
 /* Exact distance in the index's space between two float vectors (already
