@@ -12,7 +12,7 @@ total_pass=0 total_fail=0 failed_suites=()
 
 run_suite() { # name, command...
   local name=$1; shift
-  local out="$log/$name.log" start=$SECONDS
+  local out="$log/${name//\//_}.log" start=$SECONDS
   echo "== $name"
   "$@" >"$out" 2>&1
   local rc=$?
