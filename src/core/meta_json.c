@@ -5,7 +5,7 @@
 
 #include "../util/mem.h"
 
-static void set_from_jv(cm_mval *d, const jv *v)
+void cm_mval_from_jv(cm_mval *d, const jv *v)
 {
     switch (v->type) {
     case JV_STRING:
@@ -64,7 +64,7 @@ int cm_meta_parse(const char *text, size_t len, cm_meta *m, int *present, cm_err
     for (size_t i = 0; i < v->u.obj.n; i++) {
         const jv_member *mb = &v->u.obj.members[i];
         cm_mval *d = cm_meta_add(m, mb->key, mb->key_len);
-        set_from_jv(d, mb->value);
+        cm_mval_from_jv(d, mb->value);
     }
     *present = 1;
     jv_free(v);

@@ -14,6 +14,9 @@
  * null (legacy "no metadata"), 1 otherwise. Anything but an object or null
  * is an error. */
 int cm_meta_parse(const char *text, size_t len, cm_meta *m, int *present, cm_err *err);
+/* One parsed JSON value as a metadata value (type kept; nested values and
+ * null are kept as such for the policies). */
+void cm_mval_from_jv(cm_mval *d, const jv *v);
 /* Writes m as a JSON object (types kept: floats always with '.' or 'e'). */
 void cm_meta_write(json_out *o, const cm_meta *m);
 /* Writes one value. */
