@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../source/chroma_server.h"
 #include "../source/clickhouse.h"
 #include "../source/legacy_dir.h"
 
@@ -13,14 +14,15 @@ cm_source *cm_source_open(const char *spec, cm_err *err)
 
 cm_source *cm_source_open_ex(const char *spec, const cm_source_opts *opts, cm_err *err)
 {
-    (void)opts;
-    if (clickhouse_detect(spec))
-        return clickhouse_open(spec, err);
-    if (strncmp(spec, "http://", 7) == 0 || strncmp(spec, "https://", 8) == 0) {
-        cm_err_set(err, "%.*s...: this kind of source is not supported yet; give a legacy persist_directory path",
-                   (int)(strchr(spec, ':') - spec), spec);
+    if (chroma_server_detect(spec))
+        return chroma_server_open(spec, opts, err);
+    if (opts && (opts->nheaders || opts->tenant || opts->database || opts->cacert || opts->insecure)) {
+        cm_err_set(err, "the header, tenant, database and certificate options of a source apply to a Chroma server "
+                        "(--from http[s]://...) only");
         return NULL;
     }
+    if (clickhouse_detect(spec))
+        return clickhouse_open(spec, err);
     return legacy_dir_open(spec, err);
 }
 

@@ -40,6 +40,7 @@ struct pq_cursor {
     size_t cap_lv;
     vals pv;
     size_t pvi;          /* values consumed */
+    int started;         /* a row has begun (rep 0 seen) */
     uint8_t *pagebuf;
     size_t cap_page;
     uint32_t *tmp;
@@ -533,12 +534,43 @@ static void batch_reset(pq_batch *b)
     b->rows = b->n_levels = b->n_values = 0;
 }
 
+/* Appends a run of a page's values (all present, in order) to the batch in
+ * one copy per array: this is the hot path of a migration. */
+static void take_values(pq_cursor *c, pq_batch *b, size_t nn, uint64_t *data_len)
+{
+    size_t j = c->pvi, m = b->n_values, w = (size_t)c->width;
+    if (w) {
+        size_t cap = b->cap_values;
+        void **arr;
+        switch (c->col->type) {
+        case PQ_BOOLEAN: arr = (void **)&b->b; break;
+        case PQ_INT32: arr = (void **)&b->i32; break;
+        case PQ_INT64: arr = (void **)&b->i64; break;
+        case PQ_FLOAT: arr = (void **)&b->f32; break;
+        default: arr = (void **)&b->f64; break;
+        }
+        *arr = xgrow(*arr, &cap, m + nn + 1, w);
+        b->cap_values = cap;
+        memcpy((uint8_t *)*arr + m * w, c->pv.fixed + j * w, nn * w);
+    } else {
+        uint64_t from = c->pv.off[j], len = c->pv.off[j + nn] - from;
+        b->ba_off = xgrow(b->ba_off, &b->cap_ba_off, m + nn + 2, sizeof *b->ba_off);
+        b->ba_data = xgrow(b->ba_data, &b->cap_ba_data, (size_t)(*data_len + len + 1), 1);
+        memcpy(b->ba_data + *data_len, c->pv.data + from, (size_t)len);
+        for (size_t k = 0; k < nn; k++)
+            b->ba_off[m + k] = *data_len + (c->pv.off[j + k] - from);
+        *data_len += len;
+        b->ba_off[m + nn] = *data_len;
+    }
+    b->n_values += nn;
+    c->pvi += nn;
+}
+
 long pq_cursor_read(pq_cursor *c, size_t max_rows, pq_batch *b, cm_err *err)
 {
     batch_reset(b);
     const pq_col *col = c->col;
     int want_def = col->max_def > 0, want_rep = col->max_rep > 0;
-    size_t w = (size_t)c->width;
     uint64_t data_len = 0;
     if (!want_def) {
         free(b->def);
@@ -556,54 +588,45 @@ long pq_cursor_read(pq_cursor *c, size_t max_rows, pq_batch *b, cm_err *err)
             if (r == 0)
                 break;
         }
-        size_t i = c->pi;
-        if (c->prep[i] == 0) {
-            if (b->rows == max_rows)
-                break;
-            b->rows++;
-        } else if (b->rows == 0 && b->n_levels == 0) {
-            return cerr(c, err, "a repeated value continues a row that never started%s", NULL), -1;
+        /* The entries of this page that fit: whole rows up to max_rows (a
+         * row that continues on the next page is finished there). */
+        size_t i = c->pi, e = i, rows = b->rows;
+        while (e < c->pn) {
+            if (c->prep[e] == 0) {
+                if (rows == max_rows)
+                    break;
+                rows++;
+            } else if (!c->started) {
+                return cerr(c, err, "a repeated value continues a row that never started%s", NULL), -1;
+            }
+            c->started = 1;
+            e++;
         }
-        size_t k = b->n_levels++;
+        size_t cnt = e - i, k = b->n_levels, nn = 0;
         if (want_def || want_rep) {
             size_t cap = b->cap_levels;
             if (want_def)
-                b->def = xgrow(b->def, &cap, k + 1, sizeof *b->def);
+                b->def = xgrow(b->def, &cap, k + cnt + 1, sizeof *b->def);
             cap = b->cap_levels;
             if (want_rep)
-                b->rep = xgrow(b->rep, &cap, k + 1, sizeof *b->rep);
+                b->rep = xgrow(b->rep, &cap, k + cnt + 1, sizeof *b->rep);
             b->cap_levels = cap;
             if (want_def)
-                b->def[k] = c->pdef[i];
+                memcpy(b->def + k, c->pdef + i, cnt * sizeof *b->def);
             if (want_rep)
-                b->rep[k] = c->prep[i];
+                memcpy(b->rep + k, c->prep + i, cnt * sizeof *b->rep);
         }
-        if (c->pdef[i] == col->max_def) {
-            size_t j = c->pvi++, m = b->n_values++;
-            if (w) {
-                size_t cap = b->cap_values;
-                switch (col->type) {
-                case PQ_BOOLEAN: b->b = xgrow(b->b, &cap, m + 1, 1); b->b[m] = c->pv.fixed[j]; break;
-                case PQ_INT32: b->i32 = xgrow(b->i32, &cap, m + 1, 4); memcpy(&b->i32[m], c->pv.fixed + j * 4, 4); break;
-                case PQ_INT64: b->i64 = xgrow(b->i64, &cap, m + 1, 8); memcpy(&b->i64[m], c->pv.fixed + j * 8, 8); break;
-                case PQ_FLOAT: b->f32 = xgrow(b->f32, &cap, m + 1, 4); memcpy(&b->f32[m], c->pv.fixed + j * 4, 4); break;
-                default: b->f64 = xgrow(b->f64, &cap, m + 1, 8); memcpy(&b->f64[m], c->pv.fixed + j * 8, 8); break;
-                }
-                b->cap_values = cap;
-            } else {
-                size_t len = (size_t)(c->pv.off[j + 1] - c->pv.off[j]);
-                b->ba_off = xgrow(b->ba_off, &b->cap_ba_off, m + 2, sizeof *b->ba_off);
-                b->ba_off[m] = data_len;
-                b->ba_data = xgrow(b->ba_data, &b->cap_ba_data, data_len + len + 1, 1);
-                if (len)
-                    memcpy(b->ba_data + data_len, c->pv.data + c->pv.off[j], len);
-                data_len += len;
-                b->ba_off[m + 1] = data_len;
-            }
-        }
-        c->pi++;
+        for (size_t x = i; x < e; x++)
+            nn += c->pdef[x] == col->max_def;
+        b->n_levels += cnt;
+        b->rows = rows;
+        if (nn)
+            take_values(c, b, nn, &data_len);
+        c->pi = e;
+        if (e < c->pn)
+            break; /* the batch is full */
     }
-    if (!w) {
+    if (!c->width) {
         b->ba_off = xgrow(b->ba_off, &b->cap_ba_off, b->n_values + 1, sizeof *b->ba_off);
         b->ba_off[b->n_values] = data_len;
     }

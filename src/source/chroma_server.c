@@ -1,0 +1,1245 @@
+/* chroma_server.c - reads collections out of a running Chroma server over
+ * its REST API (see chroma_server.h for what is read how).
+ *
+ * Everything here follows the exchanges recorded in ../shared/reference/
+ * chroma-0.3-rest-api.md (chromadb 0.3.29 on ClickHouse) and
+ * chroma-rest-api.md (0.4.24, 0.5.23, 0.6.3, Rust 1.0):
+ *  - Generation: GET /api/v2/heartbeat answers 200 where v2 is served (Rust
+ *    1.x, Python 0.5.16+), which is then used (0.6.3's v1 is half broken);
+ *    otherwise GET /api/v1/heartbeat and /api/v1/version, where "0.3.x"
+ *    means the legacy server.
+ *  - 0.3.x: GET /api/v1/collections, GET .../{uuid}/count, then
+ *    POST .../{uuid}/get {"include": []} for every id in one answer (paging
+ *    with limit/offset repeats and skips rows there: all rows of a collection
+ *    share the ClickHouse sort key), then POST .../get {"ids": [...]} in
+ *    chunks of distinct ids. get by ids returns every row with such an id, so
+ *    each distinct id is asked for once, and the rows of an id listed k times
+ *    are handed out at the k positions the list has it at (the first row at
+ *    the first position, and so on), so each stored row arrives exactly once
+ *    and in the listed order.
+ *  - v1/v2: the collection list in pages (limit/offset; checked against the
+ *    collection count), then each collection's records in pages of
+ *    limit/offset (both Python's SQLite and the Rust server order them by
+ *    their internal sequence, so pages are stable while nobody writes); the
+ *    number read must equal the collection's count.
+ *  - A page or chunk the server cannot send (500 "Out of range float values
+ *    are not JSON compliant": NaN/Infinity stored by 0.3.x or 0.4.x) is
+ *    narrowed down by asking for halves of its ids until the single ids that
+ *    fail are known; so is an answer whose embeddings list is shorter than
+ *    its ids (Python servers leave out records stored without an embedding).
+ *    A single id that still fails becomes a record holding only its id; the
+ *    source's notes name those ids, and they are remembered so that the
+ *    second pass (writing) does not ask again.
+ *  - Both passes of a migration must see the same records in the same order
+ *    (the analysis remembers each id's first and last position): the ids of
+ *    each collection are fingerprinted and a difference is an error.
+ * Memory: one page of records plus the answer being read; for 0.3.x also the
+ * collection's id list (the price of its broken paging).
+ * The next page is requested while the current one is handed out. */
+#include "chroma_server.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../net/http.h"
+#include "../util/mem.h"
+
+#define DEFAULT_TENANT "default_tenant"
+#define DEFAULT_DATABASE "default_database"
+#define TARGET_BYTES ((size_t)4 << 20) /* per answer */
+#define FIRST_PAGE 100
+#define MAX_PAGE 2000
+#define MAX_CHUNK_03 1000
+#define MAX_ID_BYTES_03 (64 << 10) /* ids per request: ClickHouse's max_query_size is 256 KiB */
+#define LIST_PAGE 100
+
+typedef struct coll_state {
+    char *id, *name;
+    int complete; /* a read went through to the end */
+    uint64_t fp;
+    int64_t n;
+    cs_badset bad;
+} coll_state;
+
+typedef struct cs_src {
+    cm_source base;
+    http_client *http;
+    http_headers headers;
+    char *url;
+    char *tenant, *database;
+    int tenant_given;
+    cs_route route;
+    char version[48];
+    int major, minor, patch;
+    char *list_notes;
+    char *notes;
+    coll_state *cols;
+    size_t ncols;
+} cs_src;
+
+typedef struct slot {
+    int busy, done, failed;
+    http_response resp;
+    cm_err err;
+} slot;
+
+struct cm_reader {
+    cs_src *s;
+    coll_state *st;
+    char *name;
+    char *get_path;
+    cs_batch cur;
+    size_t curi;
+    int64_t handed;
+    uint64_t fp;
+    int ended, failed, last;
+    long page;
+    slot pend;
+    /* 0.3.x */
+    cs_idlist ids;
+    size_t pos, pend_from, pend_to;
+    cs_str *pend_ids;
+    size_t pend_nids;
+    cs_stash stash;
+    /* v1/v2 */
+    int64_t expected;
+    long offset, pend_limit;
+};
+
+/* ---- messages ---- */
+
+static void redact(char **t, const char *sec, size_t len)
+{
+    if (len < 4)
+        return;
+    char *hit;
+    size_t from = 0;
+    while ((hit = strstr(*t + from, sec)) != NULL) {
+        size_t tl = strlen(*t), pre = (size_t)(hit - *t);
+        char *nt = xmalloc(tl - len + 9);
+        memcpy(nt, *t, pre);
+        memcpy(nt + pre, "(hidden)", 8);
+        memcpy(nt + pre + 8, hit + len, tl - pre - len + 1);
+        free(*t);
+        *t = nt;
+        from = pre + 8;
+    }
+}
+
+/* The server's message for an error answer, with header values hidden
+ * should the server echo them (the whole value and each word of it). */
+static char *server_text(cs_src *s, const http_response *r)
+{
+    char *t = http_error_text(r->status, r->body, r->len);
+    for (size_t i = 0; i < s->headers.n; i++) {
+        const char *v = s->headers.h[i].value;
+        redact(&t, v, strlen(v));
+        for (const char *w = v; *w;) {
+            size_t wl = strcspn(w, " \t");
+            if (wl >= 6) {
+                char *word = xmemdup0(w, wl);
+                redact(&t, word, wl);
+                free(word);
+            }
+            w += wl;
+            while (*w == ' ' || *w == '\t')
+                w++;
+        }
+    }
+    return t;
+}
+
+static int auth_status(long st)
+{
+    return st == 401 || st == 403 || st == 407;
+}
+
+static int answer_error(cs_src *s, cm_err *err, const http_response *r, const char *fmt, ...) CM_PRINTF(4, 5);
+static int answer_error(cs_src *s, cm_err *err, const http_response *r, const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    char *t = server_text(s, r);
+    char hint[512] = "";
+    if (auth_status(r->status)) {
+        if (s->headers.n == 0) {
+            snprintf(hint, sizeof hint,
+                     "; the server wants credentials: give them with --from-header 'Authorization: Bearer TOKEN' "
+                     "or --from-header 'X-Chroma-Token: TOKEN' (inspect and export: --header)");
+        } else {
+            size_t o = (size_t)snprintf(hint, sizeof hint, "; check the credentials sent (");
+            for (size_t i = 0; i < s->headers.n && o < sizeof hint; i++)
+                o += (size_t)snprintf(hint + o, sizeof hint - o, "%sheader '%s'", i ? ", " : "",
+                                      s->headers.h[i].name);
+            if (o < sizeof hint)
+                snprintf(hint + o, sizeof hint - o, ", values hidden)");
+        }
+    }
+    cm_err_set(err, "%s: the server answered %s%s", what, t, hint);
+    free(t);
+    return -1;
+}
+
+/* The 500 Python servers give for NaN/Infinity they stored. */
+static int nan_answer(const http_response *r)
+{
+    return r->status == 500 && r->body &&
+           (strstr(r->body, "not JSON compliant") || strstr(r->body, "Out of range float values"));
+}
+
+/* ---- requests ---- */
+
+static int get_json(cs_src *s, const char *path, http_response *r, jv **out, cm_err *err)
+{
+    *out = NULL;
+    if (http_request(s->http, "GET", path, NULL, 0, r, err) < 0)
+        return -1;
+    if (r->status / 100 == 2) {
+        cm_err perr = {0};
+        *out = json_parse(r->body ? r->body : "", r->len, &perr);
+        if (!*out) {
+            http_response_free(r);
+            return cm_err_set(err, "GET %s%s: the answer is not JSON (%s)", s->url, path, perr.msg);
+        }
+    }
+    return 0;
+}
+
+static void slot_done(void *ctx, http_response *resp, const cm_err *err)
+{
+    slot *sl = ctx;
+    sl->done = 1;
+    if (err) {
+        sl->failed = 1;
+        sl->err = *err;
+        return;
+    }
+    sl->resp = *resp;
+    resp->body = NULL;
+}
+
+static int slot_submit(cs_src *s, slot *sl, const char *path, char *body, size_t len, cm_err *err)
+{
+    memset(sl, 0, sizeof *sl);
+    sl->busy = 1;
+    if (http_submit(s->http, "POST", path, body, len, slot_done, sl, err) < 0) {
+        sl->busy = 0;
+        return -1;
+    }
+    return 0;
+}
+
+/* Waits for the slot's answer; *r takes it over. -1 when none came. */
+static int slot_take(cs_src *s, slot *sl, http_response *r, cm_err *err)
+{
+    while (!sl->done)
+        http_wait(s->http, 0);
+    sl->busy = 0;
+    if (sl->failed) {
+        *err = sl->err;
+        return -1;
+    }
+    *r = sl->resp;
+    memset(&sl->resp, 0, sizeof sl->resp);
+    return 0;
+}
+
+static void slot_drop(cs_src *s, slot *sl)
+{
+    if (sl->busy && !sl->done)
+        http_cancel_all(s->http);
+    http_response_free(&sl->resp);
+    memset(sl, 0, sizeof *sl);
+}
+
+/* ---- collection state ---- */
+
+static coll_state *state_of(cs_src *s, const cm_collection *c)
+{
+    for (size_t i = 0; i < s->ncols; i++)
+        if (strcmp(s->cols[i].id, c->id) == 0)
+            return &s->cols[i];
+    s->cols = xrealloc(s->cols, (s->ncols + 1) * sizeof *s->cols);
+    coll_state *st = &s->cols[s->ncols++];
+    memset(st, 0, sizeof *st);
+    st->id = xstrdup(c->id);
+    st->name = xstrdup(c->name);
+    cs_badset_init(&st->bad);
+    return st;
+}
+
+/* ---- detection ---- */
+
+static const char *gen_name(const cs_src *s)
+{
+    return s->route.gen == CS_GEN_03 ? "0.3.x" : s->route.gen == CS_GEN_V1 ? "v1" : "v2";
+}
+
+static int probe(cs_src *s, const char *path, long *status, int *heartbeat, cm_err *err)
+{
+    http_response r;
+    jv *v = NULL;
+    *heartbeat = 0;
+    if (get_json(s, path, &r, &v, err) < 0)
+        return cm_err_prefix(err, "cannot reach a Chroma server at %s", s->url);
+    *status = r.status;
+    if (auth_status(r.status)) {
+        answer_error(s, err, &r, "%s", s->url);
+        http_response_free(&r);
+        jv_free(v);
+        return -1;
+    }
+    *heartbeat = v && v->type == JV_OBJECT && jv_get(v, "nanosecond heartbeat");
+    http_response_free(&r);
+    jv_free(v);
+    return 0;
+}
+
+static int detect(cs_src *s, cm_err *err)
+{
+    long st2 = 0, st1 = 0;
+    int hb = 0;
+    http_client_set_budget(s->http, 10); /* a wrong address fails fast */
+    if (probe(s, "/api/v2/heartbeat", &st2, &hb, err) < 0)
+        return -1;
+    if (st2 == 200) {
+        s->route.gen = CS_GEN_V2;
+    } else if (st2 / 100 == 4) {
+        if (probe(s, "/api/v1/heartbeat", &st1, &hb, err) < 0)
+            return -1;
+        if (st1 != 200)
+            return cm_err_set(err,
+                              "%s does not look like a Chroma server: GET /api/v2/heartbeat and /api/v1/heartbeat "
+                              "answered %ld and %ld (give the server's base URL, e.g. http://localhost:8000)",
+                              s->url, st2, st1);
+        s->route.gen = CS_GEN_V1;
+    } else {
+        return cm_err_set(err,
+                          "%s: GET /api/v2/heartbeat answered %ld; is it a Chroma server (base URL, e.g. "
+                          "http://localhost:8000)?",
+                          s->url, st2);
+    }
+    if (!hb)
+        return cm_err_set(err, "%s does not look like a Chroma server: its heartbeat answer has no "
+                               "\"nanosecond heartbeat\"",
+                          s->url);
+    const char *vpath = s->route.gen == CS_GEN_V2 ? "/api/v2/version" : "/api/v1/version";
+    http_response r;
+    jv *v = NULL;
+    if (get_json(s, vpath, &r, &v, err) < 0)
+        return cm_err_prefix(err, "%s", s->url);
+    if (r.status != 200 || !v || v->type != JV_STRING) {
+        if (r.status != 200)
+            answer_error(s, err, &r, "GET %s%s", s->url, vpath);
+        else
+            cm_err_set(err, "%s: GET %s did not answer a version string", s->url, vpath);
+        http_response_free(&r);
+        jv_free(v);
+        return -1;
+    }
+    snprintf(s->version, sizeof s->version, "%.*s", (int)(v->u.str.len < 40 ? v->u.str.len : 40), v->u.str.s);
+    for (char *q = s->version; *q; q++)
+        if ((unsigned char)*q < ' ' || *q == 0x7f)
+            *q = '?';
+    http_response_free(&r);
+    jv_free(v);
+    cs_parse_version(s->version, &s->major, &s->minor, &s->patch);
+    if (s->route.gen == CS_GEN_V1 && s->major == 0 && s->minor <= 3)
+        s->route.gen = CS_GEN_03;
+    s->route.v1_tenants = s->route.gen == CS_GEN_V1 &&
+                          (s->major > 0 || s->minor > 4 || (s->minor == 4 && s->patch >= 15));
+    http_client_set_budget(s->http, 120);
+    return 0;
+}
+
+typedef struct pbuf {
+    char *s;
+    size_t len, cap;
+} pbuf;
+
+static void p_add(pbuf *p, const char *t)
+{
+    size_t n = strlen(t);
+    p->s = xgrow(p->s, &p->cap, p->len + n + 1, 1);
+    memcpy(p->s + p->len, t, n + 1);
+    p->len += n;
+}
+
+static void p_esc(pbuf *p, const char *t)
+{
+    http_url_escape(&p->s, &p->len, &p->cap, t);
+}
+
+/* Appends to an error message already set. */
+static void err_append(cm_err *err, const char *fmt, ...) CM_PRINTF(2, 3);
+static void err_append(cm_err *err, const char *fmt, ...)
+{
+    size_t l = strlen(err->msg);
+    if (l + 1 >= sizeof err->msg)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg + l, sizeof err->msg - l, fmt, ap);
+    va_end(ap);
+}
+
+/* Says which databases the tenant has, where the server can list them. */
+static void list_databases(cs_src *s, cm_err *err)
+{
+    pbuf p = {0};
+    p_add(&p, "/api/v2/tenants/");
+    p_esc(&p, s->tenant);
+    p_add(&p, "/databases");
+    http_response r;
+    jv *v = NULL;
+    cm_err e2 = {0};
+    if (get_json(s, p.s, &r, &v, &e2) == 0) {
+        if (r.status == 200 && v && v->type == JV_ARRAY) {
+            err_append(err, "; the databases of tenant '%s' are:", s->tenant);
+            for (size_t i = 0; i < v->u.arr.n && i < 20; i++) {
+                const jv *nm = jv_get(v->u.arr.items[i], "name");
+                if (nm && nm->type == JV_STRING)
+                    err_append(err, "%s '%.*s'", i ? "," : "", (int)(nm->u.str.len > 60 ? 60 : nm->u.str.len),
+                               nm->u.str.s);
+            }
+            if (v->u.arr.n == 0)
+                err_append(err, " (none)");
+        }
+        http_response_free(&r);
+        jv_free(v);
+    }
+    free(p.s);
+}
+
+/* The tenant and database exist (where the server has them). */
+static int check_place(cs_src *s, cm_err *err)
+{
+    int has_places = s->route.gen == CS_GEN_V2 || s->route.v1_tenants;
+    if (!has_places) {
+        if (s->tenant_given)
+            return cm_err_set(err,
+                              "%s is a chromadb %s server, which has no tenants or databases (they came in 0.4.15); "
+                              "leave out the tenant and database options",
+                              s->url, s->version);
+        return 0;
+    }
+    pbuf p = {0};
+    if (s->route.gen == CS_GEN_V2) {
+        p_add(&p, "/api/v2/tenants/");
+        p_esc(&p, s->tenant);
+        p_add(&p, "/databases/");
+        p_esc(&p, s->database);
+    } else {
+        p_add(&p, "/api/v1/databases/");
+        p_esc(&p, s->database);
+        p_add(&p, "?tenant=");
+        p_esc(&p, s->tenant);
+    }
+    http_response r;
+    jv *v = NULL;
+    int rc = get_json(s, p.s, &r, &v, err);
+    free(p.s);
+    if (rc < 0)
+        return cm_err_prefix(err, "%s", s->url);
+    jv_free(v);
+    if (r.status == 200) {
+        http_response_free(&r);
+        return 0;
+    }
+    answer_error(s, err, &r, "%s: looking up tenant '%s', database '%s'", s->url, s->tenant, s->database);
+    http_response_free(&r);
+    if (s->route.gen == CS_GEN_V2)
+        list_databases(s, err);
+    return -1;
+}
+
+/* ---- listing ---- */
+
+static void free_cols(cm_collection *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cm_collection_free(&c[i]);
+    free(c);
+}
+
+/* Appends the collections of a list answer that are not there yet. Returns
+ * how many were new, -1 on error. */
+static long take_list(cs_src *s, const jv *arr, cm_collection **cols, size_t *n, size_t *cap, char **notes,
+                      cm_err *err)
+{
+    if (!arr || arr->type != JV_ARRAY)
+        return cm_err_set(err, "%s: the collection list is not a JSON list", s->url);
+    long added = 0;
+    for (size_t i = 0; i < arr->u.arr.n; i++) {
+        cm_collection c;
+        if (cs_collection_from_json(arr->u.arr.items[i], &c, notes, err) < 0)
+            return cm_err_prefix(err, "%s: listing collections", s->url);
+        int dup = 0;
+        for (size_t k = 0; k < *n && !dup; k++)
+            dup = strcmp((*cols)[k].id, c.id) == 0;
+        if (dup) {
+            cm_collection_free(&c);
+            continue;
+        }
+        *cols = xgrow(*cols, cap, *n + 1, sizeof **cols);
+        (*cols)[(*n)++] = c;
+        added++;
+    }
+    return added;
+}
+
+static int list_get(cs_src *s, const char *path, http_response *r, jv **v, cm_err *err)
+{
+    if (get_json(s, path, r, v, err) < 0)
+        return cm_err_prefix(err, "%s: listing collections", s->url);
+    if (r->status != 200) {
+        answer_error(s, err, r, "%s: GET %s", s->url, path);
+        http_response_free(r);
+        jv_free(*v);
+        return -1;
+    }
+    return 0;
+}
+
+static char *count_collections_path(const cs_src *s)
+{
+    if (s->route.gen == CS_GEN_V2) {
+        char *p = cs_path_collections(&s->route, -1, 0);
+        size_t n = strlen(p);
+        p = xrealloc(p, n + 7);
+        memcpy(p + n, "_count", 7);
+        return p;
+    }
+    /* v1: /api/v1/count_collections[?tenant=&database=] */
+    char *p = cs_path_collections(&s->route, -1, 0);
+    const char *q = strchr(p, '?');
+    size_t need = strlen("/api/v1/count_collections") + (q ? strlen(q) : 0) + 1;
+    char *o = xmalloc(need);
+    snprintf(o, need, "/api/v1/count_collections%s", q ? q : "");
+    free(p);
+    return o;
+}
+
+static int src_list(cm_source *base, cm_collection **out, size_t *nout, cm_err *err)
+{
+    cs_src *s = (cs_src *)base;
+    *out = NULL;
+    *nout = 0;
+    cm_collection *cols = NULL;
+    size_t n = 0, cap = 0;
+    char *notes = NULL;
+    http_response r;
+    jv *v = NULL;
+    if (s->route.gen == CS_GEN_03) {
+        char *p = cs_path_collections(&s->route, -1, 0);
+        int rc = list_get(s, p, &r, &v, err);
+        free(p);
+        if (rc < 0)
+            return -1;
+        long got = take_list(s, v, &cols, &n, &cap, &notes, err);
+        http_response_free(&r);
+        jv_free(v);
+        if (got < 0)
+            goto fail;
+    } else {
+        long off = 0;
+        for (;;) {
+            char *p = cs_path_collections(&s->route, LIST_PAGE, off);
+            int rc = list_get(s, p, &r, &v, err);
+            free(p);
+            if (rc < 0)
+                goto fail;
+            size_t in_page = v && v->type == JV_ARRAY ? v->u.arr.n : 0;
+            long added = take_list(s, v, &cols, &n, &cap, &notes, err);
+            http_response_free(&r);
+            jv_free(v);
+            if (added < 0)
+                goto fail;
+            /* Done when a page brings nothing new: an empty page, or a server
+             * that ignores limit/offset sending the same list again. A short
+             * page is not the end (a server may cap the page size). */
+            if (in_page == 0 || added == 0)
+                break;
+            off += (long)in_page;
+        }
+        /* Pages in no fixed order could miss one: compare with the count,
+         * and read the list whole if it differs. */
+        char *cp = count_collections_path(s);
+        int rc = get_json(s, cp, &r, &v, err);
+        free(cp);
+        if (rc < 0)
+            goto fail;
+        if (r.status == 200 && v && v->type == JV_INT && v->u.i != (int64_t)n) {
+            int64_t counted = v->u.i;
+            http_response_free(&r);
+            jv_free(v);
+            char *p = cs_path_collections(&s->route, -1, 0);
+            rc = list_get(s, p, &r, &v, err);
+            free(p);
+            if (rc < 0)
+                goto fail;
+            free(notes);
+            notes = NULL;
+            free_cols(cols, n);
+            cols = NULL;
+            n = cap = 0;
+            long got = take_list(s, v, &cols, &n, &cap, &notes, err);
+            http_response_free(&r);
+            jv_free(v);
+            if (got < 0)
+                goto fail;
+            if (counted != (int64_t)n) {
+                cm_err_set(err,
+                           "%s: the server lists %zu collections but counts %lld; were collections created or "
+                           "deleted meanwhile? run again when nobody changes them",
+                           s->url, n, (long long)counted);
+                goto fail;
+            }
+        } else {
+            http_response_free(&r);
+            jv_free(v);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *p = cs_path_record(&s->route, cols[i].id, "count");
+        int rc = get_json(s, p, &r, &v, err);
+        free(p);
+        if (rc < 0) {
+            cm_err_prefix(err, "%s, collection '%s': counting its records", s->url, cols[i].name);
+            goto fail;
+        }
+        if (r.status != 200 || !v || v->type != JV_INT || v->u.i < 0) {
+            if (r.status != 200)
+                answer_error(s, err, &r, "%s, collection '%s': counting its records", s->url, cols[i].name);
+            else
+                cm_err_set(err, "%s, collection '%s': the count of its records is not a number", s->url,
+                           cols[i].name);
+            http_response_free(&r);
+            jv_free(v);
+            goto fail;
+        }
+        cols[i].count_hint = v->u.i;
+        http_response_free(&r);
+        jv_free(v);
+    }
+    free(s->list_notes);
+    s->list_notes = notes;
+    *out = cols;
+    *nout = n;
+    return 0;
+fail:
+    free(notes);
+    free_cols(cols, n);
+    return -1;
+}
+
+/* ---- reading: common ---- */
+
+static int rd_fail(cm_reader *rd, cm_err *err)
+{
+    rd->failed = 1;
+    return cm_err_prefix(err, "%s, collection '%s'", rd->s->url, rd->name);
+}
+
+/* fetch for cs_fetch_narrow: one synchronous get by ids. */
+static int fetch_ids(void *ctx, const cs_str *ids, size_t n, cs_batch *out, char **why, cm_err *err)
+{
+    cm_reader *rd = ctx;
+    cs_src *s = rd->s;
+    size_t len;
+    char *body = cs_body_get_ids(ids, n, 1, &len);
+    http_response r;
+    int rc = http_request(s->http, "POST", rd->get_path, body, len, &r, err);
+    free(body);
+    if (rc < 0)
+        return -1;
+    if (r.status == 200) {
+        cm_err perr = {0};
+        jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
+        if (!v) {
+            http_response_free(&r);
+            return cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
+        }
+        rc = cs_batch_from_get(v, out, why, err);
+        jv_free(v);
+        http_response_free(&r);
+        return rc;
+    }
+    if (r.status == 500) {
+        int nan = nan_answer(&r);
+        *why = server_text(s, &r);
+        http_response_free(&r);
+        return nan ? 1 : 2;
+    }
+    answer_error(s, err, &r, "POST %s", rd->get_path);
+    http_response_free(&r);
+    return -1;
+}
+
+/* New entries of the bad set get their row count from the list. */
+static void count_bad_rows(cs_badset *bad, size_t from, const cs_idlist *l)
+{
+    for (size_t k = from; k < bad->n; k++) {
+        const strmap_val *v = strmap_get(l->m, bad->ids[k], bad->lens[k]);
+        bad->rows[k] = v ? v->count : 1;
+    }
+}
+
+/* Records of positions [0, l->n) of a list whose request failed as a whole
+ * (known: 1 row-level, 2 other; why its message), narrowed down. */
+static int narrow_list(cm_reader *rd, const cs_idlist *l, size_t from, size_t to, const cs_str *ask, size_t nask,
+                       int known, const char *why, int64_t row_base, cs_stash *stash, cm_err *err)
+{
+    cs_batch got = {0};
+    size_t bad_before = rd->st->bad.n;
+    int rc = cs_fetch_narrow(fetch_ids, rd, ask, nask, known, why, &got, &rd->st->bad, err);
+    if (rc == 0) {
+        count_bad_rows(&rd->st->bad, bad_before, l);
+        rc = cs_assemble(l, from, to, &got, &rd->st->bad, stash, row_base, &rd->cur, err);
+    }
+    cs_batch_free(&got);
+    return rc;
+}
+
+/* ---- reading 0.3.x: ids first, then by id ---- */
+
+static int submit_chunk_03(cm_reader *rd, cm_err *err)
+{
+    cs_idlist *l = &rd->ids;
+    size_t from = rd->pos, to = from, bytes = 0;
+    while (to < l->n && (long)(to - from) < rd->page && bytes < MAX_ID_BYTES_03) {
+        if (l->len[to] != CS_NULL_ID && l->occ[to] == 0)
+            bytes += l->len[to] + 4;
+        to++;
+    }
+    free(rd->pend_ids);
+    rd->pend_nids = cs_ids_to_fetch(l, from, to, &rd->st->bad, &rd->pend_ids);
+    rd->pend_from = from;
+    rd->pend_to = to;
+    if (rd->pend_nids == 0)
+        return 0; /* nothing to ask (placeholders and later copies only) */
+    size_t len;
+    char *body = cs_body_get_ids(rd->pend_ids, rd->pend_nids, 1, &len);
+    return slot_submit(rd->s, &rd->pend, rd->get_path, body, len, err);
+}
+
+static int next_chunk_03(cm_reader *rd, cm_err *err)
+{
+    cs_src *s = rd->s;
+    if (!rd->pend.busy && rd->pend_to <= rd->pos && submit_chunk_03(rd, err) < 0)
+        return -1;
+    size_t from = rd->pend_from, to = rd->pend_to;
+    cs_batch got = {0};
+    int rc = 0;
+    size_t answer_bytes = 0;
+    if (rd->pend_nids > 0) {
+        http_response r;
+        if (slot_take(s, &rd->pend, &r, err) < 0)
+            return -1;
+        answer_bytes = r.len;
+        if (r.status == 200) {
+            cm_err perr = {0};
+            jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
+            char *why = NULL;
+            if (!v)
+                rc = cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
+            else
+                rc = cs_batch_from_get(v, &got, &why, err);
+            jv_free(v);
+            http_response_free(&r);
+            if (rc == 1) {
+                cs_batch_reset(&got);
+                rc = narrow_list(rd, &rd->ids, from, to, rd->pend_ids, rd->pend_nids, 1, why, 0, &rd->stash, err);
+                free(why);
+                cs_batch_free(&got);
+                goto next;
+            }
+            if (rc < 0) {
+                cs_batch_free(&got);
+                return -1;
+            }
+        } else if (r.status == 500) {
+            int known = nan_answer(&r) ? 1 : 2;
+            char *why = server_text(s, &r);
+            http_response_free(&r);
+            rc = narrow_list(rd, &rd->ids, from, to, rd->pend_ids, rd->pend_nids, known, why, 0, &rd->stash, err);
+            free(why);
+            goto next;
+        } else {
+            answer_error(s, err, &r, "POST %s", rd->get_path);
+            http_response_free(&r);
+            return -1;
+        }
+    }
+    {
+        size_t got_n = got.n;
+        rc = cs_assemble(&rd->ids, from, to, &got, &rd->st->bad, &rd->stash, 0, &rd->cur, err);
+        cs_batch_free(&got);
+        if (rc == 0 && got_n)
+            rd->page = cs_next_page(rd->page, answer_bytes, got_n, TARGET_BYTES, 1, MAX_CHUNK_03);
+    }
+next:
+    if (rc < 0)
+        return -1;
+    rd->pos = to;
+    if (rd->pos < rd->ids.n && submit_chunk_03(rd, err) < 0)
+        return -1;
+    return 0;
+}
+
+static int open_03(cm_reader *rd, const cm_collection *c, cm_err *err)
+{
+    cs_src *s = rd->s;
+    /* every id: no "ids", no limit (0.3.x paging is not stable) */
+    static const char all_ids[] = "{\"include\":[]}";
+    http_response r;
+    if (http_request(s->http, "POST", rd->get_path, all_ids, sizeof all_ids - 1, &r, err) < 0)
+        return -1;
+    if (r.status != 200) {
+        answer_error(s, err, &r, "listing the ids (POST %s)", rd->get_path);
+        http_response_free(&r);
+        return -1;
+    }
+    cm_err perr = {0};
+    jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
+    http_response_free(&r);
+    if (!v)
+        return cm_err_set(err, "listing the ids: the answer is not JSON (%s)", perr.msg);
+    int rc = cs_idlist_from_json(&rd->ids, jv_get(v, "ids"), err);
+    jv_free(v);
+    if (rc < 0)
+        return cm_err_prefix(err, "listing the ids");
+    if (c->count_hint >= 0 && (int64_t)rd->ids.n != c->count_hint)
+        return cm_err_set(err,
+                          "the server listed %zu ids but counted %lld records a moment before; the collection "
+                          "changed while it was read (stop writing to it and run again)",
+                          rd->ids.n, (long long)c->count_hint);
+    coll_state *st = rd->st;
+    if (st->complete && (st->fp != rd->ids.fp || st->n != (int64_t)rd->ids.n))
+        return cm_err_set(err, "its ids changed since it was read before (%lld then, %zu now); stop writing to it "
+                               "and run again",
+                          (long long)st->n, rd->ids.n);
+    int64_t nulls = 0;
+    for (size_t i = 0; i < rd->ids.n; i++)
+        nulls += rd->ids.len[i] == CS_NULL_ID;
+    st->bad.no_id_rows = nulls;
+    cs_stash_init(&rd->stash);
+    rd->pos = 0;
+    if (rd->ids.n && submit_chunk_03(rd, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- reading v1/v2: pages ---- */
+
+static int submit_page(cm_reader *rd, cm_err *err)
+{
+    size_t len;
+    char *body = cs_body_get_page(rd->page, rd->offset, 1, &len);
+    rd->pend_limit = rd->page;
+    return slot_submit(rd->s, &rd->pend, rd->get_path, body, len, err);
+}
+
+/* The page's records could not be read as a whole: its ids (from the answer
+ * when there is one, else asked for), then narrowed down by id. */
+static int page_by_ids(cm_reader *rd, const jv *ids_json, int known, const char *why, cm_err *err)
+{
+    cs_src *s = rd->s;
+    cs_idlist l;
+    cs_idlist_init(&l);
+    jv *v = NULL;
+    int rc = 0;
+    if (!ids_json) {
+        size_t len;
+        char *body = cs_body_get_page(rd->pend_limit, rd->offset, 0, &len);
+        http_response r;
+        rc = http_request(s->http, "POST", rd->get_path, body, len, &r, err);
+        free(body);
+        if (rc < 0)
+            goto out;
+        if (r.status != 200) {
+            answer_error(s, err, &r, "POST %s (the ids of records %ld to %ld)", rd->get_path, rd->offset,
+                         rd->offset + rd->pend_limit);
+            http_response_free(&r);
+            rc = -1;
+            goto out;
+        }
+        cm_err perr = {0};
+        v = json_parse(r.body ? r.body : "", r.len, &perr);
+        http_response_free(&r);
+        if (!v) {
+            rc = cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
+            goto out;
+        }
+        ids_json = jv_get(v, "ids");
+    }
+    if ((rc = cs_idlist_from_json(&l, ids_json, err)) < 0)
+        goto out;
+    cs_str *ask;
+    size_t nask = cs_ids_to_fetch(&l, 0, l.n, &rd->st->bad, &ask);
+    cs_stash stash;
+    cs_stash_init(&stash);
+    size_t before = rd->cur.n;
+    rc = narrow_list(rd, &l, 0, l.n, ask, nask, known, why, rd->offset, &stash, err);
+    free(ask);
+    cs_stash_free(&stash);
+    if (rc == 0 && rd->cur.n - before != l.n)
+        rc = cm_err_set(err, "internal error: %zu records for %zu ids", rd->cur.n - before, l.n);
+out:
+    jv_free(v);
+    cs_idlist_free(&l);
+    return rc;
+}
+
+static int next_page(cm_reader *rd, cm_err *err)
+{
+    cs_src *s = rd->s;
+    if (!rd->pend.busy && submit_page(rd, err) < 0)
+        return -1;
+    http_response r;
+    if (slot_take(s, &rd->pend, &r, err) < 0)
+        return -1;
+    size_t before = rd->cur.n, answer_bytes = r.len;
+    int rc;
+    if (r.status == 200) {
+        cm_err perr = {0};
+        jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
+        http_response_free(&r);
+        if (!v)
+            return cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
+        char *why = NULL;
+        rc = cs_batch_from_get(v, &rd->cur, &why, err);
+        if (rc == 1) {
+            rc = page_by_ids(rd, jv_get(v, "ids"), 1, why, err);
+        } else if (rc == 0) {
+            for (size_t i = before; i < rd->cur.n; i++)
+                rd->cur.r[i].src_row = rd->offset + (int64_t)(i - before);
+        }
+        free(why);
+        jv_free(v);
+    } else if (r.status == 500) {
+        int known = nan_answer(&r) ? 1 : 2;
+        char *why = server_text(s, &r);
+        http_response_free(&r);
+        rc = page_by_ids(rd, NULL, known, why, err);
+        free(why);
+    } else {
+        answer_error(s, err, &r, "POST %s (records %ld to %ld)", rd->get_path, rd->offset,
+                     rd->offset + rd->pend_limit);
+        http_response_free(&r);
+        return -1;
+    }
+    if (rc < 0)
+        return -1;
+    size_t got = rd->cur.n - before;
+    rd->offset += (long)got;
+    /* A short page ends the collection once the count is reached (a server
+     * may cap the page size); past the count is an error finish() reports. */
+    if (got == 0 || ((long)got < rd->pend_limit && (rd->expected < 0 || rd->offset >= rd->expected)) ||
+        (rd->expected >= 0 && rd->offset > rd->expected)) {
+        rd->last = 1;
+        return 0;
+    }
+    rd->page = cs_next_page(rd->page, answer_bytes, got, TARGET_BYTES, 1, MAX_PAGE);
+    return submit_page(rd, err);
+}
+
+/* ---- the reader ---- */
+
+static void rd_close(cm_reader *rd)
+{
+    if (!rd)
+        return;
+    slot_drop(rd->s, &rd->pend);
+    cs_batch_free(&rd->cur);
+    cs_idlist_free(&rd->ids);
+    if (rd->stash.m)
+        cs_stash_free(&rd->stash);
+    free(rd->pend_ids);
+    free(rd->get_path);
+    free(rd->name);
+    free(rd);
+}
+
+static cm_reader *src_open(cm_source *base, const cm_collection *c, cm_err *err)
+{
+    cs_src *s = (cs_src *)base;
+    if (!c->id || !c->id[0]) {
+        cm_err_set(err, "%s, collection '%s': no collection id", s->url, c->name);
+        return NULL;
+    }
+    cm_reader *rd = xcalloc(1, sizeof *rd);
+    rd->s = s;
+    rd->st = state_of(s, c);
+    rd->name = xstrdup(c->name);
+    rd->get_path = cs_path_record(&s->route, c->id, "get");
+    rd->page = FIRST_PAGE;
+    rd->fp = CS_FP_INIT;
+    rd->expected = c->count_hint;
+    cs_idlist_init(&rd->ids);
+    int rc;
+    if (s->route.gen == CS_GEN_03) {
+        rc = open_03(rd, c, err);
+    } else {
+        rc = submit_page(rd, err);
+    }
+    if (rc < 0) {
+        cm_err_prefix(err, "%s, collection '%s'", s->url, c->name);
+        rd_close(rd);
+        return NULL;
+    }
+    return rd;
+}
+
+static int finish(cm_reader *rd, cm_err *err)
+{
+    coll_state *st = rd->st;
+    if (rd->s->route.gen != CS_GEN_03) {
+        if (rd->expected >= 0 && rd->handed != rd->expected)
+            return cm_err_set(err,
+                              "read %lld records but the server counted %lld; the collection changed while it was "
+                              "read (stop writing to it and run again)",
+                              (long long)rd->handed, (long long)rd->expected);
+        if (st->complete && (st->fp != rd->fp || st->n != rd->handed))
+            return cm_err_set(err,
+                              "its records came in another order or changed since it was read before; stop writing "
+                              "to it and run again");
+        st->fp = rd->fp;
+    } else {
+        st->fp = rd->ids.fp;
+    }
+    st->n = rd->handed;
+    st->complete = 1;
+    return 0;
+}
+
+static int rd_next(cm_reader *rd, cm_record *r, cm_err *err)
+{
+    if (rd->failed)
+        return cm_err_set(err, "%s, collection '%s': reading stopped after an error", rd->s->url, rd->name);
+    if (rd->ended)
+        return 0;
+    while (rd->curi >= rd->cur.n) {
+        cs_batch_reset(&rd->cur);
+        rd->curi = 0;
+        int more = rd->s->route.gen == CS_GEN_03 ? rd->pos < rd->ids.n : !rd->last;
+        if (!more) {
+            rd->ended = 1;
+            if (finish(rd, err) < 0)
+                return rd_fail(rd, err);
+            return 0;
+        }
+        int rc = rd->s->route.gen == CS_GEN_03 ? next_chunk_03(rd, err) : next_page(rd, err);
+        if (rc < 0)
+            return rd_fail(rd, err);
+    }
+    cm_record *src = &rd->cur.r[rd->curi++];
+    cm_record_clear(r);
+    cm_meta_free(&r->meta);
+    *r = *src;
+    memset(src, 0, sizeof *src);
+    rd->fp = cs_fp_add(rd->fp, r->id, r->id ? r->id_len : CS_NULL_ID);
+    rd->handed++;
+    return 1;
+}
+
+/* ---- the source ---- */
+
+static void notes_add(char **buf, size_t *len, size_t *cap, const char *fmt, ...) CM_PRINTF(4, 5);
+static void notes_add(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        va_end(ap2);
+        return;
+    }
+    *buf = xgrow(*buf, cap, *len + (size_t)n + 1, 1);
+    vsnprintf(*buf + *len, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    *len += (size_t)n;
+}
+
+static const char *src_notes(cm_source *base)
+{
+    cs_src *s = (cs_src *)base;
+    free(s->notes);
+    s->notes = NULL;
+    size_t len = 0, cap = 0;
+    if (s->route.gen == CS_GEN_03)
+        notes_add(&s->notes, &len, &cap,
+                  "chromadb %s server (REST API of 0.3.x): the ids of each collection are listed first and the "
+                  "records fetched by id, because limit/offset paging skips and repeats rows on its ClickHouse "
+                  "backend; records come in the order the server listed their ids (duplicate-id policy 'first' keeps "
+                  "the copy listed first)",
+                  s->version);
+    else
+        notes_add(&s->notes, &len, &cap, "Chroma server %s (REST API %s%s), tenant '%s', database '%s'", s->version,
+                  gen_name(s), s->route.gen == CS_GEN_V2 ? (s->major >= 1 ? ", Rust" : ", Python") : "", s->tenant,
+                  s->database);
+    if (s->list_notes)
+        notes_add(&s->notes, &len, &cap, "; %s", s->list_notes);
+    for (size_t i = 0; i < s->ncols; i++) {
+        const coll_state *st = &s->cols[i];
+        const cs_badset *b = &st->bad;
+        if (b->n) {
+            int64_t rows = 0;
+            int nan = 0;
+            for (size_t k = 0; k < b->n; k++) {
+                rows += b->rows[k];
+                nan |= strstr(b->why[k], "JSON compliant") || strstr(b->why[k], "Out of range float") ? 1 : 0;
+            }
+            notes_add(&s->notes, &len, &cap,
+                      "; collection '%s': %lld record%s the server cannot send (it answered %s): id%s ", st->name,
+                      (long long)rows, rows == 1 ? "" : "s", b->why[0], b->n == 1 ? "" : "s");
+            for (size_t k = 0; k < b->n && k < 20; k++)
+                notes_add(&s->notes, &len, &cap, "%s'%.*s'", k ? ", " : "", (int)(b->lens[k] > 100 ? 100 : b->lens[k]),
+                          b->ids[k]);
+            if (b->n > 20)
+                notes_add(&s->notes, &len, &cap, " and %zu more", b->n - 20);
+            notes_add(&s->notes, &len, &cap,
+                      "; %s counted as record%s without an embedding, so the run stops unless "
+                      "--skip-invalid-records leaves %s out",
+                      rows == 1 ? "it is" : "they are", rows == 1 ? "" : "s", rows == 1 ? "it" : "them");
+            if (s->route.gen == CS_GEN_03)
+                notes_add(&s->notes, &len, &cap,
+                          "; to migrate %s too, read the store behind this server directly, which reads %s as "
+                          "stored: its ClickHouse database (--from clickhouse://HOST:8123, the host and port of its "
+                          "clickhouse_host and clickhouse_port settings) or, for the duckdb+parquet backend, its "
+                          "persist_directory",
+                          rows == 1 ? "it" : "them", nan ? "NaN and Infinity" : "every row");
+            else
+                notes_add(&s->notes, &len, &cap, "; to migrate %s, fix or delete %s on the server first%s",
+                          rows == 1 ? "it" : "them", rows == 1 ? "it" : "them",
+                          nan ? " (NaN or Infinity in the embedding or metadata)" : "");
+        }
+        if (b->no_id_rows)
+            notes_add(&s->notes, &len, &cap,
+                      "; collection '%s': %lld row%s without an id, which the server cannot send by id; they are "
+                      "counted as records without an id; to see them, read the store behind this server directly "
+                      "(--from clickhouse://HOST:8123, or its persist_directory)",
+                      st->name, (long long)b->no_id_rows, b->no_id_rows == 1 ? "" : "s");
+    }
+    return s->notes;
+}
+
+static void src_destroy(cm_source *base)
+{
+    cs_src *s = (cs_src *)base;
+    if (!s)
+        return;
+    http_client_free(s->http);
+    http_headers_free(&s->headers);
+    for (size_t i = 0; i < s->ncols; i++) {
+        free(s->cols[i].id);
+        free(s->cols[i].name);
+        cs_badset_free(&s->cols[i].bad);
+    }
+    free(s->cols);
+    free(s->url);
+    free(s->tenant);
+    free(s->database);
+    free(s->list_notes);
+    free(s->notes);
+    free(s->base.location);
+    free(s);
+}
+
+static const cm_source_ops ops_03 = {
+    .kind = "chromadb 0.3.x server (REST API)",
+    .list = src_list,
+    .open = src_open,
+    .next = rd_next,
+    .close = rd_close,
+    .notes = src_notes,
+    .destroy = src_destroy,
+};
+static const cm_source_ops ops_v1 = {
+    .kind = "Chroma server (REST API v1)",
+    .list = src_list,
+    .open = src_open,
+    .next = rd_next,
+    .close = rd_close,
+    .notes = src_notes,
+    .destroy = src_destroy,
+};
+static const cm_source_ops ops_v2 = {
+    .kind = "Chroma server (REST API v2)",
+    .list = src_list,
+    .open = src_open,
+    .next = rd_next,
+    .close = rd_close,
+    .notes = src_notes,
+    .destroy = src_destroy,
+};
+
+int chroma_server_detect(const char *spec)
+{
+    return strncasecmp(spec, "http://", 7) == 0 || strncasecmp(spec, "https://", 8) == 0;
+}
+
+static int check_name(const char *what, const char *v, cm_err *err)
+{
+    if (!*v)
+        return cm_err_set(err, "the %s needs a name", what);
+    for (const char *q = v; *q; q++)
+        if ((unsigned char)*q < ' ' || *q == 0x7f)
+            return cm_err_set(err, "the %s name has a control character", what);
+    return 0;
+}
+
+cm_source *chroma_server_open(const char *spec, const cm_source_opts *opts, cm_err *err)
+{
+    cs_src *s = xcalloc(1, sizeof *s);
+    s->base.ops = &ops_v2;
+    int https = 0;
+    if (http_base_url(spec, &s->url, &https, err) < 0) {
+        cm_err_prefix(err, "--from");
+        free(s);
+        return NULL;
+    }
+    s->base.location = xstrdup(s->url);
+    const char *tenant = opts && opts->tenant ? opts->tenant : NULL;
+    const char *database = opts && opts->database ? opts->database : NULL;
+    if ((tenant && check_name("tenant", tenant, err) < 0) || (database && check_name("database", database, err) < 0))
+        goto fail;
+    s->tenant_given = (tenant && strcmp(tenant, DEFAULT_TENANT) != 0) ||
+                      (database && strcmp(database, DEFAULT_DATABASE) != 0);
+    s->tenant = xstrdup(tenant ? tenant : DEFAULT_TENANT);
+    s->database = xstrdup(database ? database : DEFAULT_DATABASE);
+    s->route.tenant = s->tenant;
+    s->route.database = s->database;
+    for (size_t i = 0; opts && i < opts->nheaders; i++)
+        if (http_headers_add_line(&s->headers, opts->headers[i], err) < 0)
+            goto fail;
+    if (!https && opts && (opts->cacert || opts->insecure)) {
+        cm_err_set(err, "%s is http://: the certificate options apply to https:// servers only", s->url);
+        goto fail;
+    }
+    http_opts ho = {
+        .base_url = s->url,
+        .headers = &s->headers,
+        .cacert = opts ? opts->cacert : NULL,
+        .insecure = opts ? opts->insecure : 0,
+        .max_inflight = 2,
+    };
+    if (!(s->http = http_client_new(&ho, err)))
+        goto fail;
+    if (detect(s, err) < 0 || check_place(s, err) < 0)
+        goto fail;
+    s->base.ops = s->route.gen == CS_GEN_03 ? &ops_03 : s->route.gen == CS_GEN_V1 ? &ops_v1 : &ops_v2;
+    return &s->base;
+fail:
+    src_destroy(&s->base);
+    return NULL;
+}
