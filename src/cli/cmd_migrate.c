@@ -109,6 +109,12 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
     jo_str(&o, src->ops->kind, strlen(src->ops->kind));
     jo_cstr(&o, ",\"location\":");
     jo_str(&o, src->location, strlen(src->location));
+    const char *notes = src->ops->notes ? src->ops->notes(src) : NULL;
+    jo_cstr(&o, ",\"notes\":");
+    if (notes)
+        jo_str(&o, notes, strlen(notes));
+    else
+        jo_cstr(&o, "null");
     jo_cstr(&o, "},\"target\":{\"kind\":");
     jo_str(&o, sink->ops->kind, strlen(sink->ops->kind));
     jo_cstr(&o, ",\"location\":");
@@ -171,10 +177,13 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
     jo_free(&o);
 }
 
-static void report_text(const mopts *m, const cm_run *run)
+static void report_text(const mopts *m, cm_source *src, const cm_run *run)
 {
     int64_t written = 0, read = 0, skipped = 0;
     FILE *f = stderr;
+    const char *notes = src->ops->notes ? src->ops->notes(src) : NULL;
+    if (notes)
+        fprintf(f, "\nnote about the source: %s\n", notes);
     fprintf(f, "\n%-32s %10s %10s %8s  %s\n", "collection", "read", "written", "space", "left out");
     for (size_t i = 0; i < run->n; i++) {
         const cm_coll_result *cr = &run->c[i];
@@ -250,6 +259,8 @@ int cmd_migrate(int argc, char **argv)
     rc = cm_run_analyze(src, &m.pol, &pr, &run, &err);
     if (rc == 0 && cm_run_blockers(&run, &m.pol) > 0) {
         cli_progress_end(pg);
+        if (src->ops->notes && src->ops->notes(src))
+            fprintf(stderr, "chroma-migrate: note about the source: %s\n", src->ops->notes(src));
         fprintf(stderr, "chroma-migrate: nothing was written; these need a decision first:\n");
         for (char *line = run.blockers; line && *line;) {
             char *nl = strchr(line, '\n');
@@ -285,7 +296,7 @@ int cmd_migrate(int argc, char **argv)
         if (status != 2)
             cli_error("%s%s", err.msg, cli_interrupted() ? " (nothing was written)" : "");
     } else if (!m.json && !m.quiet) {
-        report_text(&m, &run);
+        report_text(&m, src, &run);
     }
     int code = rc == 0 ? EXIT_OK : cli_interrupted() ? EXIT_INTERRUPTED : EXIT_FAIL;
     if (rc == 0 && m.verify) {
