@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 rows=${1:-100000} dim=${2:-384}
 make -s all
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-cc -std=c11 -O2 -Isrc -o "$tmp/decode" bench/bench_parquet_decode.c build/libchroma-migrate.a \
+cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Isrc -o "$tmp/decode" bench/bench_parquet_decode.c build/libchroma-migrate.a \
   -lsqlite3 -lcurl -lsnappy -lzstd -lz -llz4 -lbrotlidec -lpthread -lm
 (cd tests/node && node make-store.mjs "$tmp/store" --collections 1 --rows "$rows" --dim "$dim" --kind latent --odd --seed 9 >/dev/null)
 file=$tmp/store/chroma-embeddings.parquet

@@ -1,0 +1,824 @@
+/* legacy_reuse.c - converting a chromadb 0.3.x hnswlib index into Chroma's
+ * four HNSW files when, and only when, it provably holds exactly the records
+ * being written (see legacy_reuse.h and legacy_reuse_ext.h).
+ *
+ * What "provably" means here, checked in this order (the first failure is the
+ * reason reported):
+ *  1. index_<uuid>.bin parses with every offset, count, level and link in
+ *     bounds (hnswlib_file.c); its dimension and M are the collection's.
+ *  2. index_metadata_<uuid>.pkl agrees on the dimension and element counts.
+ *  3. id_to_uuid / uuid_to_id hold no entry whose label is not an element of
+ *     this index (chromadb <= 0.3.14 kept one map for all collections) and
+ *     agree with each other on every record.
+ *  4. Every record is in the maps, and its element is live; every live
+ *     element belongs to a record (no stale entries).
+ *  5. Every record's vector in the index equals the staged vector bit for bit
+ *     (float32 of the Parquet doubles, normalised for cosine). hnswlib's
+ *     cosine normalisation (sum of squares in float, v * 1/(sqrt(sum)+1e-30))
+ *     is the same arithmetic as hnsw.c's, so no tolerance is needed: on the
+ *     real stores every vector matched exactly, 0 ulp (see the report).
+ *  6. No soft-deleted elements (legacy_reuse_try) - or, with
+ *     legacy_reuse_try_ex, tombstones kept with retired labels.
+ * The index_<uuid>.bin of the space is not stored anywhere: the collection's
+ * hnsw:space chose it in 0.3.x as it does now, and for cosine step 5 also
+ * proves the stored vectors are the normalised ones.
+ *
+ * Writing: the same graph (records in their legacy internal order, the same
+ * links, levels, entry point, M, maxM0, mult, ef_construction), labels
+ * renumbered to the staged labels, length.bin from the staged norms, header
+ * with persistence version 1 and max_elements = count. Each file fsynced. */
+#include "legacy_reuse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../format/pickle.h"
+#include "../util/fsutil.h"
+#include "../util/mem.h"
+#include "hnsw_impl.h" /* the staged index's dim and M (hnsw.h has no accessors yet) */
+#include "hnswlib_file.h"
+#include "legacy_reuse_ext.h"
+
+#define NONE 0xFFFFFFFFu
+#define MAX_PICKLE_BYTES ((size_t)1 << 30)
+#define OUT_BUF (1u << 20)
+#define CHROMA_HEADER_SIZE 100
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static int host_is_little_endian(void)
+{
+    const uint16_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+static int say(char *why, size_t cap, const char *fmt, ...) CM_PRINTF(3, 4);
+static int say(char *why, size_t cap, const char *fmt, ...)
+{
+    if (why && cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, cap, fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}
+
+/* A collection uuid goes into file names: hex digits and hyphens only. */
+static int safe_uuid(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '-'))
+            return 0;
+        if (n > 64)
+            return 0;
+    }
+    return 1;
+}
+
+static char *index_path(const char *dir, const char *prefix, const char *uuid, const char *ext)
+{
+    size_t n = strlen(prefix) + strlen(uuid) + strlen(ext) + 1;
+    char *name = xmalloc(n);
+    snprintf(name, n, "%s%s%s", prefix, uuid, ext);
+    char *p = fs_join(dir, name);
+    free(name);
+    return p;
+}
+
+/* Reads a whole regular file of at most max bytes. */
+static int read_whole(const char *path, size_t max, unsigned char **out, size_t *len, cm_err *err)
+{
+    *out = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cm_err_set(err, "%s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return cm_err_set(err, "%s", strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return cm_err_set(err, "not a regular file");
+    }
+    if ((uint64_t)st.st_size > (uint64_t)max) {
+        close(fd);
+        return cm_err_set(err, "%llu bytes is too large", (unsigned long long)st.st_size);
+    }
+    size_t n = (size_t)st.st_size;
+    unsigned char *buf = xmalloc(n ? n : 1);
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got > (1u << 24) ? (1u << 24) : n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return cm_err_set(err, "%s", r < 0 ? strerror(e) : "the file shrank while being read");
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+typedef struct u128 {
+    uint64_t hi, lo;
+} u128;
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* 32 hex digits, or the hyphenated 8-4-4-4-12 form. */
+static int parse_uuid(const char *s, size_t len, u128 *out)
+{
+    int hyph = 0;
+    if (len == 36)
+        hyph = 1;
+    else if (len != 32)
+        return -1;
+    uint64_t v[2] = {0, 0};
+    int nd = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (hyph && (i == 8 || i == 13 || i == 18 || i == 23)) {
+            if (s[i] != '-')
+                return -1;
+            continue;
+        }
+        int h = hexval(s[i]);
+        if (h < 0)
+            return -1;
+        v[nd / 16] = (v[nd / 16] << 4) | (uint64_t)h;
+        nd++;
+    }
+    out->hi = v[0];
+    out->lo = v[1];
+    return 0;
+}
+
+/* A label -> uuid value: a uuid.UUID object, or a uuid string. */
+static int value_uuid(const pk_value *v, u128 *out)
+{
+    if (v && (v->type == PK_STR))
+        return parse_uuid(v->u.str.s, v->u.str.len, out);
+    char hex[33];
+    if (pk_uuid_hex(v, hex, NULL) < 0)
+        return -1;
+    return parse_uuid(hex, 32, out);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+/* ---- two open-addressing maps: uuid -> record, label -> element ---------- */
+
+typedef struct uuid_map {
+    u128 *keys;
+    uint32_t *vals; /* NONE: empty */
+    size_t mask;
+} uuid_map;
+
+typedef struct label_map {
+    uint64_t *keys;
+    uint32_t *vals;
+    size_t mask;
+} label_map;
+
+static size_t table_size(size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n + 1)
+        cap <<= 1;
+    return cap;
+}
+
+static void uuid_map_init(uuid_map *m, size_t n)
+{
+    size_t cap = table_size(n);
+    m->keys = xmalloc(cap * sizeof *m->keys);
+    m->vals = xmalloc(cap * sizeof *m->vals);
+    memset(m->vals, 0xFF, cap * sizeof *m->vals);
+    m->mask = cap - 1;
+}
+
+/* Inserts k -> v unless present; returns the value now stored for k. */
+static uint32_t uuid_map_put(uuid_map *m, u128 k, uint32_t v)
+{
+    size_t i = (size_t)mix64(k.hi ^ mix64(k.lo)) & m->mask;
+    while (m->vals[i] != NONE) {
+        if (m->keys[i].hi == k.hi && m->keys[i].lo == k.lo)
+            return m->vals[i];
+        i = (i + 1) & m->mask;
+    }
+    m->keys[i] = k;
+    m->vals[i] = v;
+    return v;
+}
+
+static uint32_t uuid_map_get(const uuid_map *m, u128 k)
+{
+    size_t i = (size_t)mix64(k.hi ^ mix64(k.lo)) & m->mask;
+    while (m->vals[i] != NONE) {
+        if (m->keys[i].hi == k.hi && m->keys[i].lo == k.lo)
+            return m->vals[i];
+        i = (i + 1) & m->mask;
+    }
+    return NONE;
+}
+
+static void label_map_init(label_map *m, size_t n)
+{
+    size_t cap = table_size(n);
+    m->keys = xmalloc(cap * sizeof *m->keys);
+    m->vals = xmalloc(cap * sizeof *m->vals);
+    memset(m->vals, 0xFF, cap * sizeof *m->vals);
+    m->mask = cap - 1;
+}
+
+static uint32_t label_map_put(label_map *m, uint64_t k, uint32_t v)
+{
+    size_t i = (size_t)mix64(k) & m->mask;
+    while (m->vals[i] != NONE) {
+        if (m->keys[i] == k)
+            return m->vals[i];
+        i = (i + 1) & m->mask;
+    }
+    m->keys[i] = k;
+    m->vals[i] = v;
+    return v;
+}
+
+static uint32_t label_map_get(const label_map *m, uint64_t k)
+{
+    size_t i = (size_t)mix64(k) & m->mask;
+    while (m->vals[i] != NONE) {
+        if (m->keys[i] == k)
+            return m->vals[i];
+        i = (i + 1) & m->mask;
+    }
+    return NONE;
+}
+
+/* ---- output files -------------------------------------------------------- */
+
+typedef struct out_file {
+    int fd;
+    char *path;
+    unsigned char *buf;
+    size_t n;
+    int failed;
+} out_file;
+
+static int out_open(out_file *o, const char *dir, const char *name, cm_err *err)
+{
+    memset(o, 0, sizeof *o);
+    o->path = fs_join(dir, name);
+    o->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (o->fd < 0) {
+        cm_err_set(err, "%s: %s", o->path, strerror(errno));
+        free(o->path);
+        o->path = NULL;
+        return -1;
+    }
+    o->buf = xmalloc(OUT_BUF);
+    return 0;
+}
+
+static int out_write_raw(out_file *o, const unsigned char *p, size_t n, cm_err *err)
+{
+    while (n) {
+        ssize_t w = write(o->fd, p, n > (1u << 24) ? (1u << 24) : n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            o->failed = 1;
+            return cm_err_set(err, "writing %s: %s", o->path, w < 0 ? strerror(errno) : "no progress");
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int out_put(out_file *o, const void *p, size_t n, cm_err *err)
+{
+    if (o->failed)
+        return -1;
+    if (o->n + n > OUT_BUF) {
+        if (out_write_raw(o, o->buf, o->n, err) < 0)
+            return -1;
+        o->n = 0;
+        if (n > OUT_BUF)
+            return out_write_raw(o, p, n, err);
+    }
+    memcpy(o->buf + o->n, p, n);
+    o->n += n;
+    return 0;
+}
+
+/* Flushes, fsyncs and closes (only closes after a failure). */
+static int out_close(out_file *o, cm_err *err)
+{
+    int rc = o->failed ? -1 : 0;
+    if (rc == 0 && o->n && out_write_raw(o, o->buf, o->n, err) < 0)
+        rc = -1;
+    if (rc == 0 && fsync(o->fd) != 0)
+        rc = cm_err_set(err, "fsync %s: %s", o->path, strerror(errno));
+    if (close(o->fd) != 0 && rc == 0)
+        rc = cm_err_set(err, "closing %s: %s", o->path, strerror(errno));
+    free(o->path);
+    free(o->buf);
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    return rc;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The norm of a stored vector, for elements no record owns (tombstones). */
+static float stored_norm(const hl_index *x, size_t i)
+{
+    const unsigned char *b = hl_vector_bytes(x, i);
+    float sum = 0.0f;
+    for (size_t k = 0; k < x->dim; k++) {
+        float f;
+        memcpy(&f, b + 4 * k, sizeof f);
+        sum += f * f;
+    }
+    return sqrtf(sum);
+}
+
+/* elem_rec[e]: the staged record that owns element e, or NONE (a tombstone:
+ * written deleted, with the next retired label). */
+static int write_chroma_files(const hl_index *x, const hnsw_index *staged, const uint32_t *elem_rec,
+                              uint64_t first_retired, const char *dir, cm_err *err)
+{
+    unsigned char hdr[CHROMA_HEADER_SIZE];
+    uint64_t mult_bits;
+    memcpy(&mult_bits, &x->mult, sizeof mult_bits);
+    put32(hdr + 0, 1); /* PERSISTENCE_VERSION */
+    put64(hdr + 4, 0); /* offsetLevel0 */
+    put64(hdr + 12, x->count); /* max_elements = count */
+    put64(hdr + 20, x->count);
+    put64(hdr + 28, x->rec_size);
+    put64(hdr + 36, x->off_label);
+    put64(hdr + 44, x->off_data);
+    put32(hdr + 52, (uint32_t)x->maxlevel);
+    put32(hdr + 56, x->entry);
+    put64(hdr + 60, x->maxM);
+    put64(hdr + 68, x->maxM0);
+    put64(hdr + 76, x->M);
+    put64(hdr + 84, mult_bits);
+    put64(hdr + 92, x->efc);
+
+    out_file o;
+    if (out_open(&o, dir, "header.bin", err) < 0)
+        return -1;
+    out_put(&o, hdr, sizeof hdr, err);
+    if (out_close(&o, err) < 0)
+        return -1;
+
+    size_t n = (size_t)x->count;
+    unsigned char *rec = xmalloc((size_t)x->rec_size);
+    if (out_open(&o, dir, "data_level0.bin", err) < 0) {
+        free(rec);
+        return -1;
+    }
+    uint64_t retired = first_retired;
+    for (size_t i = 0; i < n && !o.failed; i++) {
+        memcpy(rec, hl_record(x, i), (size_t)x->rec_size);
+        rec[3] = 0; /* unused; hnswlib leaves it 0 */
+        uint64_t label;
+        if (elem_rec[i] != NONE) {
+            label = hnsw_label(staged, elem_rec[i]);
+        } else {
+            label = retired++;
+            rec[2] |= HL_DELETED;
+        }
+        put64(rec + x->off_label, label);
+        out_put(&o, rec, (size_t)x->rec_size, err);
+    }
+    free(rec);
+    if (out_close(&o, err) < 0)
+        return -1;
+
+    if (out_open(&o, dir, "length.bin", err) < 0)
+        return -1;
+    for (size_t i = 0; i < n && !o.failed; i++) {
+        float norm = elem_rec[i] != NONE ? hnsw_norm(staged, elem_rec[i]) : stored_norm(x, i);
+        out_put(&o, &norm, sizeof norm, err);
+    }
+    if (out_close(&o, err) < 0)
+        return -1;
+
+    if (out_open(&o, dir, "link_lists.bin", err) < 0)
+        return -1;
+    for (size_t i = 0; i < n && !o.failed; i++) {
+        unsigned char len[4];
+        size_t bytes = (size_t)x->levels[i] * x->links_size;
+        put32(len, (uint32_t)bytes);
+        out_put(&o, len, 4, err);
+        if (bytes)
+            out_put(&o, hl_upper_bytes(x, i), bytes, err);
+    }
+    return out_close(&o, err);
+}
+
+/* ---- the decision -------------------------------------------------------- */
+
+typedef struct job {
+    const legacy_reuse_in *in;
+    char *why;
+    size_t why_cap;
+    size_t n; /* records */
+    size_t dim;
+    unsigned char *file;
+    size_t file_len;
+    hl_index x;
+    int parsed;
+    pk_value *i2u, *u2i, *meta;
+    uuid_map recs;
+    label_map labels;
+    uint32_t *rec_elem_a, *rec_elem_b; /* per record: element per id_to_uuid / uuid_to_id */
+    uint32_t *elem_rec;                /* per element: owning record */
+    uint32_t *elem_seen;               /* per element: id_to_uuid entries naming it */
+} job;
+
+static void job_free(job *j)
+{
+    free(j->file);
+    if (j->parsed)
+        hl_free(&j->x);
+    pk_free(j->i2u);
+    pk_free(j->u2i);
+    pk_free(j->meta);
+    free(j->recs.keys);
+    free(j->recs.vals);
+    free(j->labels.keys);
+    free(j->labels.vals);
+    free(j->rec_elem_a);
+    free(j->rec_elem_b);
+    free(j->elem_rec);
+    free(j->elem_seen);
+}
+
+/* Loads one pickle; 0 with the reason in why when it cannot be used. */
+static int load_pickle(job *j, const char *prefix, pk_value **out)
+{
+    char *p = index_path(j->in->index_dir, prefix, j->in->collection_uuid, ".pkl");
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    cm_err e = {0};
+    int ok = read_whole(p, MAX_PICKLE_BYTES, &buf, &len, &e) == 0;
+    free(p);
+    if (!ok)
+        return say(j->why, j->why_cap, "cannot read %s%s.pkl: %s", prefix, j->in->collection_uuid, e.msg);
+    *out = pk_load(buf, len, &e);
+    free(buf);
+    if (!*out)
+        return say(j->why, j->why_cap, "%s%s.pkl: %s", prefix, j->in->collection_uuid, e.msg);
+    if ((*out)->type != PK_DICT)
+        return say(j->why, j->why_cap, "%s%s.pkl is a %s, not a dict", prefix, j->in->collection_uuid,
+                   pk_type_name((*out)->type));
+    return 1;
+}
+
+static int meta_int(const pk_value *meta, const char *key, int64_t *v)
+{
+    const pk_value *p = pk_dict_get(meta, key);
+    return p && pk_get_int64(p, v);
+}
+
+/* Step 2: index_metadata agrees with the file. */
+static int check_metadata(job *j)
+{
+    int64_t dim, total, curr;
+    if (!meta_int(j->meta, "dimensionality", &dim))
+        return say(j->why, j->why_cap, "index metadata has no dimensionality");
+    if ((uint64_t)dim != j->x.dim)
+        return say(j->why, j->why_cap, "index metadata says dimension %lld, the index file %zu", (long long)dim,
+                   j->x.dim);
+    /* 0.3.15-0.3.22 'elements', 0.3.26+ 'total_elements_added': labels
+     * handed out = elements ever added = cur_element_count. 0.3.26+
+     * 'curr_elements' = live elements. */
+    int have = 0;
+    if (meta_int(j->meta, "total_elements_added", &total) || meta_int(j->meta, "elements", &total)) {
+        have = 1;
+        if ((uint64_t)total != j->x.count)
+            return say(j->why, j->why_cap, "index metadata counts %lld elements added, the index file holds %llu",
+                       (long long)total, (unsigned long long)j->x.count);
+    }
+    if (meta_int(j->meta, "curr_elements", &curr)) {
+        have = 1;
+        if ((uint64_t)curr != j->x.count - j->x.ndeleted)
+            return say(j->why, j->why_cap, "index metadata counts %lld live elements, the index file holds %llu",
+                       (long long)curr, (unsigned long long)(j->x.count - j->x.ndeleted));
+    }
+    if (!have)
+        return say(j->why, j->why_cap, "index metadata has no element count");
+    return 1;
+}
+
+typedef struct map_counts {
+    size_t entries;
+    size_t foreign;  /* label is no element of this index */
+    size_t extra;    /* element exists, uuid is not a record being written */
+    size_t dup;      /* a record or an element named twice */
+    size_t bad;      /* not label <-> uuid */
+} map_counts;
+
+/* Step 3, one map. a: id_to_uuid (label -> uuid); else uuid_to_id. */
+static void scan_map(job *j, const pk_value *map, int a, uint32_t *rec_elem, map_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t k = 0; k < map->u.dict.n; k++) {
+        const pk_value *lv = a ? map->u.dict.pairs[k].key : map->u.dict.pairs[k].value;
+        const pk_value *uv = a ? map->u.dict.pairs[k].value : map->u.dict.pairs[k].key;
+        int64_t label;
+        u128 u;
+        c->entries++;
+        if (!pk_get_int64(lv, &label) || label < 0 || value_uuid(uv, &u) < 0) {
+            c->bad++;
+            continue;
+        }
+        uint32_t e = label_map_get(&j->labels, (uint64_t)label);
+        if (e == NONE) {
+            c->foreign++;
+            continue;
+        }
+        if (a && j->elem_seen[e]++ > 0)
+            c->dup++;
+        uint32_t r = uuid_map_get(&j->recs, u);
+        if (r == NONE) {
+            c->extra++;
+            continue;
+        }
+        if (rec_elem[r] != NONE)
+            c->dup++;
+        else
+            rec_elem[r] = e;
+    }
+}
+
+/* ulp distance between two floats' bit patterns (both finite). */
+static uint64_t ulp_diff(uint32_t a, uint32_t b)
+{
+    int64_t ia = (a & 0x80000000u) ? -(int64_t)(a & 0x7FFFFFFFu) : (int64_t)a;
+    int64_t ib = (b & 0x80000000u) ? -(int64_t)(b & 0x7FFFFFFFu) : (int64_t)b;
+    return (uint64_t)(ia > ib ? ia - ib : ib - ia);
+}
+
+/* 1: reusable (j->elem_rec filled, *ntomb = tombstones); 0: why says why. */
+static int decide(job *j, int keep_tombstones, size_t *ntomb)
+{
+    const legacy_reuse_in *in = j->in;
+    hl_index *x = &j->x;
+    /* 1. the file */
+    char *path = index_path(in->index_dir, "index_", in->collection_uuid, ".bin");
+    cm_err e = {0};
+    int ok = read_whole(path, SIZE_MAX / 4, &j->file, &j->file_len, &e) == 0;
+    free(path);
+    if (!ok)
+        return say(j->why, j->why_cap, "cannot read index_%s.bin: %s", in->collection_uuid, e.msg);
+    if (hl_parse(x, j->file, j->file_len, &e) < 0)
+        return say(j->why, j->why_cap, "index file damaged: %s", e.msg);
+    j->parsed = 1;
+    if (x->dim != j->dim)
+        return say(j->why, j->why_cap, "the index has dimension %zu, the records %zu", x->dim, j->dim);
+    if (x->M != in->staged->M)
+        return say(j->why, j->why_cap, "the index was built with M=%llu, the collection asks for M=%zu",
+                   (unsigned long long)x->M, in->staged->M);
+    size_t m = (size_t)x->count;
+
+    /* 2. the pickles */
+    if (!load_pickle(j, "index_metadata_", &j->meta) || !load_pickle(j, "id_to_uuid_", &j->i2u) ||
+        !load_pickle(j, "uuid_to_id_", &j->u2i))
+        return 0;
+    if (!check_metadata(j))
+        return 0;
+
+    /* the records' uuids */
+    uuid_map_init(&j->recs, j->n);
+    for (size_t i = 0; i < j->n; i++) {
+        u128 u;
+        const char *k = in->keys[i];
+        if (!k || parse_uuid(k, strlen(k), &u) < 0)
+            return say(j->why, j->why_cap, "record %zu's legacy uuid '%.40s' is not a uuid", i + 1, k ? k : "");
+        if (uuid_map_put(&j->recs, u, (uint32_t)i) != (uint32_t)i)
+            return say(j->why, j->why_cap, "two records share the legacy uuid %.40s", k);
+    }
+    /* the index's labels */
+    label_map_init(&j->labels, m);
+    for (size_t i = 0; i < m; i++) {
+        uint64_t l = hl_label(x, i);
+        if (label_map_put(&j->labels, l, (uint32_t)i) != (uint32_t)i)
+            return say(j->why, j->why_cap, "label %llu appears twice in the index", (unsigned long long)l);
+    }
+
+    /* 3. the maps */
+    j->rec_elem_a = xmalloc((j->n ? j->n : 1) * sizeof *j->rec_elem_a);
+    j->rec_elem_b = xmalloc((j->n ? j->n : 1) * sizeof *j->rec_elem_b);
+    memset(j->rec_elem_a, 0xFF, j->n * sizeof *j->rec_elem_a);
+    memset(j->rec_elem_b, 0xFF, j->n * sizeof *j->rec_elem_b);
+    j->elem_seen = xcalloc(m ? m : 1, sizeof *j->elem_seen);
+    map_counts ca, cb;
+    scan_map(j, j->i2u, 1, j->rec_elem_a, &ca);
+    scan_map(j, j->u2i, 0, j->rec_elem_b, &cb);
+    if (ca.bad || cb.bad)
+        return say(j->why, j->why_cap, "the id maps hold %zu entries that are not label <-> uuid", ca.bad + cb.bad);
+    if (ca.foreign || cb.foreign)
+        return say(j->why, j->why_cap,
+                   "the id maps hold %zu entries for labels this index lacks (other collections': the "
+                   "chromadb <= 0.3.14 shared-map bug)",
+                   ca.foreign > cb.foreign ? ca.foreign : cb.foreign);
+    if (ca.dup || cb.dup)
+        return say(j->why, j->why_cap, "the id maps name a record or an element twice");
+
+    /* 4. records <-> live elements */
+    j->elem_rec = xmalloc((m ? m : 1) * sizeof *j->elem_rec);
+    memset(j->elem_rec, 0xFF, m * sizeof *j->elem_rec);
+    size_t missing = 0, disagree = 0, dead = 0;
+    for (size_t i = 0; i < j->n; i++) {
+        uint32_t a = j->rec_elem_a[i], b = j->rec_elem_b[i];
+        if (a == NONE || b == NONE)
+            missing++;
+        else if (a != b)
+            disagree++;
+        else if (hl_is_deleted(x, a))
+            dead++;
+        else
+            j->elem_rec[a] = (uint32_t)i;
+    }
+    if (disagree)
+        return say(j->why, j->why_cap, "id_to_uuid and uuid_to_id disagree on %zu records", disagree);
+    if (missing || dead)
+        return say(j->why, j->why_cap, "%zu of %zu records are not in the index%s", missing + dead, j->n,
+                   dead ? " (or deleted there)" : "");
+    size_t stale = 0;
+    for (size_t i = 0; i < m; i++)
+        if (j->elem_rec[i] == NONE && !hl_is_deleted(x, i))
+            stale++;
+    if (stale && !keep_tombstones)
+        return say(j->why, j->why_cap, "%zu stale index entr%s for records not being written", stale,
+                   stale == 1 ? "y" : "ies");
+
+    /* 5. every vector, bit for bit */
+    size_t differ = 0, first = 0;
+    uint64_t max_ulp = 0;
+    size_t vbytes = j->dim * sizeof(float);
+    for (size_t i = 0; i < m; i++) {
+        uint32_t r = j->elem_rec[i];
+        if (r == NONE)
+            continue;
+        const unsigned char *a = hl_vector_bytes(x, i);
+        const unsigned char *b = (const unsigned char *)hnsw_vector(in->staged, r);
+        if (memcmp(a, b, vbytes) == 0)
+            continue;
+        if (!differ++)
+            first = r;
+        for (size_t k = 0; k < j->dim; k++) {
+            uint32_t ua, ub;
+            memcpy(&ua, a + 4 * k, 4);
+            memcpy(&ub, b + 4 * k, 4);
+            if (ua != ub) {
+                uint64_t d = ((ua & 0x7F800000u) == 0x7F800000u) ? UINT64_MAX : ulp_diff(ua, ub);
+                if (d > max_ulp)
+                    max_ulp = d;
+            }
+        }
+    }
+    if (differ) {
+        char ulps[40];
+        if (max_ulp == UINT64_MAX)
+            snprintf(ulps, sizeof ulps, "not finite");
+        else
+            snprintf(ulps, sizeof ulps, "up to %llu ulp", (unsigned long long)max_ulp);
+        return say(j->why, j->why_cap, "%zu %s from the records' embeddings (%s; first: %.36s)", differ,
+                   differ == 1 ? "vector differs" : "vectors differ", ulps, in->keys[first]);
+    }
+
+    /* 6. tombstones */
+    size_t tomb = x->ndeleted + stale;
+    if (tomb && !keep_tombstones)
+        return say(j->why, j->why_cap,
+                   "%zu soft-deleted element%s (keeping %s needs total_elements_added above the record count)",
+                   tomb, tomb == 1 ? "" : "s", tomb == 1 ? "it" : "them");
+    if (tomb > j->n)
+        return say(j->why, j->why_cap, "%zu of %zu index elements would be deleted tombstones", tomb, m);
+    *ntomb = tomb;
+    if (stale)
+        say(j->why, j->why_cap, "reused; %zu stale and %zu deleted elements kept as deleted", stale, x->ndeleted);
+    else if (tomb)
+        say(j->why, j->why_cap, "reused; %zu deleted element%s kept as deleted", tomb, tomb == 1 ? "" : "s");
+    else
+        say(j->why, j->why_cap, "reused");
+    return 1;
+}
+
+static int reuse(const legacy_reuse_in *in, const char *out_dir, uint32_t *total_labels, char *why, size_t why_cap,
+                 cm_err *err)
+{
+    if (why && why_cap)
+        why[0] = '\0';
+    if (!in || !in->staged || !in->keys || !in->index_dir || !safe_uuid(in->collection_uuid))
+        return say(why, why_cap, "no legacy index for this collection");
+    if (!host_is_little_endian())
+        return say(why, why_cap, "reusing hnswlib files needs a little-endian host");
+    job j;
+    memset(&j, 0, sizeof j);
+    j.in = in;
+    j.why = why;
+    j.why_cap = why_cap;
+    j.n = hnsw_count(in->staged);
+    j.dim = in->staged->dim;
+    if (j.n == 0)
+        return say(why, why_cap, "no records");
+    if (in->staged->space != in->space)
+        return say(why, why_cap, "internal: the staged index has another space");
+    size_t ntomb = 0;
+    int rc = decide(&j, total_labels != NULL, &ntomb);
+    if (rc == 1) {
+        uint64_t max_label = 0;
+        for (size_t i = 0; i < j.n; i++) {
+            uint64_t l = hnsw_label(in->staged, i);
+            if (l > max_label)
+                max_label = l;
+        }
+        if (max_label + ntomb > UINT32_MAX) {
+            rc = say(why, why_cap, "labels would pass 2^32");
+        } else if (write_chroma_files(&j.x, in->staged, j.elem_rec, max_label + 1, out_dir, err) < 0) {
+            rc = -1;
+        } else if (total_labels) {
+            *total_labels = (uint32_t)(max_label + ntomb);
+        }
+    }
+    job_free(&j);
+    return rc;
+}
+
+int legacy_reuse_try(const legacy_reuse_in *in, const char *out_dir, char *why, size_t why_cap, cm_err *err)
+{
+    return reuse(in, out_dir, NULL, why, why_cap, err);
+}
+
+int legacy_reuse_try_ex(const legacy_reuse_in *in, const char *out_dir, uint32_t *total_labels, char *why,
+                        size_t why_cap, cm_err *err)
+{
+    uint32_t dummy;
+    return reuse(in, out_dir, total_labels ? total_labels : &dummy, why, why_cap, err);
+}
+
+int legacy_reuse_available(const char *index_dir, const char *collection_uuid)
+{
+    if (!index_dir || !safe_uuid(collection_uuid))
+        return 0;
+    char *p = index_path(index_dir, "index_", collection_uuid, ".bin");
+    struct stat st;
+    int ok = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+    free(p);
+    return ok;
+}

@@ -1,0 +1,1286 @@
+/* chroma_http.c - writes into a running Chroma server over HTTP.
+ *
+ * Everything here follows the exchanges recorded in ../shared/reference/
+ * chroma-rest-api.md (0.4.24, 0.5.23, 0.6.3 and the Rust 1.0 server):
+ *  - Generation: GET /api/v2/heartbeat answers 200 on every server that
+ *    serves v2 (Rust 1.x, Python 0.5.16+), which is what we then speak (0.6.3's
+ *    v1 is half broken); 404 means v1 only (0.4.x, 0.5.0-0.5.15). Tenant and
+ *    database go into the v2 path, and into v1 query strings from 0.4.15 on.
+ *  - Collections are created with the legacy collection metadata, whose
+ *    hnsw:* keys every version honours; the Rust server also gets the same
+ *    parameters as {"configuration":{"hnsw":{...}}} (Python would refuse that
+ *    shape). An existing name is 409 (500 UniqueConstraintError on 0.4).
+ *  - Records: add, with embeddings as base64 little-endian float32 when the
+ *    pre-flight says supports_base64_encoding (exactly the float32 values the
+ *    server stores, a third of the bytes), JSON numbers otherwise. Batches
+ *    stay within max_batch_size and well under the Rust server's 40 MiB body
+ *    limit (a 413 splits the batch).
+ *  - add ignores ids that already exist on every version, so re-sending is
+ *    harmless; to resume without re-sending, each batch first asks which of
+ *    its ids exist (get by ids, include []), then adds only the others.
+ *  - After each collection, count must equal what was there plus what was
+ *    added: servers that silently drop records are caught.
+ * Several batches are in flight at once (http.c, libcurl multi); memory is
+ * bounded by those batches and the one being filled. */
+#include "chroma_http.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/meta_json.h"
+#include "../format/json.h"
+#include "../util/mem.h"
+#include "../util/strmap.h"
+
+#define DEFAULT_TENANT "default_tenant"
+#define DEFAULT_DATABASE "default_database"
+/* Request bodies stay below this (the Rust server refuses 40 MiB; a proxy
+ * may refuse less: a 413 halves the batch and this limit). */
+#define MAX_BODY_BYTES ((size_t)4 << 20)
+
+typedef struct chroma_http chroma_http;
+
+/* One record's JSON pieces, as offsets into the batch's arena. */
+typedef struct frag {
+    size_t id_off, id_len;
+    size_t emb_off, emb_len;
+    size_t doc_off, doc_len; /* doc_len 0: null */
+    size_t meta_off, meta_len;
+} frag;
+
+typedef struct batch {
+    chroma_http *s;
+    json_out arena;
+    frag *f;
+    size_t n, cap;
+    int any_doc, any_meta;
+    unsigned char *present; /* per record, after the existence check */
+    size_t nsend;           /* records in the add request */
+    size_t body_len;
+    char *first;            /* the first id, for messages */
+    int upsert;
+} batch;
+
+struct chroma_http {
+    cm_sink base;
+    chroma_http_opts o;
+    http_client *c;
+    char *url;    /* normalised base URL */
+    char *tenant, *database;
+    int api;      /* 1 or 2 */
+    int v1_tenants; /* v1 server that takes ?tenant&database (0.4.15+) */
+    int is_rust;
+    char version[64];
+    long max_batch;
+    int base64;
+    char desc[512];
+    /* current collection */
+    char *coll_name;
+    char coll_id[64];
+    int64_t dim;
+    int check;        /* ask which ids exist before adding */
+    int force_upsert; /* the server could not tell us: upsert */
+    int64_t count_before, added, already, sent_records;
+    batch *cur;
+    size_t body_cap;  /* request body limit (lowered after a 413) */
+    long batch_cap;   /* records per request (lowered after a 413) */
+    int any_written;  /* a collection was created or written to */
+    char *partial;    /* the collection being written, until it is complete */
+    /* the first error of an asynchronous request */
+    int failed;
+    cm_err err;
+    unsigned char *scratch;
+    size_t scratch_cap;
+    size_t since_pump;
+};
+
+static void vsay(chroma_http *s, int important, const char *fmt, va_list ap)
+{
+    if (!s->o.log)
+        return;
+    char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    s->o.log(s->o.log_ctx, important, msg);
+}
+
+/* A notice (not shown with --quiet). */
+static void say(chroma_http *s, const char *fmt, ...) CM_PRINTF(2, 3);
+static void say(chroma_http *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(s, 0, fmt, ap);
+    va_end(ap);
+}
+
+/* Something the user must know even with --quiet. */
+static void warn(chroma_http *s, const char *fmt, ...) CM_PRINTF(2, 3);
+static void warn(chroma_http *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(s, 1, fmt, ap);
+    va_end(ap);
+}
+
+/* Replaces every occurrence of sec (len >= 4) in *t by "(hidden)". */
+static void redact(char **t, const char *sec, size_t len)
+{
+    if (len < 4)
+        return;
+    char *hit;
+    size_t from = 0;
+    while ((hit = strstr(*t + from, sec)) != NULL) {
+        size_t tl = strlen(*t), pre = (size_t)(hit - *t);
+        char *nt = xmalloc(tl - len + 9);
+        memcpy(nt, *t, pre);
+        memcpy(nt + pre, "(hidden)", 8);
+        memcpy(nt + pre + 8, hit + len, tl - pre - len + 1);
+        free(*t);
+        *t = nt;
+        from = pre + 8;
+    }
+}
+
+/* The server's own message, with any header value it may echo hidden: the
+ * whole value and each word of it (the token after "Bearer "). */
+static char *server_text(chroma_http *s, const http_response *r)
+{
+    char *t = http_error_text(r->status, r->body, r->len);
+    for (size_t i = 0; s->o.headers && i < s->o.headers->n; i++) {
+        const char *v = s->o.headers->h[i].value;
+        redact(&t, v, strlen(v));
+        for (const char *w = v; *w;) {
+            size_t wl = strcspn(w, " \t");
+            char *word = xmemdup0(w, wl);
+            if (wl >= 6)
+                redact(&t, word, wl);
+            free(word);
+            w += wl;
+            while (*w == ' ' || *w == '\t')
+                w++;
+        }
+    }
+    return t;
+}
+
+static int auth_status(long st)
+{
+    return st == 401 || st == 403 || st == 407;
+}
+
+static void auth_hint(chroma_http *s, char *buf, size_t cap)
+{
+    if (!s->o.headers || s->o.headers->n == 0) {
+        snprintf(buf, cap,
+                 "; the server wants credentials: give the token with --header 'Authorization: Bearer TOKEN' or "
+                 "--header 'X-Chroma-Token: TOKEN'");
+        return;
+    }
+    size_t o = (size_t)snprintf(buf, cap, "; check the credentials sent (");
+    for (size_t i = 0; i < s->o.headers->n && o < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%sheader '%s'", i ? ", " : "", s->o.headers->h[i].name);
+    if (o < cap)
+        snprintf(buf + o, cap - o, ", values hidden)");
+}
+
+/* "METHOD path: server answered ...": for a response that is an error. */
+static int response_error(chroma_http *s, cm_err *err, const http_response *r, const char *what)
+{
+    char *t = server_text(s, r);
+    char hint[512] = "";
+    if (auth_status(r->status))
+        auth_hint(s, hint, sizeof hint);
+    cm_err_set(err, "%s: the server answered %s%s", what, t, hint);
+    free(t);
+    return -1;
+}
+
+/* ---- paths ---- */
+
+typedef struct pbuf {
+    char *s;
+    size_t len, cap;
+} pbuf;
+
+static void p_add(pbuf *p, const char *t)
+{
+    size_t n = strlen(t);
+    p->s = xgrow(p->s, &p->cap, p->len + n + 1, 1);
+    memcpy(p->s + p->len, t, n + 1);
+    p->len += n;
+}
+
+static void p_esc(pbuf *p, const char *t)
+{
+    http_url_escape(&p->s, &p->len, &p->cap, t);
+}
+
+/* Collections route: v2 /api/v2/tenants/T/databases/D/collections[/NAME];
+ * v1 /api/v1/collections[/NAME][?tenant=T&database=D]. */
+static char *coll_path(chroma_http *s, const char *name)
+{
+    pbuf p = {0};
+    if (s->api == 2) {
+        p_add(&p, "/api/v2/tenants/");
+        p_esc(&p, s->tenant);
+        p_add(&p, "/databases/");
+        p_esc(&p, s->database);
+        p_add(&p, "/collections");
+    } else {
+        p_add(&p, "/api/v1/collections");
+    }
+    if (name) {
+        p_add(&p, "/");
+        p_esc(&p, name);
+    }
+    if (s->api == 1 && s->v1_tenants) {
+        p_add(&p, "?tenant=");
+        p_esc(&p, s->tenant);
+        p_add(&p, "&database=");
+        p_esc(&p, s->database);
+    }
+    return p.s;
+}
+
+/* Record routes take the collection's id (v1 ignores tenant/database). */
+static char *rec_path(chroma_http *s, const char *op)
+{
+    pbuf p = {0};
+    if (s->api == 2) {
+        p_add(&p, "/api/v2/tenants/");
+        p_esc(&p, s->tenant);
+        p_add(&p, "/databases/");
+        p_esc(&p, s->database);
+        p_add(&p, "/collections/");
+    } else {
+        p_add(&p, "/api/v1/collections/");
+    }
+    p_esc(&p, s->coll_id);
+    p_add(&p, "/");
+    p_add(&p, op);
+    return p.s;
+}
+
+static char *api_path(chroma_http *s, const char *rest)
+{
+    pbuf p = {0};
+    p_add(&p, s->api == 2 ? "/api/v2" : "/api/v1");
+    p_add(&p, rest);
+    return p.s;
+}
+
+/* ---- detection ---- */
+
+static int get_json(chroma_http *s, const char *path, http_response *r, jv **out, cm_err *err)
+{
+    *out = NULL;
+    if (http_request(s->c, "GET", path, NULL, 0, r, err) < 0)
+        return -1;
+    if (r->status / 100 == 2) {
+        cm_err perr = {0};
+        *out = json_parse(r->body ? r->body : "", r->len, &perr);
+        if (!*out)
+            return cm_err_set(err, "GET %s%s: the answer is not JSON", s->url, path);
+    }
+    return 0;
+}
+
+/* "0.4.24" -> 0, 4, 24 (missing parts 0). */
+static void parse_version(const char *v, int *a, int *b, int *c)
+{
+    *a = *b = *c = 0;
+    if (*v == 'v')
+        v++;
+    char *end;
+    *a = (int)strtol(v, &end, 10);
+    if (*end == '.') {
+        *b = (int)strtol(end + 1, &end, 10);
+        if (*end == '.')
+            *c = (int)strtol(end + 1, &end, 10);
+    }
+}
+
+static int detect(chroma_http *s, cm_err *err)
+{
+    http_response r;
+    jv *v = NULL;
+    int rc = get_json(s, "/api/v2/heartbeat", &r, &v, err);
+    if (rc < 0)
+        return cm_err_prefix(err, "cannot connect to %s", s->url);
+    if (auth_status(r.status)) {
+        response_error(s, err, &r, s->url);
+        http_response_free(&r);
+        return -1;
+    }
+    if (r.status == 200) {
+        s->api = 2;
+    } else if (r.status == 404) {
+        http_response_free(&r);
+        jv_free(v);
+        v = NULL;
+        if (get_json(s, "/api/v1/heartbeat", &r, &v, err) < 0)
+            return cm_err_prefix(err, "cannot connect to %s", s->url);
+        if (r.status != 200) {
+            if (auth_status(r.status))
+                response_error(s, err, &r, s->url);
+            else
+                cm_err_set(err,
+                           "%s does not look like a Chroma server: GET /api/v2/heartbeat and /api/v1/heartbeat "
+                           "answered %ld and %ld (give the server's base URL, e.g. http://localhost:8000)",
+                           s->url, 404L, r.status);
+            http_response_free(&r);
+            jv_free(v);
+            return -1;
+        }
+        s->api = 1;
+    } else {
+        char what[600];
+        snprintf(what, sizeof what, "%s does not look like a Chroma server: GET /api/v2/heartbeat", s->url);
+        response_error(s, err, &r, what);
+        http_response_free(&r);
+        jv_free(v);
+        return -1;
+    }
+    if (!v || v->type != JV_OBJECT || !jv_get(v, "nanosecond heartbeat")) {
+        cm_err_set(err, "%s does not look like a Chroma server: its heartbeat answer has no \"nanosecond heartbeat\"",
+                   s->url);
+        http_response_free(&r);
+        jv_free(v);
+        return -1;
+    }
+    http_response_free(&r);
+    jv_free(v);
+
+    char *path = api_path(s, "/version");
+    rc = get_json(s, path, &r, &v, err);
+    free(path);
+    if (rc < 0)
+        return cm_err_prefix(err, "%s", s->url);
+    if (r.status != 200 || !v || v->type != JV_STRING) {
+        if (r.status != 200)
+            response_error(s, err, &r, "GET version");
+        else
+            cm_err_set(err, "%s: GET /api/v%d/version did not answer a version string", s->url, s->api);
+        http_response_free(&r);
+        jv_free(v);
+        return -1;
+    }
+    snprintf(s->version, sizeof s->version, "%.*s", (int)(v->u.str.len < 40 ? v->u.str.len : 40), v->u.str.s);
+    for (char *q = s->version; *q; q++)
+        if ((unsigned char)*q < ' ')
+            *q = '?';
+    http_response_free(&r);
+    jv_free(v);
+    int a, b, c;
+    parse_version(s->version, &a, &b, &c);
+    if (a == 0 && b < 4)
+        return cm_err_set(err,
+                          "%s is a Chroma %s server; the target must be Chroma 0.4 or later (0.3.x stores are what "
+                          "this tool migrates from)",
+                          s->url, s->version);
+    s->is_rust = a >= 1; /* Chroma 1.x is the Rust server */
+    if (s->api == 1) {
+        s->v1_tenants = a > 0 || b > 4 || (b == 4 && c >= 15);
+        if (!s->v1_tenants &&
+            (strcmp(s->tenant, DEFAULT_TENANT) != 0 || strcmp(s->database, DEFAULT_DATABASE) != 0))
+            return cm_err_set(err,
+                              "%s is a Chroma %s server, which has no tenants or databases (they came in 0.4.15); "
+                              "leave out --tenant and --database",
+                              s->url, s->version);
+    }
+    return 0;
+}
+
+static int preflight(chroma_http *s, cm_err *err)
+{
+    http_response r;
+    jv *v = NULL;
+    char *path = api_path(s, "/pre-flight-checks");
+    int rc = get_json(s, path, &r, &v, err);
+    free(path);
+    if (rc < 0)
+        return -1;
+    s->max_batch = 1000; /* servers before pre-flight-checks */
+    s->base64 = 0;
+    if (r.status == 200 && v && v->type == JV_OBJECT) {
+        const jv *m = jv_get(v, "max_batch_size");
+        if (m && m->type == JV_INT && m->u.i > 0)
+            s->max_batch = m->u.i > 1000000 ? 1000000 : (long)m->u.i;
+        const jv *b = jv_get(v, "supports_base64_encoding");
+        s->base64 = b && b->type == JV_BOOL && b->u.b;
+    } else if (auth_status(r.status)) {
+        response_error(s, err, &r, s->url);
+        http_response_free(&r);
+        jv_free(v);
+        return -1;
+    } else if (r.status != 404) {
+        response_error(s, err, &r, "GET pre-flight-checks");
+        http_response_free(&r);
+        jv_free(v);
+        return -1;
+    }
+    http_response_free(&r);
+    jv_free(v);
+    return 0;
+}
+
+static int check_database(chroma_http *s, cm_err *err)
+{
+    if (s->api == 1 && !s->v1_tenants)
+        return 0;
+    pbuf p = {0};
+    if (s->api == 2) {
+        p_add(&p, "/api/v2/tenants/");
+        p_esc(&p, s->tenant);
+        p_add(&p, "/databases/");
+        p_esc(&p, s->database);
+    } else {
+        p_add(&p, "/api/v1/databases/");
+        p_esc(&p, s->database);
+        p_add(&p, "?tenant=");
+        p_esc(&p, s->tenant);
+    }
+    http_response r;
+    int rc = http_request(s->c, "GET", p.s, NULL, 0, &r, err);
+    free(p.s);
+    if (rc < 0)
+        return -1;
+    if (r.status == 200) {
+        http_response_free(&r);
+        return 0;
+    }
+    char what[700];
+    if (auth_status(r.status))
+        snprintf(what, sizeof what, "%s", s->url);
+    else
+        snprintf(what, sizeof what,
+                 "database '%s' of tenant '%s' on %s (create it first, or give --tenant/--database of one that "
+                 "exists)",
+                 s->database, s->tenant, s->url);
+    response_error(s, err, &r, what);
+    http_response_free(&r);
+    return -1;
+}
+
+/* ---- collections ---- */
+
+static void write_hnsw_config(json_out *o, const cm_hnsw_cfg *h)
+{
+    char buf[256];
+    jo_cstr(o, "{\"hnsw\":{\"space\":");
+    const char *sp = cm_space_name(h->space);
+    jo_str(o, sp, strlen(sp));
+    snprintf(buf, sizeof buf, ",\"ef_construction\":%ld,\"ef_search\":%ld,\"max_neighbors\":%ld,\"resize_factor\":",
+             h->ef_construction, h->ef_search, h->M);
+    jo_cstr(o, buf);
+    jo_float(o, h->resize_factor);
+    snprintf(buf, sizeof buf, ",\"sync_threshold\":%ld,\"batch_size\":%ld", h->sync_threshold, h->batch_size);
+    jo_cstr(o, buf);
+    if (h->has_num_threads) {
+        snprintf(buf, sizeof buf, ",\"num_threads\":%ld", h->num_threads);
+        jo_cstr(o, buf);
+    }
+    jo_cstr(o, "}}");
+}
+
+static int exists_answer(const http_response *r)
+{
+    if (r->status == 409)
+        return 1;
+    /* 0.4.x: 500 {"error":"UniqueConstraintError('Collection x already exists')"} */
+    return r->status == 500 && r->body && strstr(r->body, "UniqueConstraintError") &&
+           strstr(r->body, "already exists");
+}
+
+static const char *space_of(const jv *coll)
+{
+    const jv *m = jv_get(coll, "metadata");
+    const jv *sp = jv_get(m, "hnsw:space");
+    if (sp && sp->type == JV_STRING)
+        return sp->u.str.s;
+    const jv *cj = jv_get(coll, "configuration_json");
+    sp = jv_get(jv_get(cj, "hnsw"), "space");
+    if (sp && sp->type == JV_STRING)
+        return sp->u.str.s;
+    return "l2";
+}
+
+static int take_collection(chroma_http *s, const jv *coll, cm_err *err)
+{
+    const jv *id = jv_get(coll, "id");
+    if (!id || id->type != JV_STRING || id->u.str.len == 0 || id->u.str.len >= sizeof s->coll_id)
+        return cm_err_set(err, "collection '%s': the server's answer has no collection id", s->coll_name);
+    memcpy(s->coll_id, id->u.str.s, id->u.str.len + 1);
+    return 0;
+}
+
+static int get_count(chroma_http *s, int64_t *out, cm_err *err)
+{
+    char *path = rec_path(s, "count");
+    http_response r;
+    jv *v = NULL;
+    int rc = get_json(s, path, &r, &v, err);
+    free(path);
+    if (rc < 0)
+        return cm_err_prefix(err, "collection '%s': counting its records", s->coll_name);
+    if (r.status != 200 || !v || v->type != JV_INT) {
+        char what[400];
+        snprintf(what, sizeof what, "collection '%s': counting its records", s->coll_name);
+        if (r.status != 200)
+            response_error(s, err, &r, what);
+        else
+            cm_err_set(err, "%s: the answer is not a number", what);
+        http_response_free(&r);
+        jv_free(v);
+        return -1;
+    }
+    *out = v->u.i;
+    http_response_free(&r);
+    jv_free(v);
+    return 0;
+}
+
+static int open_existing(chroma_http *s, const cm_target_collection *tc, cm_err *err)
+{
+    char *path = coll_path(s, tc->name);
+    http_response r;
+    jv *v = NULL;
+    int rc = get_json(s, path, &r, &v, err);
+    free(path);
+    if (rc < 0)
+        return cm_err_prefix(err, "collection '%s'", tc->name);
+    if (r.status != 200 || !v || v->type != JV_OBJECT) {
+        char what[400];
+        snprintf(what, sizeof what, "collection '%s': reading the existing collection", tc->name);
+        if (r.status != 200)
+            response_error(s, err, &r, what);
+        else
+            cm_err_set(err, "%s: the answer is not a collection", what);
+        http_response_free(&r);
+        jv_free(v);
+        return -1;
+    }
+    http_response_free(&r);
+    rc = take_collection(s, v, err);
+    if (rc == 0) {
+        const jv *d = jv_get(v, "dimension");
+        if (d && d->type == JV_INT && tc->dim > 0 && d->u.i != tc->dim)
+            rc = cm_err_set(err,
+                            "collection '%s' exists on the server with %lld-dimensional embeddings; the source's "
+                            "are %lld-dimensional",
+                            tc->name, (long long)d->u.i, (long long)tc->dim);
+    }
+    if (rc == 0) {
+        const char *have = space_of(v), *want = cm_space_name(tc->hnsw.space);
+        if (strcmp(have, want) != 0)
+            rc = cm_err_set(err, "collection '%s' exists on the server with distance '%s'; the source's is '%s'",
+                            tc->name, have, want);
+    }
+    jv_free(v);
+    return rc;
+}
+
+static int create_collection(chroma_http *s, const cm_target_collection *tc, cm_err *err)
+{
+    json_out b = {0};
+    jo_cstr(&b, "{\"name\":");
+    jo_str(&b, tc->name, strlen(tc->name));
+    if (tc->meta && tc->meta->n) {
+        jo_cstr(&b, ",\"metadata\":");
+        cm_meta_write(&b, tc->meta);
+    }
+    if (s->is_rust && s->api == 2) {
+        jo_cstr(&b, ",\"configuration\":");
+        write_hnsw_config(&b, &tc->hnsw);
+    }
+    jo_cstr(&b, ",\"get_or_create\":false}");
+    char *path = coll_path(s, NULL);
+    http_response r;
+    int rc = http_request(s->c, "POST", path, b.buf, b.len, &r, err);
+    free(path);
+    jo_free(&b);
+    if (rc < 0)
+        return cm_err_prefix(err, "collection '%s': creating it", tc->name);
+    if (r.status / 100 == 2) {
+        cm_err perr = {0};
+        jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
+        rc = v ? take_collection(s, v, err)
+               : cm_err_set(err, "collection '%s': the server's answer to its creation is not JSON", tc->name);
+        jv_free(v);
+        http_response_free(&r);
+        if (rc == 0) {
+            s->any_written = 1;
+            free(s->partial);
+            s->partial = xstrdup(tc->name);
+        }
+        return rc;
+    }
+    if (exists_answer(&r)) {
+        int retried = r.attempts > 1;
+        http_response_free(&r);
+        if (open_existing(s, tc, err) < 0)
+            return -1;
+        if (get_count(s, &s->count_before, err) < 0)
+            return -1;
+        if (retried && s->count_before == 0) {
+            /* Our own create went through before its answer got lost. */
+            s->any_written = 1;
+            free(s->partial);
+            s->partial = xstrdup(tc->name);
+            return 0;
+        }
+        if (!s->o.resume && !s->o.append)
+            return cm_err_set(err,
+                              "collection '%s' already exists on %s (tenant '%s', database '%s', %lld records); give "
+                              "--resume to finish a migration into it that was interrupted, --on-existing append to "
+                              "add to it, or --rename '%s=NEW'",
+                              tc->name, s->url, s->tenant, s->database, (long long)s->count_before, tc->name);
+        s->check = 1;
+        free(s->partial);
+        s->partial = xstrdup(tc->name);
+        say(s, "collection '%s' exists on the server with %lld records: %s, sending only the ids it does not have",
+            tc->name, (long long)s->count_before, s->o.resume ? "resuming" : "appending");
+        return 0;
+    }
+    char what[400];
+    snprintf(what, sizeof what, "collection '%s': creating it", tc->name);
+    response_error(s, err, &r, what);
+    http_response_free(&r);
+    return -1;
+}
+
+/* ---- batches ---- */
+
+static void batch_free(batch *b)
+{
+    if (!b)
+        return;
+    jo_free(&b->arena);
+    free(b->f);
+    free(b->present);
+    free(b->first);
+    free(b);
+}
+
+static void set_failure(chroma_http *s, const cm_err *e)
+{
+    if (s->failed)
+        return;
+    s->failed = 1;
+    s->err = *e;
+}
+
+static void b64(json_out *o, const unsigned char *p, size_t n)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t need = o->len + (n + 2) / 3 * 4 + 3;
+    if (need > o->cap) {
+        size_t cap = o->cap ? o->cap : 4096;
+        while (cap < need)
+            cap *= 2;
+        o->buf = xrealloc(o->buf, cap);
+        o->cap = cap;
+    }
+    char *w = o->buf + o->len;
+    *w++ = '"';
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
+        *w++ = tbl[v >> 18];
+        *w++ = tbl[(v >> 12) & 63];
+        *w++ = tbl[(v >> 6) & 63];
+        *w++ = tbl[v & 63];
+    }
+    if (n - i == 1) {
+        unsigned v = (unsigned)p[i] << 16;
+        *w++ = tbl[v >> 18];
+        *w++ = tbl[(v >> 12) & 63];
+        *w++ = '=';
+        *w++ = '=';
+    } else if (n - i == 2) {
+        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8;
+        *w++ = tbl[v >> 18];
+        *w++ = tbl[(v >> 12) & 63];
+        *w++ = tbl[(v >> 6) & 63];
+        *w++ = '=';
+    }
+    *w++ = '"';
+    *w = '\0';
+    o->len = (size_t)(w - o->buf);
+}
+
+static void batch_append(chroma_http *s, batch *b, const cm_record *r)
+{
+    if (!b->first) {
+        size_t n = r->id_len < 200 ? r->id_len : 200;
+        b->first = xmemdup0(r->id, n);
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)b->first[i] < ' ')
+                b->first[i] = '?';
+    }
+    b->f = xgrow(b->f, &b->cap, b->n + 1, sizeof *b->f);
+    frag *f = &b->f[b->n++];
+    json_out *o = &b->arena;
+    f->id_off = o->len;
+    jo_str(o, r->id, r->id_len);
+    f->id_len = o->len - f->id_off;
+    f->emb_off = o->len;
+    if (s->base64) {
+        size_t nb = r->dim * 4;
+        s->scratch = xgrow(s->scratch, &s->scratch_cap, nb ? nb : 1, 1);
+        for (size_t i = 0; i < r->dim; i++) {
+            float fv = (float)r->emb[i];
+            uint32_t u;
+            memcpy(&u, &fv, 4);
+            s->scratch[4 * i] = (unsigned char)u;
+            s->scratch[4 * i + 1] = (unsigned char)(u >> 8);
+            s->scratch[4 * i + 2] = (unsigned char)(u >> 16);
+            s->scratch[4 * i + 3] = (unsigned char)(u >> 24);
+        }
+        b64(o, s->scratch, nb);
+    } else {
+        jo_raw(o, "[", 1);
+        for (size_t i = 0; i < r->dim; i++) {
+            if (i)
+                jo_raw(o, ",", 1);
+            jo_float(o, r->emb[i]);
+        }
+        jo_raw(o, "]", 1);
+    }
+    f->emb_len = o->len - f->emb_off;
+    f->doc_off = o->len;
+    f->doc_len = 0;
+    if (r->doc) {
+        jo_str(o, r->doc, r->doc_len);
+        f->doc_len = o->len - f->doc_off;
+        b->any_doc = 1;
+    }
+    f->meta_off = o->len;
+    f->meta_len = 0;
+    if (r->has_meta && r->meta.n) {
+        cm_meta_write(o, &r->meta);
+        f->meta_len = o->len - f->meta_off;
+        b->any_meta = 1;
+    }
+}
+
+static void batch_error(chroma_http *s, batch *b, const char *what, const http_response *r, const cm_err *e)
+{
+    cm_err err = {0};
+    char ctx[600];
+    snprintf(ctx, sizeof ctx, "collection '%s', batch of %zu records from id '%s': %s", s->coll_name, b->n,
+             b->first ? b->first : "", what);
+    if (e) {
+        err = *e;
+        cm_err_prefix(&err, "%s", ctx);
+    } else {
+        response_error(s, &err, r, ctx);
+    }
+    set_failure(s, &err);
+}
+
+static void send_add(chroma_http *s, batch *b);
+
+static void range_ids(json_out *o, const batch *b, int only_missing)
+{
+    int first = 1;
+    for (size_t i = 0; i < b->n; i++) {
+        if (only_missing && b->present && b->present[i])
+            continue;
+        if (!first)
+            jo_raw(o, ",", 1);
+        first = 0;
+        jo_raw(o, b->arena.buf + b->f[i].id_off, b->f[i].id_len);
+    }
+}
+
+static char *add_body(const batch *b, size_t *len)
+{
+    json_out o = {0};
+    size_t est = b->arena.len + b->n * 8 + 64;
+    o.buf = xmalloc(est);
+    o.cap = est;
+    o.buf[0] = '\0';
+    int only_missing = b->present != NULL;
+    int any_doc = 0, any_meta = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (only_missing && b->present[i])
+            continue;
+        any_doc |= b->f[i].doc_len != 0;
+        any_meta |= b->f[i].meta_len != 0;
+    }
+    jo_cstr(&o, "{\"ids\":[");
+    range_ids(&o, b, only_missing);
+    jo_cstr(&o, "],\"embeddings\":[");
+    int first = 1;
+    for (size_t i = 0; i < b->n; i++) {
+        if (only_missing && b->present[i])
+            continue;
+        if (!first)
+            jo_raw(&o, ",", 1);
+        first = 0;
+        jo_raw(&o, b->arena.buf + b->f[i].emb_off, b->f[i].emb_len);
+    }
+    jo_raw(&o, "]", 1);
+    if (any_doc) {
+        jo_cstr(&o, ",\"documents\":[");
+        first = 1;
+        for (size_t i = 0; i < b->n; i++) {
+            if (only_missing && b->present[i])
+                continue;
+            if (!first)
+                jo_raw(&o, ",", 1);
+            first = 0;
+            if (b->f[i].doc_len)
+                jo_raw(&o, b->arena.buf + b->f[i].doc_off, b->f[i].doc_len);
+            else
+                jo_raw(&o, "null", 4);
+        }
+        jo_raw(&o, "]", 1);
+    }
+    if (any_meta) {
+        jo_cstr(&o, ",\"metadatas\":[");
+        first = 1;
+        for (size_t i = 0; i < b->n; i++) {
+            if (only_missing && b->present[i])
+                continue;
+            if (!first)
+                jo_raw(&o, ",", 1);
+            first = 0;
+            if (b->f[i].meta_len)
+                jo_raw(&o, b->arena.buf + b->f[i].meta_off, b->f[i].meta_len);
+            else
+                jo_raw(&o, "null", 4);
+        }
+        jo_raw(&o, "]", 1);
+    }
+    jo_raw(&o, "}", 1);
+    *len = o.len;
+    return o.buf;
+}
+
+/* Splits b in two (after a 413) and sends both halves. */
+static void split_and_send(chroma_http *s, batch *b)
+{
+    size_t half = b->n / 2;
+    batch *parts[2] = {xcalloc(1, sizeof(batch)), xcalloc(1, sizeof(batch))};
+    for (size_t i = 0; i < b->n; i++) {
+        batch *d = parts[i >= half];
+        if (b->present && b->present[i])
+            continue;
+        d->s = s;
+        if (!d->first) {
+            cm_err pe = {0};
+            jv *idv = json_parse(b->arena.buf + b->f[i].id_off, b->f[i].id_len, &pe);
+            d->first = xstrdup(idv && idv->type == JV_STRING ? idv->u.str.s : "");
+            jv_free(idv);
+        }
+        d->f = xgrow(d->f, &d->cap, d->n + 1, sizeof *d->f);
+        frag *f = &d->f[d->n++];
+        const frag *g = &b->f[i];
+        json_out *o = &d->arena;
+        f->id_off = o->len;
+        jo_raw(o, b->arena.buf + g->id_off, g->id_len);
+        f->id_len = g->id_len;
+        f->emb_off = o->len;
+        jo_raw(o, b->arena.buf + g->emb_off, g->emb_len);
+        f->emb_len = g->emb_len;
+        f->doc_off = o->len;
+        f->doc_len = g->doc_len;
+        if (g->doc_len)
+            jo_raw(o, b->arena.buf + g->doc_off, g->doc_len);
+        f->meta_off = o->len;
+        f->meta_len = g->meta_len;
+        if (g->meta_len)
+            jo_raw(o, b->arena.buf + g->meta_off, g->meta_len);
+    }
+    int upsert = b->upsert;
+    batch_free(b);
+    for (int k = 0; k < 2; k++) {
+        if (!parts[k]->n) {
+            batch_free(parts[k]);
+            continue;
+        }
+        parts[k]->s = s;
+        parts[k]->upsert = upsert;
+        send_add(s, parts[k]);
+    }
+}
+
+static void add_done(void *ctx, http_response *r, const cm_err *e)
+{
+    batch *b = ctx;
+    chroma_http *s = b->s;
+    if (e) {
+        batch_error(s, b, b->upsert ? "upsert" : "add", NULL, e);
+        batch_free(b);
+        return;
+    }
+    if (r->status == 413 && b->nsend > 1) {
+        if (b->body_len / 2 < s->body_cap)
+            s->body_cap = b->body_len / 2 > 4096 ? b->body_len / 2 : 4096;
+        if ((long)b->nsend / 2 < s->batch_cap)
+            s->batch_cap = (long)b->nsend / 2 > 1 ? (long)b->nsend / 2 : 1;
+        say(s,
+            "collection '%s': the server refused a request of %zu records (%.1f MiB) as too large; sending it in "
+            "halves, and at most %ld records or %.1f MiB per request from now on",
+            s->coll_name, b->nsend, (double)b->body_len / 1048576.0, s->batch_cap, (double)s->body_cap / 1048576.0);
+        split_and_send(s, b);
+        return;
+    }
+    if (r->status / 100 != 2) {
+        batch_error(s, b, b->upsert ? "upsert" : "add", r, NULL);
+        batch_free(b);
+        return;
+    }
+    s->added += (int64_t)b->nsend;
+    if (s->o.verbose)
+        say(s, "collection '%s': %lld records added so far", s->coll_name, (long long)s->added);
+    batch_free(b);
+}
+
+static void send_add(chroma_http *s, batch *b)
+{
+    if (s->failed) {
+        batch_free(b);
+        return;
+    }
+    size_t nsend = 0;
+    for (size_t i = 0; i < b->n; i++)
+        nsend += !(b->present && b->present[i]);
+    b->nsend = nsend;
+    if (nsend == 0) {
+        batch_free(b);
+        return;
+    }
+    size_t len;
+    char *body = add_body(b, &len);
+    b->body_len = len;
+    /* Kept only to split the batch after a 413: no spare capacity. */
+    if (b->arena.cap > b->arena.len + 1) {
+        b->arena.buf = xrealloc(b->arena.buf, b->arena.len + 1);
+        b->arena.cap = b->arena.len + 1;
+    }
+    char *path = rec_path(s, b->upsert ? "upsert" : "add");
+    cm_err e = {0};
+    int rc = http_submit(s->c, "POST", path, body, len, add_done, b, &e);
+    free(path);
+    if (rc < 0) {
+        batch_error(s, b, "add", NULL, &e);
+        batch_free(b);
+        return;
+    }
+    s->sent_records += (int64_t)nsend;
+    s->any_written = 1;
+}
+
+static void check_done(void *ctx, http_response *r, const cm_err *e)
+{
+    batch *b = ctx;
+    chroma_http *s = b->s;
+    if (e) {
+        batch_error(s, b, "asking which ids exist", NULL, e);
+        batch_free(b);
+        return;
+    }
+    if (r->status / 100 != 2) {
+        if (r->status == 400 || r->status == 404 || r->status == 405 || r->status == 422 || r->status == 500) {
+            /* The server cannot tell us: upsert the whole batch instead. */
+            char *t = server_text(s, r);
+            if (!s->force_upsert)
+                say(s,
+                    "collection '%s': the server cannot say which ids it has (%s); upserting instead (records it "
+                    "already has are rewritten with the same content)",
+                    s->coll_name, t);
+            free(t);
+            s->force_upsert = 1;
+            b->upsert = 1;
+            send_add(s, b);
+            return;
+        }
+        batch_error(s, b, "asking which ids exist", r, NULL);
+        batch_free(b);
+        return;
+    }
+    cm_err perr = {0};
+    jv *v = json_parse(r->body ? r->body : "", r->len, &perr);
+    const jv *ids = jv_get(v, "ids");
+    if (!ids || ids->type != JV_ARRAY) {
+        jv_free(v);
+        cm_err e2 = {0};
+        cm_err_set(&e2, "the server's answer has no list of ids");
+        batch_error(s, b, "asking which ids exist", NULL, &e2);
+        batch_free(b);
+        return;
+    }
+    b->present = xcalloc(b->n ? b->n : 1, 1);
+    if (ids->u.arr.n) {
+        strmap *m = strmap_new();
+        json_out o = {0};
+        for (size_t i = 0; i < ids->u.arr.n; i++) {
+            const jv *x = ids->u.arr.items[i];
+            if (x->type != JV_STRING)
+                continue;
+            o.len = 0;
+            jo_str(&o, x->u.str.s, x->u.str.len);
+            int created;
+            strmap_upsert(m, o.buf, o.len, &created);
+        }
+        jo_free(&o);
+        for (size_t i = 0; i < b->n; i++)
+            if (strmap_get(m, b->arena.buf + b->f[i].id_off, b->f[i].id_len)) {
+                b->present[i] = 1;
+                s->already++;
+            }
+        strmap_free(m);
+    }
+    jv_free(v);
+    send_add(s, b);
+}
+
+static void submit_batch(chroma_http *s, batch *b)
+{
+    /* At most `jobs` batches in flight: memory stays bounded. */
+    http_wait(s->c, (size_t)(s->o.jobs - 1));
+    if (s->failed) {
+        batch_free(b);
+        return;
+    }
+    if (s->check && !s->force_upsert) {
+        json_out o = {0};
+        jo_cstr(&o, "{\"ids\":[");
+        range_ids(&o, b, 0);
+        jo_cstr(&o, "],\"include\":[]}");
+        char *path = rec_path(s, "get");
+        cm_err e = {0};
+        int rc = http_submit(s->c, "POST", path, o.buf, o.len, check_done, b, &e);
+        free(path);
+        if (rc < 0) {
+            batch_error(s, b, "asking which ids exist", NULL, &e);
+            batch_free(b);
+        }
+        return;
+    }
+    b->upsert = s->force_upsert;
+    send_add(s, b);
+}
+
+/* ---- sink operations ---- */
+
+static long batch_limit(const chroma_http *s)
+{
+    long n = s->max_batch;
+    if (s->o.batch_size > 0 && s->o.batch_size < n)
+        n = s->o.batch_size;
+    if (s->batch_cap > 0 && s->batch_cap < n)
+        n = s->batch_cap;
+    return n < 1 ? 1 : n;
+}
+
+static int begin_collection(cm_sink *sk, const cm_target_collection *tc, cm_err *err)
+{
+    chroma_http *s = (chroma_http *)sk;
+    free(s->coll_name);
+    s->coll_name = xstrdup(tc->name);
+    s->coll_id[0] = '\0';
+    s->dim = tc->dim;
+    s->check = 0;
+    s->force_upsert = 0;
+    s->count_before = s->added = s->already = s->sent_records = 0;
+    batch_free(s->cur);
+    s->cur = NULL;
+    if (create_collection(s, tc, err) < 0)
+        return -1;
+    return 0;
+}
+
+static int add(cm_sink *sk, const cm_record *r, cm_err *err)
+{
+    chroma_http *s = (chroma_http *)sk;
+    if (s->failed) {
+        *err = s->err;
+        return -1;
+    }
+    if (!s->coll_id[0])
+        return cm_err_set(err, "internal: record before its collection");
+    if (!s->cur) {
+        s->cur = xcalloc(1, sizeof *s->cur);
+        s->cur->s = s;
+    }
+    batch_append(s, s->cur, r);
+    if ((long)s->cur->n >= batch_limit(s) || s->cur->arena.len >= s->body_cap) {
+        batch *b = s->cur;
+        s->cur = NULL;
+        submit_batch(s, b);
+    } else if (++s->since_pump >= 64) {
+        s->since_pump = 0;
+        http_pump(s->c);
+    }
+    if (s->failed) {
+        *err = s->err;
+        return -1;
+    }
+    return 0;
+}
+
+static int end_collection(cm_sink *sk, cm_build_progress progress, void *ctx, cm_err *err)
+{
+    chroma_http *s = (chroma_http *)sk;
+    (void)progress;
+    (void)ctx;
+    if (s->cur && s->cur->n && !s->failed) {
+        batch *b = s->cur;
+        s->cur = NULL;
+        submit_batch(s, b);
+    }
+    batch_free(s->cur);
+    s->cur = NULL;
+    http_wait(s->c, 0);
+    if (s->failed) {
+        *err = s->err;
+        return -1;
+    }
+    int64_t n;
+    if (get_count(s, &n, err) < 0)
+        return -1;
+    int64_t want = s->count_before + s->added;
+    if (n != want)
+        return cm_err_set(err,
+                          "collection '%s': the server holds %lld records after the migration, expected %lld (%lld "
+                          "before + %lld added); another writer, or a server that dropped records",
+                          s->coll_name, (long long)n, (long long)want, (long long)s->count_before,
+                          (long long)s->added);
+    if (s->already)
+        say(s, "collection '%s': %lld records were already on the server and were not sent again%s", s->coll_name,
+            (long long)s->already, s->o.append && !s->o.resume ? " (their content there was left as it was)" : "");
+    if (s->o.verbose)
+        say(s, "collection '%s': %lld records added, %lld on the server", s->coll_name, (long long)s->added,
+            (long long)n);
+    free(s->partial);
+    s->partial = NULL;
+    return 0;
+}
+
+static int finish(cm_sink *sk, cm_err *err)
+{
+    chroma_http *s = (chroma_http *)sk;
+    http_wait(s->c, 0);
+    if (s->failed) {
+        *err = s->err;
+        return -1;
+    }
+    s->any_written = 0;
+    return 0;
+}
+
+static void do_abort(cm_sink *sk)
+{
+    chroma_http *s = (chroma_http *)sk;
+    http_cancel_all(s->c);
+    batch_free(s->cur);
+    s->cur = NULL;
+    if (s->partial)
+        warn(s,
+            "collection '%s' on the server is incomplete; run the same command again with --resume to finish the "
+            "migration (records the server already has are not sent again)",
+            s->partial);
+    else if (s->any_written)
+        warn(s,
+            "the server holds the collections written so far; run the same command again with --resume to finish "
+            "the migration (records the server already has are not sent again)");
+    free(s->partial);
+    s->partial = NULL;
+    s->any_written = 0;
+}
+
+static void destroy(cm_sink *sk)
+{
+    chroma_http *s = (chroma_http *)sk;
+    if (!s)
+        return;
+    batch_free(s->cur);
+    http_client_free(s->c);
+    free(s->url);
+    free(s->tenant);
+    free(s->database);
+    free(s->coll_name);
+    free(s->partial);
+    free(s->scratch);
+    free(s->base.location);
+    free(s);
+}
+
+static const cm_sink_ops chroma_http_ops = {
+    .kind = "Chroma server",
+    .begin_collection = begin_collection,
+    .add = add,
+    .end_collection = end_collection,
+    .finish = finish,
+    .abort = do_abort,
+    .destroy = destroy,
+};
+
+static void http_note(void *ctx, const char *msg)
+{
+    chroma_http *s = ctx;
+    if (s->o.log)
+        s->o.log(s->o.log_ctx, 0, msg);
+}
+
+cm_sink *chroma_http_create(const chroma_http_opts *o, cm_err *err)
+{
+    chroma_http *s = xcalloc(1, sizeof *s);
+    s->base.ops = &chroma_http_ops;
+    s->o = *o;
+    if (s->o.jobs < 1)
+        s->o.jobs = 4;
+    s->body_cap = MAX_BODY_BYTES;
+    if (getenv("CM_EXPERIMENT_BODY")) s->body_cap = (size_t)atol(getenv("CM_EXPERIMENT_BODY"));
+    s->tenant = xstrdup(o->tenant && *o->tenant ? o->tenant : DEFAULT_TENANT);
+    s->database = xstrdup(o->database && *o->database ? o->database : DEFAULT_DATABASE);
+    int https = 0;
+    if (http_base_url(o->url, &s->url, &https, err) < 0) {
+        cm_err_prefix(err, "--to");
+        destroy(&s->base);
+        return NULL;
+    }
+    s->base.location = xstrdup(s->url);
+    if (!https && (o->cacert || o->insecure))
+        say(s, "note: --cacert and --insecure apply to https:// only; %s is plain http", s->url);
+    http_opts ho = {
+        .base_url = s->url,
+        .headers = o->headers,
+        .cacert = o->cacert,
+        .insecure = o->insecure,
+        .max_inflight = s->o.jobs,
+        .timeout_s = o->timeout_s,
+        .retry_budget_s = 15, /* while probing: a wrong address fails fast */
+        .log = http_note,
+        .log_ctx = s,
+    };
+    s->c = http_client_new(&ho, err);
+    if (!s->c || detect(s, err) < 0 || preflight(s, err) < 0 || check_database(s, err) < 0) {
+        destroy(&s->base);
+        return NULL;
+    }
+    http_client_set_budget(s->c, o->retry_s > 0 ? o->retry_s : 120);
+    char extra[300] = "";
+    if (s->api == 1 && !s->v1_tenants)
+        snprintf(extra, sizeof extra, ", no tenants");
+    else if (strcmp(s->tenant, DEFAULT_TENANT) != 0 || strcmp(s->database, DEFAULT_DATABASE) != 0)
+        snprintf(extra, sizeof extra, ", tenant '%.100s', database '%.100s'", s->tenant, s->database);
+    snprintf(s->desc, sizeof s->desc, "Chroma server %s at %s (API v%d%s)", s->version, s->url, s->api, extra);
+    say(s, "connected to %s: batches of up to %ld records, %d in flight%s", s->desc, batch_limit(s), s->o.jobs,
+        s->base64 ? ", base64 embeddings" : "");
+    return &s->base;
+}
+
+const char *chroma_http_describe(const cm_sink *sk)
+{
+    const chroma_http *s = (const chroma_http *)sk;
+    return s->desc;
+}
