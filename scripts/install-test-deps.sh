@@ -21,6 +21,9 @@ fi
 # pinned by tests/node/package-lock.json.
 if [ ! -f "$here/tests/node/node_modules/.package-lock.json" ] ||
    ! cmp -s "$here/tests/node/package-lock.json" "$here/tests/node/node_modules/.installed-lock" 2>/dev/null; then
-  (cd "$here/tests/node" && npm ci --omit=optional --no-audit --no-fund --loglevel=error)
+  # `npm install` with the committed lockfile installs exactly its versions.
+  # (`npm ci` refuses this lockfile: @duckdb/node-bindings names platform
+  # packages in a way npm does not record, and reports them "missing".)
+  (cd "$here/tests/node" && npm install --omit=optional --no-audit --no-fund --loglevel=error)
   cp "$here/tests/node/package-lock.json" "$here/tests/node/node_modules/.installed-lock"
 fi
