@@ -3,7 +3,7 @@
 # longer run by hand: build/fuzz/fuzz_X -max_total_time=3600 CORPUS).
 set -uo pipefail
 cd "${CM_ROOT:-$(dirname "$0")/../..}"
-secs=${CM_FUZZ_SECONDS:-15}
+secs=${CM_FUZZ_SECONDS:-8}
 make -s fuzz >/dev/null 2>"${TMPDIR:-/tmp}/fuzz-build.log" || { cat "${TMPDIR:-/tmp}/fuzz-build.log"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 pass=0 fail=0
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
