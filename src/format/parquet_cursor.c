@@ -1,9 +1,15 @@
 /* parquet_cursor.c - decoding one column chunk page by page.
  *
- * A cursor holds the chunk's compressed bytes (bounded by the footer's
- * checked size), the dictionary, and one decoded page; pq_cursor_read moves
+ * A cursor reads one page at a time from the file (never the whole chunk:
+ * DuckDB writes a chunk of embeddings as two or three pages of ~100 MB
+ * each), and holds the dictionary and one decoded page; pq_cursor_read moves
  * whole rows from the page into the caller's batch, decoding the next page
- * when one runs out (a row of a repeated column may span pages in v1). */
+ * when one runs out (a row of a repeated column may span pages in v1).
+ *
+ * Peak memory per cursor is one page's compressed bytes plus its
+ * decompressed bytes plus its levels: PLAIN fixed-width values (the
+ * embeddings) are read where they lie in the page, not copied, and a large
+ * compressed buffer is released as soon as it has been decompressed. */
 #include "parquet_int.h"
 
 #include <stdio.h>
@@ -12,12 +18,18 @@
 
 #include "../util/mem.h"
 
+typedef struct page_hdr {
+    int type, enc, has_v1, has_v2, has_dict, v2_compressed;
+    int64_t usize, csize, nvals, def_len, rep_len;
+} page_hdr, page_hdr_t;
+
 /* Values of the current page (and the dictionary) in one of two forms:
  * fixed-width little-endian bytes (BOOLEAN as one byte, INT32, INT64, FLOAT,
  * DOUBLE) or byte strings (BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY, INT96). */
 typedef struct vals {
     size_t n;
-    uint8_t *fixed; /* n * width */
+    const uint8_t *fx; /* the n * width value bytes: `fixed`, or the page itself (PLAIN) */
+    uint8_t *fixed;
     uint8_t *data;  /* strings */
     uint64_t *off;  /* n + 1 */
     size_t cap_fixed, cap_data, cap_off;
@@ -28,15 +40,26 @@ struct pq_cursor {
     const pq_col *col;
     const pq_chunk *ch;
     size_t rg;
-    uint8_t *chunk;
-    size_t chunk_len, pos;
+    size_t chunk_len, pos; /* the chunk's size and the next page's offset in it */
+    uint8_t *hbuf;         /* page header bytes */
+    size_t cap_h;
+    uint8_t *cbuf;         /* one page as stored (compressed) */
+    size_t cap_c;
+    /* A large page of PLAIN fixed-width values is decompressed as its values
+     * are taken (parquet_stream.c); these say how to read it whole instead
+     * should the stream meet data it cannot follow. */
+    int streaming;
+    pq_stream ps;
+    uint64_t page_at;
+    size_t val_off; /* where the values start in the (values section of the) page */
+    page_hdr_t page;
     int64_t levels_seen; /* level entries in the pages decoded so far */
     int width;           /* bytes per fixed value, 0 for strings */
     vals dict;
     int has_dict;
     /* current page */
     size_t pn, pi;       /* level entries, consumed */
-    int16_t *pdef, *prep;
+    uint8_t *pdef, *prep; /* levels fit a byte (pq_cursor_open refuses deeper nesting) */
     size_t cap_lv;
     vals pv;
     size_t pvi;          /* values consumed */
@@ -115,8 +138,12 @@ static int plain(pq_cursor *c, vals *v, const uint8_t *p, size_t len, size_t n, 
     if (c->width) {
         if (n > len / (size_t)c->width)
             return cerr(c, err, "PLAIN values run past the end of the page%s", NULL);
-        v->fixed = xgrow(v->fixed, &v->cap_fixed, (v->n + n) * (size_t)c->width + 1, 1);
-        memcpy(v->fixed + v->n * (size_t)c->width, p, n * (size_t)c->width);
+        if (v == &c->pv) {
+            v->fx = p; /* the page outlives the values taken from it */
+        } else {
+            v->fixed = xgrow(v->fixed, &v->cap_fixed, (v->n + n) * (size_t)c->width + 1, 1);
+            memcpy(v->fixed + v->n * (size_t)c->width, p, n * (size_t)c->width);
+        }
         v->n += n;
         *used = n * (size_t)c->width;
         return 0;
@@ -152,7 +179,18 @@ static int64_t *tmp64(pq_cursor *c, size_t n)
     return c->tmp64;
 }
 
+static int decode_values_in(pq_cursor *c, int enc, const uint8_t *p, size_t len, size_t n, cm_err *err);
+
 static int decode_values(pq_cursor *c, int enc, const uint8_t *p, size_t len, size_t n, cm_err *err)
+{
+    c->pv.fx = NULL;
+    int rc = decode_values_in(c, enc, p, len, n, err);
+    if (!c->pv.fx)
+        c->pv.fx = c->pv.fixed;
+    return rc;
+}
+
+static int decode_values_in(pq_cursor *c, int enc, const uint8_t *p, size_t len, size_t n, cm_err *err)
 {
     vals *v = &c->pv;
     vals_reset(v);
@@ -291,7 +329,7 @@ static int decode_values(pq_cursor *c, int enc, const uint8_t *p, size_t len, si
     }
 }
 
-static int levels(pq_cursor *c, const uint8_t *p, size_t len, int max, int16_t *out, size_t n, cm_err *err)
+static int levels(pq_cursor *c, const uint8_t *p, size_t len, int max, uint8_t *out, size_t n, cm_err *err)
 {
     if (max == 0) {
         memset(out, 0, n * sizeof *out);
@@ -300,21 +338,14 @@ static int levels(pq_cursor *c, const uint8_t *p, size_t len, int max, int16_t *
     int w = 0;
     while ((1 << w) <= max)
         w++;
-    uint32_t *t = tmp32(c, n);
-    if (pq_rle_decode(p, len, w, t, n, err) < 0)
+    if (pq_rle_decode8(p, len, w, out, n, err) < 0)
         return cerr(c, err, "bad repetition/definition levels: %s", err->msg);
-    for (size_t i = 0; i < n; i++) {
-        if (t[i] > (uint32_t)max)
+    for (size_t i = 0; i < n; i++)
+        if (out[i] > max)
             return cerr(c, err, "a level is above the column's maximum%s", NULL);
-        out[i] = (int16_t)t[i];
-    }
     return 0;
 }
 
-typedef struct page_hdr {
-    int type, enc, has_v1, has_v2, has_dict, v2_compressed;
-    int64_t usize, csize, nvals, def_len, rep_len;
-} page_hdr;
 
 static int read_sub(tc_reader *r, page_hdr *h, int which)
 {
@@ -353,13 +384,15 @@ static int read_sub(tc_reader *r, page_hdr *h, int which)
     return rc;
 }
 
-static int page_header(pq_cursor *c, page_hdr *h, size_t *hlen, cm_err *err)
+/* 0: parsed; 1: failed within the `len` bytes read so far while the chunk
+ * has more (read more and try again); -1: error. */
+static int parse_page_header(pq_cursor *c, page_hdr *h, size_t len, int more, size_t *hlen, cm_err *err)
 {
     tc_reader r;
     cm_err e = {0};
     memset(h, 0, sizeof *h);
     h->type = -1;
-    tc_init(&r, c->chunk + c->pos, c->chunk_len - c->pos, &e);
+    tc_init(&r, c->hbuf, len, &e);
     int16_t last = 0, id;
     int t, rc;
     if (tc_struct_begin(&r, &last) < 0)
@@ -391,10 +424,28 @@ static int page_header(pq_cursor *c, page_hdr *h, size_t *hlen, cm_err *err)
     if (h->csize < 0 || h->usize < 0 || (uint64_t)h->csize > c->chunk_len - c->pos - *hlen || h->nvals < 0)
         return cerr(c, err, "a page runs past the end of its column chunk (truncated or damaged file)%s", NULL);
     return 0;
-bad:;
+bad:
+    if (more)
+        return 1;
     char at[300];
     snprintf(at, sizeof at, "%zu: %.200s", c->pos, e.msg);
     return cerr(c, err, "cannot read the page header at chunk offset %s", at);
+}
+
+/* Page headers are small (statistics can make them a few KB): read 4 KB,
+ * and more only when the header turns out to be longer. */
+static int page_header(pq_cursor *c, page_hdr *h, size_t *hlen, cm_err *err)
+{
+    size_t left = c->chunk_len - c->pos, want = left < 4096 ? left : 4096;
+    for (;;) {
+        c->hbuf = xgrow(c->hbuf, &c->cap_h, want + 1, 1);
+        if (pq_read_at(c->f, (uint64_t)c->ch->start + c->pos, c->hbuf, want, err) < 0)
+            return -1;
+        int rc = parse_page_header(c, h, want, want < left, hlen, err);
+        if (rc != 1)
+            return rc;
+        want = left / 8 < want ? left : want * 8;
+    }
 }
 
 /* Decompressed bytes of a page section; ratio-capped so a lying header
@@ -418,6 +469,129 @@ static int inflate_section(pq_cursor *c, const uint8_t *src, size_t clen, size_t
     return 0;
 }
 
+/* Where the levels of a v1 page come from: the decompressed page, or the
+ * page's stream. get() hands out the next len bytes: 0, -1 or PS_FAR. */
+typedef int (*byte_get)(pq_cursor *c, void *src, size_t len, const uint8_t **p, cm_err *err);
+
+typedef struct byte_src {
+    const uint8_t *p;
+    size_t left;
+} byte_src;
+
+static int buf_get(pq_cursor *c, void *src, size_t len, const uint8_t **p, cm_err *err)
+{
+    byte_src *b = src;
+    if (len > b->left)
+        return cerr(c, err, "levels run past the end of the page%s", NULL);
+    *p = b->p;
+    b->p += len;
+    b->left -= len;
+    return 0;
+}
+
+static int stream_get(pq_cursor *c, void *src, size_t len, const uint8_t **p, cm_err *err)
+{
+    pq_stream *s = src;
+    if (len > s->total - s->consumed)
+        return cerr(c, err, "levels run past the end of the page%s", NULL);
+    int rc = ps_peek(s, len, p, err);
+    if (rc == -1)
+        cerr(c, err, "%s", err->msg);
+    return rc;
+}
+
+/* A v1 page starts with its repetition then definition levels, each (when
+ * the column has them) as a 4-byte length and RLE/bit-packed data. */
+static int v1_levels(pq_cursor *c, size_t n, byte_get get, void *src, cm_err *err)
+{
+    int maxes[2] = {c->col->max_rep, c->col->max_def};
+    uint8_t *outs[2] = {c->prep, c->pdef};
+    for (int k = 0; k < 2; k++) {
+        if (maxes[k] == 0) {
+            memset(outs[k], 0, n);
+            continue;
+        }
+        const uint8_t *q;
+        int rc = get(c, src, 4, &q, err);
+        if (rc != 0)
+            return rc;
+        size_t l = (size_t)q[0] | (size_t)q[1] << 8 | (size_t)q[2] << 16 | (size_t)q[3] << 24;
+        if ((rc = get(c, src, l, &q, err)) != 0)
+            return rc;
+        if (levels(c, q, l, maxes[k], outs[k], n, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Pages at least this big are streamed when they can be (the knob lets the
+ * tests stream every page of the small fixture files too). */
+static uint64_t stream_min(void)
+{
+    const char *e = getenv("CM_PARQUET_STREAM_MIN");
+    return e && *e ? strtoull(e, NULL, 10) : (uint64_t)4 << 20;
+}
+
+/* Sets the page up for streaming when it is a large page of PLAIN
+ * fixed-width values under a codec the stream reads: its levels are decoded
+ * now, its values as they are taken. 1: streaming; 0: read it whole. */
+static int stream_page(pq_cursor *c, const page_hdr *h, uint64_t at, size_t n, cm_err *err)
+{
+    size_t skip = h->type == 3 ? (size_t)(h->rep_len + h->def_len) : 0;
+    int codec = h->type == 3 && !h->v2_compressed ? 0 : c->ch->codec;
+    if (h->enc != 0 || c->width < 4 || (codec != 0 && codec != 1) || (uint64_t)h->usize < stream_min())
+        return 0;
+    if (h->type == 3) {
+        if (h->rep_len < 0 || h->def_len < 0 || (uint64_t)skip > (uint64_t)h->csize ||
+            (uint64_t)skip > (uint64_t)h->usize)
+            return cerr(c, err, "a v2 page's level sizes do not fit%s", NULL);
+        c->cbuf = xgrow(c->cbuf, &c->cap_c, skip + 1, 1);
+        if (pq_read_at(c->f, at, c->cbuf, skip, err) < 0)
+            return -1;
+        if (levels(c, c->cbuf, (size_t)h->rep_len, c->col->max_rep, c->prep, n, err) < 0 ||
+            levels(c, c->cbuf + h->rep_len, (size_t)h->def_len, c->col->max_def, c->pdef, n, err) < 0)
+            return -1;
+    }
+    ps_open(&c->ps, c->f, at + skip, (uint64_t)h->csize - skip, (uint64_t)h->usize - skip, codec);
+    if (h->type == 0) {
+        int rc = v1_levels(c, n, stream_get, &c->ps, err);
+        if (rc == PS_FAR)
+            return 0;
+        if (rc < 0)
+            return -1;
+    }
+    size_t nn = 0;
+    for (size_t i = 0; i < n; i++)
+        nn += c->pdef[i] == c->col->max_def;
+    if (nn > (c->ps.total - c->ps.consumed) / (uint64_t)c->width)
+        return cerr(c, err, "PLAIN values run past the end of the page%s", NULL);
+    c->pv.n = nn;
+    c->pv.fx = NULL;
+    c->streaming = 1;
+    c->page_at = at;
+    c->val_off = (size_t)c->ps.consumed;
+    c->page = *h;
+    return 1;
+}
+
+/* The stream met a snappy copy reaching beyond its window: read the page
+ * whole, and go on from the value the stream had reached. */
+static int unstream(pq_cursor *c, cm_err *err)
+{
+    const page_hdr *h = &c->page;
+    size_t clen = (size_t)h->csize, skip = h->type == 3 ? (size_t)(h->rep_len + h->def_len) : 0;
+    c->cbuf = xgrow(c->cbuf, &c->cap_c, clen + 1, 1);
+    if (pq_read_at(c->f, c->page_at, c->cbuf, clen, err) < 0)
+        return -1;
+    const uint8_t *p;
+    if (inflate_section(c, c->cbuf + skip, clen - skip, (size_t)h->usize - skip,
+                        h->type == 0 || h->v2_compressed, &p, err) < 0)
+        return -1;
+    c->pv.fx = p + c->val_off;
+    c->streaming = 0;
+    return 0;
+}
+
 /* Decodes the next data page into the cursor. 1: a page; 0: end of chunk. */
 static int next_page(pq_cursor *c, cm_err *err)
 {
@@ -428,10 +602,16 @@ static int next_page(pq_cursor *c, cm_err *err)
         size_t hlen;
         if (page_header(c, &h, &hlen, err) < 0)
             return -1;
-        const uint8_t *body = c->chunk + c->pos + hlen;
         size_t clen = (size_t)h.csize;
+        uint64_t at = (uint64_t)c->ch->start + c->pos + hlen;
         c->pos += hlen + clen;
+        if (h.type != 0 && h.type != 2 && h.type != 3)
+            continue; /* index pages and future types carry no rows */
         if (h.type == 2) { /* dictionary */
+            c->cbuf = xgrow(c->cbuf, &c->cap_c, clen + 1, 1);
+            if (pq_read_at(c->f, at, c->cbuf, clen, err) < 0)
+                return -1;
+            const uint8_t *body = c->cbuf;
             if (!h.has_dict || c->has_dict)
                 return cerr(c, err, "unexpected dictionary page%s", NULL);
             const uint8_t *d;
@@ -446,8 +626,6 @@ static int next_page(pq_cursor *c, cm_err *err)
             c->has_dict = 1;
             continue;
         }
-        if (h.type != 0 && h.type != 3)
-            continue; /* index pages and future types carry no rows */
         if ((h.type == 0 && !h.has_v1) || (h.type == 3 && !h.has_v2))
             return cerr(c, err, "a data page has no data page header%s", NULL);
         size_t n = (size_t)h.nvals;
@@ -457,29 +635,33 @@ static int next_page(pq_cursor *c, cm_err *err)
             return cerr(c, err, "a page claims more values than it can hold%s", NULL);
         c->pdef = xgrow(c->pdef, &c->cap_lv, n + 1, sizeof *c->pdef);
         c->prep = xrealloc(c->prep, (c->cap_lv + 1) * sizeof *c->prep);
+        c->streaming = 0;
+        int rs = stream_page(c, &h, at, n, err);
+        if (rs < 0)
+            return -1;
+        if (rs == 1) {
+            c->pn = n;
+            c->pi = 0;
+            c->pvi = 0;
+            c->levels_seen += (int64_t)n;
+            if (n)
+                return 1;
+            continue;
+        }
+        c->cbuf = xgrow(c->cbuf, &c->cap_c, clen + 1, 1);
+        if (pq_read_at(c->f, at, c->cbuf, clen, err) < 0)
+            return -1;
+        const uint8_t *body = c->cbuf;
         const uint8_t *p;
         size_t plen;
         if (h.type == 0) {
             if (inflate_section(c, body, clen, (size_t)h.usize, 1, &p, err) < 0)
                 return -1;
-            plen = (size_t)h.usize;
-            int maxes[2] = {c->col->max_rep, c->col->max_def};
-            int16_t *outs[2] = {c->prep, c->pdef};
-            for (int k = 0; k < 2; k++) {
-                if (maxes[k] == 0) {
-                    memset(outs[k], 0, n * sizeof(int16_t));
-                    continue;
-                }
-                if (plen < 4)
-                    return cerr(c, err, "levels run past the end of the page%s", NULL);
-                size_t l = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
-                if (l > plen - 4)
-                    return cerr(c, err, "levels run past the end of the page%s", NULL);
-                if (levels(c, p + 4, l, maxes[k], outs[k], n, err) < 0)
-                    return -1;
-                p += 4 + l;
-                plen -= 4 + l;
-            }
+            byte_src bs = {p, (size_t)h.usize};
+            if (v1_levels(c, n, buf_get, &bs, err) < 0)
+                return -1;
+            plen = bs.left;
+            p = bs.p;
         } else {
             if (h.rep_len < 0 || h.def_len < 0 || (uint64_t)h.rep_len + (uint64_t)h.def_len > clen ||
                 (uint64_t)h.rep_len + (uint64_t)h.def_len > (uint64_t)h.usize)
@@ -499,6 +681,15 @@ static int next_page(pq_cursor *c, cm_err *err)
             return -1;
         if (c->pv.n != nn)
             return cerr(c, err, "a page decoded to the wrong number of values%s", NULL);
+        /* A big compressed page is not needed once decompressed (unless the
+         * values are read where they lie in it): give it back now rather
+         * than hold it next to the decompressed page until the next one. */
+        int values_in_cbuf = c->ch->codec == 0 || (h.type == 3 && !h.v2_compressed);
+        if (!values_in_cbuf && c->cap_c > ((size_t)4 << 20)) {
+            free(c->cbuf);
+            c->cbuf = NULL;
+            c->cap_c = 0;
+        }
         c->pn = n;
         c->pi = 0;
         c->pvi = 0;
@@ -519,12 +710,12 @@ int pq_cursor_open(pq_file *f, size_t rg, size_t col, pq_cursor **out, cm_err *e
     c->col = &f->cols[col];
     c->ch = &f->rgs[rg].chunks[col];
     c->width = fixed_width(c->col);
-    c->chunk_len = (size_t)c->ch->total_compressed;
-    c->chunk = xmalloc(c->chunk_len + 1);
-    if (pq_read_at(f, (uint64_t)c->ch->start, c->chunk, c->chunk_len, err) < 0) {
+    if (c->col->max_def > 255 || c->col->max_rep > 255) {
+        cerr(c, err, "the column is nested more than 255 levels deep (not supported)%s", NULL);
         pq_cursor_close(c);
         return -1;
     }
+    c->chunk_len = (size_t)c->ch->total_compressed;
     *out = c;
     return 0;
 }
@@ -536,7 +727,7 @@ static void batch_reset(pq_batch *b)
 
 /* Appends a run of a page's values (all present, in order) to the batch in
  * one copy per array: this is the hot path of a migration. */
-static void take_values(pq_cursor *c, pq_batch *b, size_t nn, uint64_t *data_len)
+static int take_values(pq_cursor *c, pq_batch *b, size_t nn, uint64_t *data_len, cm_err *err)
 {
     size_t j = c->pvi, m = b->n_values, w = (size_t)c->width;
     if (w) {
@@ -551,7 +742,13 @@ static void take_values(pq_cursor *c, pq_batch *b, size_t nn, uint64_t *data_len
         }
         *arr = xgrow(*arr, &cap, m + nn + 1, w);
         b->cap_values = cap;
-        memcpy((uint8_t *)*arr + m * w, c->pv.fixed + j * w, nn * w);
+        int rc = c->streaming ? ps_read(&c->ps, (uint8_t *)*arr + m * w, nn * w, err) : 0;
+        if (rc == PS_FAR && unstream(c, err) < 0)
+            return -1;
+        if (rc == -1)
+            return cerr(c, err, "%s", err->msg);
+        if (!c->streaming)
+            memcpy((uint8_t *)*arr + m * w, c->pv.fx + j * w, nn * w);
     } else {
         uint64_t from = c->pv.off[j], len = c->pv.off[j + nn] - from;
         b->ba_off = xgrow(b->ba_off, &b->cap_ba_off, m + nn + 2, sizeof *b->ba_off);
@@ -564,6 +761,7 @@ static void take_values(pq_cursor *c, pq_batch *b, size_t nn, uint64_t *data_len
     }
     b->n_values += nn;
     c->pvi += nn;
+    return 0;
 }
 
 long pq_cursor_read(pq_cursor *c, size_t max_rows, pq_batch *b, cm_err *err)
@@ -611,17 +809,17 @@ long pq_cursor_read(pq_cursor *c, size_t max_rows, pq_batch *b, cm_err *err)
             if (want_rep)
                 b->rep = xgrow(b->rep, &cap, k + cnt + 1, sizeof *b->rep);
             b->cap_levels = cap;
-            if (want_def)
-                memcpy(b->def + k, c->pdef + i, cnt * sizeof *b->def);
-            if (want_rep)
-                memcpy(b->rep + k, c->prep + i, cnt * sizeof *b->rep);
+            for (size_t x = 0; want_def && x < cnt; x++)
+                b->def[k + x] = c->pdef[i + x];
+            for (size_t x = 0; want_rep && x < cnt; x++)
+                b->rep[k + x] = c->prep[i + x];
         }
         for (size_t x = i; x < e; x++)
             nn += c->pdef[x] == col->max_def;
         b->n_levels += cnt;
         b->rows = rows;
-        if (nn)
-            take_values(c, b, nn, &data_len);
+        if (nn && take_values(c, b, nn, &data_len, err) < 0)
+            return -1;
         c->pi = e;
         if (e < c->pn)
             break; /* the batch is full */
@@ -637,7 +835,9 @@ void pq_cursor_close(pq_cursor *c)
 {
     if (!c)
         return;
-    free(c->chunk);
+    free(c->hbuf);
+    ps_free(&c->ps);
+    free(c->cbuf);
     vals_free(&c->dict);
     vals_free(&c->pv);
     free(c->pdef);

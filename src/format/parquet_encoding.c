@@ -21,8 +21,14 @@ static int uleb(const uint8_t *p, size_t len, size_t *pos, uint64_t *v)
     return -1;
 }
 
-int pq_rle_decode(const uint8_t *p, size_t len, int w, uint32_t *out, size_t n, cm_err *err)
+/* One decoder for both output widths: levels go straight into bytes (a page
+ * of a list column has tens of millions of them, and a uint32 copy of each
+ * would be four times the page's levels); indices and booleans into uint32.
+ * The width test is per value but always taken the same way. */
+static int rle_decode(const uint8_t *p, size_t len, int w, void *outp, int out8, size_t n, cm_err *err)
 {
+    uint32_t *out = out8 ? NULL : outp;
+    uint8_t *o8 = out8 ? outp : NULL;
     if (w < 0 || w > 32)
         return cm_err_set(err, "bit width %d is out of range", w);
     size_t pos = 0, o = 0;
@@ -48,7 +54,10 @@ int pq_rle_decode(const uint8_t *p, size_t len, int w, uint32_t *out, size_t n, 
                     buf |= (uint64_t)q[qi++] << bits;
                     bits += 8;
                 }
-                out[o++] = (uint32_t)(buf & mask);
+                if (out8)
+                    o8[o++] = (uint8_t)(buf & mask);
+                else
+                    out[o++] = (uint32_t)(buf & mask);
                 buf >>= w;
                 bits -= w;
             }
@@ -63,11 +72,30 @@ int pq_rle_decode(const uint8_t *p, size_t len, int w, uint32_t *out, size_t n, 
             pos += vbytes;
             if (count == 0)
                 return cm_err_set(err, "empty RLE run");
-            for (uint64_t k = 0; k < count && o < n; k++)
-                out[o++] = v;
+            size_t run = count < n - o ? (size_t)count : n - o;
+            if (out8) {
+                for (size_t k = 0; k < run; k++)
+                    o8[o + k] = (uint8_t)v;
+            } else {
+                for (size_t k = 0; k < run; k++)
+                    out[o + k] = v;
+            }
+            o += run;
         }
     }
     return 0;
+}
+
+int pq_rle_decode(const uint8_t *p, size_t len, int w, uint32_t *out, size_t n, cm_err *err)
+{
+    return rle_decode(p, len, w, out, 0, n, err);
+}
+
+int pq_rle_decode8(const uint8_t *p, size_t len, int w, uint8_t *out, size_t n, cm_err *err)
+{
+    if (w > 8)
+        return cm_err_set(err, "bit width %d is too wide for levels", w);
+    return rle_decode(p, len, w, out, 1, n, err);
 }
 
 static int64_t unzigzag(uint64_t v)

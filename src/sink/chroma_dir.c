@@ -692,7 +692,7 @@ cm_sink *chroma_dir_create(const char *dir_in, const chroma_dir_opts *o, cm_err 
      * one else sees; durability comes from the fsyncs before the rename. */
     if (exec(d,
              "PRAGMA foreign_keys=OFF; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
-             "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144; BEGIN",
+             "PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384; BEGIN",
              err) < 0)
         goto fail;
     if (apply_migrations(d, err) < 0)
