@@ -30,8 +30,10 @@ typedef struct vals {
     size_t n;
     const uint8_t *fx; /* the n * width value bytes: `fixed`, or the page itself (PLAIN) */
     uint8_t *fixed;
-    uint8_t *data;  /* strings */
-    uint64_t *off;  /* n + 1 */
+    uint8_t *data;  /* strings, when copied */
+    uint64_t *off;  /* n + 1: value k is sd[off[k] .. off[k+1] - gap) */
+    const uint8_t *sd; /* `data`, or the page itself (PLAIN: no copy) */
+    size_t gap;        /* 4 where the page's length prefixes sit between values */
     size_t cap_fixed, cap_data, cap_off;
 } vals;
 
@@ -148,6 +150,31 @@ static int plain(pq_cursor *c, vals *v, const uint8_t *p, size_t len, size_t n, 
         *used = n * (size_t)c->width;
         return 0;
     }
+    if (v == &c->pv) { /* offsets into the page, which outlives the values */
+        size_t gap = c->col->type == PQ_BYTE_ARRAY ? 4 : 0;
+        v->off = xgrow(v->off, &v->cap_off, n + 2, sizeof *v->off);
+        for (size_t i = 0; i < n; i++) {
+            size_t l;
+            if (gap) {
+                if (len - pos < 4)
+                    return cerr(c, err, "a PLAIN string length runs past the end of the page%s", NULL);
+                l = (size_t)p[pos] | (size_t)p[pos + 1] << 8 | (size_t)p[pos + 2] << 16 | (size_t)p[pos + 3] << 24;
+                pos += 4;
+            } else {
+                l = c->col->type == PQ_INT96 ? 12 : (size_t)c->col->type_length;
+            }
+            if (l > len - pos)
+                return cerr(c, err, "a PLAIN string runs past the end of the page%s", NULL);
+            v->off[i] = pos;
+            pos += l;
+        }
+        v->off[n] = pos + gap;
+        v->n = n;
+        v->sd = p;
+        v->gap = gap;
+        *used = pos;
+        return 0;
+    }
     for (size_t i = 0; i < n; i++) {
         size_t l;
         if (c->col->type == PQ_BYTE_ARRAY) {
@@ -184,9 +211,13 @@ static int decode_values_in(pq_cursor *c, int enc, const uint8_t *p, size_t len,
 static int decode_values(pq_cursor *c, int enc, const uint8_t *p, size_t len, size_t n, cm_err *err)
 {
     c->pv.fx = NULL;
+    c->pv.sd = NULL;
+    c->pv.gap = 0;
     int rc = decode_values_in(c, enc, p, len, n, err);
     if (!c->pv.fx)
         c->pv.fx = c->pv.fixed;
+    if (!c->pv.sd)
+        c->pv.sd = c->pv.data;
     return rc;
 }
 
@@ -750,13 +781,25 @@ static int take_values(pq_cursor *c, pq_batch *b, size_t nn, uint64_t *data_len,
         if (!c->streaming)
             memcpy((uint8_t *)*arr + m * w, c->pv.fx + j * w, nn * w);
     } else {
-        uint64_t from = c->pv.off[j], len = c->pv.off[j + nn] - from;
+        const uint64_t *off = c->pv.off;
+        size_t gap = c->pv.gap;
+        uint64_t from = off[j], len = off[j + nn] - from; /* with gaps: an upper bound */
         b->ba_off = xgrow(b->ba_off, &b->cap_ba_off, m + nn + 2, sizeof *b->ba_off);
         b->ba_data = xgrow(b->ba_data, &b->cap_ba_data, (size_t)(*data_len + len + 1), 1);
-        memcpy(b->ba_data + *data_len, c->pv.data + from, (size_t)len);
-        for (size_t k = 0; k < nn; k++)
-            b->ba_off[m + k] = *data_len + (c->pv.off[j + k] - from);
-        *data_len += len;
+        if (gap == 0) {
+            memcpy(b->ba_data + *data_len, c->pv.sd + from, (size_t)len);
+            for (size_t k = 0; k < nn; k++)
+                b->ba_off[m + k] = *data_len + (off[j + k] - from);
+            *data_len += len;
+        } else {
+            for (size_t k = 0; k < nn; k++) {
+                size_t l = (size_t)(off[j + k + 1] - gap - off[j + k]);
+                b->ba_off[m + k] = *data_len;
+                if (l)
+                    memcpy(b->ba_data + *data_len, c->pv.sd + off[j + k], l);
+                *data_len += l;
+            }
+        }
         b->ba_off[m + nn] = *data_len;
     }
     b->n_values += nn;
