@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/mem.h"
 
 static const struct {
     const char *name;
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    mem_tune();
     if (argc < 2) {
         /* The original tool was a wizard; on a terminal, so is this. */
         if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))

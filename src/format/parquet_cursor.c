@@ -563,14 +563,16 @@ static uint64_t stream_min(void)
     return e && *e ? strtoull(e, NULL, 10) : (uint64_t)4 << 20;
 }
 
-/* Sets the page up for streaming when it is a large page of PLAIN
- * fixed-width values under a codec the stream reads: its levels are decoded
+/* Sets the page up for streaming when it is a large page of PLAIN values
+ * (fixed-width numbers, or strings: DuckDB writes all the documents of a row
+ * group as one page) under a codec the stream reads: its levels are decoded
  * now, its values as they are taken. 1: streaming; 0: read it whole. */
 static int stream_page(pq_cursor *c, const page_hdr *h, uint64_t at, size_t n, cm_err *err)
 {
     size_t skip = h->type == 3 ? (size_t)(h->rep_len + h->def_len) : 0;
     int codec = h->type == 3 && !h->v2_compressed ? 0 : c->ch->codec;
-    if (h->enc != 0 || c->width < 4 || (codec != 0 && codec != 1) || (uint64_t)h->usize < stream_min())
+    int streamable = c->width >= 4 || c->col->type == PQ_BYTE_ARRAY || c->col->type == PQ_FIXED_LEN_BYTE_ARRAY;
+    if (h->enc != 0 || !streamable || (codec != 0 && codec != 1) || (uint64_t)h->usize < stream_min())
         return 0;
     if (h->type == 3) {
         if (h->rep_len < 0 || h->def_len < 0 || (uint64_t)skip > (uint64_t)h->csize ||
@@ -594,10 +596,11 @@ static int stream_page(pq_cursor *c, const page_hdr *h, uint64_t at, size_t n, c
     size_t nn = 0;
     for (size_t i = 0; i < n; i++)
         nn += c->pdef[i] == c->col->max_def;
-    if (nn > (c->ps.total - c->ps.consumed) / (uint64_t)c->width)
+    if (c->width && nn > (c->ps.total - c->ps.consumed) / (uint64_t)c->width)
         return cerr(c, err, "PLAIN values run past the end of the page%s", NULL);
     c->pv.n = nn;
     c->pv.fx = NULL;
+    c->pv.sd = NULL;
     c->streaming = 1;
     c->page_at = at;
     c->val_off = (size_t)c->ps.consumed;
@@ -618,9 +621,33 @@ static int unstream(pq_cursor *c, cm_err *err)
     if (inflate_section(c, c->cbuf + skip, clen - skip, (size_t)h->usize - skip,
                         h->type == 0 || h->v2_compressed, &p, err) < 0)
         return -1;
-    c->pv.fx = p + c->val_off;
     c->streaming = 0;
-    return 0;
+    if (c->width) {
+        c->pv.fx = p + c->val_off;
+        return 0;
+    }
+    /* Strings: find every value of the page again (cheap), so that taking
+     * goes on by value number from where the stream stopped. */
+    size_t used;
+    return plain(c, &c->pv, p + c->val_off, (size_t)h->usize - skip - c->val_off, c->pv.n, &used, err);
+}
+
+/* The next streamed string: 1 with *s and *len; PS_FAR; -1. */
+static int stream_string(pq_cursor *c, const uint8_t **s, size_t *len, cm_err *err)
+{
+    const uint8_t *q;
+    size_t l = c->col->type == PQ_FIXED_LEN_BYTE_ARRAY ? (size_t)c->col->type_length : 0;
+    int rc;
+    if (c->col->type == PQ_BYTE_ARRAY) {
+        if ((rc = ps_peek(&c->ps, 4, &q, err)) != 0)
+            return rc;
+        l = (size_t)q[0] | (size_t)q[1] << 8 | (size_t)q[2] << 16 | (size_t)q[3] << 24;
+    }
+    if ((rc = ps_peek(&c->ps, l, &q, err)) != 0)
+        return rc;
+    *s = q;
+    *len = l;
+    return 1;
 }
 
 /* Decodes the next data page into the cursor. 1: a page; 0: end of chunk. */
@@ -756,6 +783,59 @@ static void batch_reset(pq_batch *b)
     b->rows = b->n_levels = b->n_values = 0;
 }
 
+/* Appends strings j.. (nn of them) of the decoded page to the batch at m. */
+static void take_strings(pq_cursor *c, pq_batch *b, size_t j, size_t m, size_t nn, uint64_t *data_len)
+{
+    const uint64_t *off = c->pv.off;
+    size_t gap = c->pv.gap;
+    uint64_t from = off[j], len = off[j + nn] - from; /* with gaps: an upper bound */
+    b->ba_off = xgrow(b->ba_off, &b->cap_ba_off, m + nn + 2, sizeof *b->ba_off);
+    b->ba_data = xgrow(b->ba_data, &b->cap_ba_data, (size_t)(*data_len + len + 1), 1);
+    if (gap == 0) {
+        memcpy(b->ba_data + *data_len, c->pv.sd + from, (size_t)len);
+        for (size_t k = 0; k < nn; k++)
+            b->ba_off[m + k] = *data_len + (off[j + k] - from);
+        *data_len += len;
+        return;
+    }
+    for (size_t k = 0; k < nn; k++) {
+        size_t l = (size_t)(off[j + k + 1] - gap - off[j + k]);
+        b->ba_off[m + k] = *data_len;
+        if (l)
+            memcpy(b->ba_data + *data_len, c->pv.sd + off[j + k], l);
+        *data_len += l;
+    }
+}
+
+/* Strings from the page's stream, one at a time, until nn are taken or the
+ * stream cannot go on (then from the whole page). */
+static int take_streamed_strings(pq_cursor *c, pq_batch *b, size_t nn, uint64_t *data_len, cm_err *err)
+{
+    size_t j = c->pvi, m = b->n_values, k = 0;
+    while (c->streaming && k < nn) {
+        const uint8_t *q = NULL;
+        size_t l = 0;
+        int rc = stream_string(c, &q, &l, err);
+        if (rc == PS_FAR) {
+            if (unstream(c, err) < 0)
+                return -1;
+            break;
+        }
+        if (rc < 0)
+            return cerr(c, err, "%s", err->msg);
+        b->ba_off = xgrow(b->ba_off, &b->cap_ba_off, m + k + 2, sizeof *b->ba_off);
+        b->ba_data = xgrow(b->ba_data, &b->cap_ba_data, (size_t)(*data_len + l + 1), 1);
+        b->ba_off[m + k] = *data_len;
+        if (l)
+            memcpy(b->ba_data + *data_len, q, l);
+        *data_len += l;
+        k++;
+    }
+    if (k < nn)
+        take_strings(c, b, j + k, m + k, nn - k, data_len);
+    return 0;
+}
+
 /* Appends a run of a page's values (all present, in order) to the batch in
  * one copy per array: this is the hot path of a migration. */
 static int take_values(pq_cursor *c, pq_batch *b, size_t nn, uint64_t *data_len, cm_err *err)
@@ -781,25 +861,13 @@ static int take_values(pq_cursor *c, pq_batch *b, size_t nn, uint64_t *data_len,
         if (!c->streaming)
             memcpy((uint8_t *)*arr + m * w, c->pv.fx + j * w, nn * w);
     } else {
-        const uint64_t *off = c->pv.off;
-        size_t gap = c->pv.gap;
-        uint64_t from = off[j], len = off[j + nn] - from; /* with gaps: an upper bound */
-        b->ba_off = xgrow(b->ba_off, &b->cap_ba_off, m + nn + 2, sizeof *b->ba_off);
-        b->ba_data = xgrow(b->ba_data, &b->cap_ba_data, (size_t)(*data_len + len + 1), 1);
-        if (gap == 0) {
-            memcpy(b->ba_data + *data_len, c->pv.sd + from, (size_t)len);
-            for (size_t k = 0; k < nn; k++)
-                b->ba_off[m + k] = *data_len + (off[j + k] - from);
-            *data_len += len;
+        if (c->streaming) {
+            if (take_streamed_strings(c, b, nn, data_len, err) < 0)
+                return -1;
         } else {
-            for (size_t k = 0; k < nn; k++) {
-                size_t l = (size_t)(off[j + k + 1] - gap - off[j + k]);
-                b->ba_off[m + k] = *data_len;
-                if (l)
-                    memcpy(b->ba_data + *data_len, c->pv.sd + off[j + k], l);
-                *data_len += l;
-            }
+            take_strings(c, b, j, m, nn, data_len);
         }
+        b->ba_off = xgrow(b->ba_off, &b->cap_ba_off, m + nn + 2, sizeof *b->ba_off);
         b->ba_off[m + nn] = *data_len;
     }
     b->n_values += nn;

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 static void oom(size_t n)
 {
@@ -66,4 +69,16 @@ char *xmemdup0(const void *s, size_t n)
         memcpy(p, s, n);
     p[n] = '\0';
     return p;
+}
+
+/* glibc raises its mmap threshold each time a large mmapped block is freed
+ * (up to 32 MB), after which page-sized buffers - a Parquet page, a batch of
+ * records - come from the heap and are not given back when freed: the peak
+ * of a migration grows by tens of MB of dead heap. A fixed threshold keeps
+ * buffers of 128 KB and more in their own mappings, returned on free. */
+void mem_tune(void)
+{
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 }

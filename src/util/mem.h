@@ -18,5 +18,7 @@ void *xgrow(void *p, size_t *cap, size_t need, size_t size);
 char *xstrdup(const char *s);
 /* Copies n bytes and appends a NUL (the copy may contain NULs itself). */
 char *xmemdup0(const void *s, size_t n);
+/* Allocator settings for the program (call first thing in main). */
+void mem_tune(void);
 
 #endif
