@@ -150,34 +150,15 @@ static int plain(pq_cursor *c, vals *v, const uint8_t *p, size_t len, size_t n, 
         *used = n * (size_t)c->width;
         return 0;
     }
-    if (v == &c->pv) { /* offsets into the page, which outlives the values */
-        size_t gap = c->col->type == PQ_BYTE_ARRAY ? 4 : 0;
+    /* The current page's strings are found where they lie (the page outlives
+     * the values taken from it); the dictionary's are copied. */
+    int in_place = v == &c->pv;
+    size_t gap = c->col->type == PQ_BYTE_ARRAY ? 4 : 0;
+    if (in_place)
         v->off = xgrow(v->off, &v->cap_off, n + 2, sizeof *v->off);
-        for (size_t i = 0; i < n; i++) {
-            size_t l;
-            if (gap) {
-                if (len - pos < 4)
-                    return cerr(c, err, "a PLAIN string length runs past the end of the page%s", NULL);
-                l = (size_t)p[pos] | (size_t)p[pos + 1] << 8 | (size_t)p[pos + 2] << 16 | (size_t)p[pos + 3] << 24;
-                pos += 4;
-            } else {
-                l = c->col->type == PQ_INT96 ? 12 : (size_t)c->col->type_length;
-            }
-            if (l > len - pos)
-                return cerr(c, err, "a PLAIN string runs past the end of the page%s", NULL);
-            v->off[i] = pos;
-            pos += l;
-        }
-        v->off[n] = pos + gap;
-        v->n = n;
-        v->sd = p;
-        v->gap = gap;
-        *used = pos;
-        return 0;
-    }
     for (size_t i = 0; i < n; i++) {
         size_t l;
-        if (c->col->type == PQ_BYTE_ARRAY) {
+        if (gap) {
             if (len - pos < 4)
                 return cerr(c, err, "a PLAIN string length runs past the end of the page%s", NULL);
             l = (size_t)p[pos] | (size_t)p[pos + 1] << 8 | (size_t)p[pos + 2] << 16 | (size_t)p[pos + 3] << 24;
@@ -187,8 +168,17 @@ static int plain(pq_cursor *c, vals *v, const uint8_t *p, size_t len, size_t n, 
         }
         if (l > len - pos)
             return cerr(c, err, "a PLAIN string runs past the end of the page%s", NULL);
-        vals_push_str(v, p + pos, l);
+        if (in_place)
+            v->off[i] = pos;
+        else
+            vals_push_str(v, p + pos, l);
         pos += l;
+    }
+    if (in_place) {
+        v->off[n] = pos + gap;
+        v->n = n;
+        v->sd = p;
+        v->gap = gap;
     }
     *used = pos;
     return 0;
@@ -650,6 +640,56 @@ static int stream_string(pq_cursor *c, const uint8_t **s, size_t *len, cm_err *e
     return 1;
 }
 
+/* Reads and decodes a data page whole: levels and values. */
+static int whole_page(pq_cursor *c, const page_hdr *hp, uint64_t at, size_t n, cm_err *err)
+{
+    const page_hdr h = *hp;
+    size_t clen = (size_t)h.csize;
+    c->cbuf = xgrow(c->cbuf, &c->cap_c, clen + 1, 1);
+    if (pq_read_at(c->f, at, c->cbuf, clen, err) < 0)
+        return -1;
+    const uint8_t *body = c->cbuf;
+    const uint8_t *p;
+    size_t plen;
+    if (h.type == 0) {
+        if (inflate_section(c, body, clen, (size_t)h.usize, 1, &p, err) < 0)
+            return -1;
+        byte_src bs = {p, (size_t)h.usize};
+        if (v1_levels(c, n, buf_get, &bs, err) < 0)
+            return -1;
+        plen = bs.left;
+        p = bs.p;
+    } else {
+        if (h.rep_len < 0 || h.def_len < 0 || (uint64_t)h.rep_len + (uint64_t)h.def_len > clen ||
+            (uint64_t)h.rep_len + (uint64_t)h.def_len > (uint64_t)h.usize)
+            return cerr(c, err, "a v2 page's level sizes do not fit%s", NULL);
+        if (levels(c, body, (size_t)h.rep_len, c->col->max_rep, c->prep, n, err) < 0 ||
+            levels(c, body + h.rep_len, (size_t)h.def_len, c->col->max_def, c->pdef, n, err) < 0)
+            return -1;
+        size_t skip = (size_t)(h.rep_len + h.def_len);
+        if (inflate_section(c, body + skip, clen - skip, (size_t)h.usize - skip, h.v2_compressed, &p, err) < 0)
+            return -1;
+        plen = (size_t)h.usize - skip;
+    }
+    size_t nn = 0;
+    for (size_t i = 0; i < n; i++)
+        nn += c->pdef[i] == c->col->max_def;
+    if (decode_values(c, h.enc, p, plen, nn, err) < 0)
+        return -1;
+    if (c->pv.n != nn)
+        return cerr(c, err, "a page decoded to the wrong number of values%s", NULL);
+    /* A big compressed page is not needed once decompressed (unless the
+     * values are read where they lie in it): give it back now rather
+     * than hold it next to the decompressed page until the next one. */
+    int values_in_cbuf = c->ch->codec == 0 || (h.type == 3 && !h.v2_compressed);
+    if (!values_in_cbuf && c->cap_c > ((size_t)4 << 20)) {
+        free(c->cbuf);
+        c->cbuf = NULL;
+        c->cap_c = 0;
+    }
+    return 0;
+}
+
 /* Decodes the next data page into the cursor. 1: a page; 0: end of chunk. */
 static int next_page(pq_cursor *c, cm_err *err)
 {
@@ -697,57 +737,8 @@ static int next_page(pq_cursor *c, cm_err *err)
         int rs = stream_page(c, &h, at, n, err);
         if (rs < 0)
             return -1;
-        if (rs == 1) {
-            c->pn = n;
-            c->pi = 0;
-            c->pvi = 0;
-            c->levels_seen += (int64_t)n;
-            if (n)
-                return 1;
-            continue;
-        }
-        c->cbuf = xgrow(c->cbuf, &c->cap_c, clen + 1, 1);
-        if (pq_read_at(c->f, at, c->cbuf, clen, err) < 0)
+        if (rs == 0 && whole_page(c, &h, at, n, err) < 0)
             return -1;
-        const uint8_t *body = c->cbuf;
-        const uint8_t *p;
-        size_t plen;
-        if (h.type == 0) {
-            if (inflate_section(c, body, clen, (size_t)h.usize, 1, &p, err) < 0)
-                return -1;
-            byte_src bs = {p, (size_t)h.usize};
-            if (v1_levels(c, n, buf_get, &bs, err) < 0)
-                return -1;
-            plen = bs.left;
-            p = bs.p;
-        } else {
-            if (h.rep_len < 0 || h.def_len < 0 || (uint64_t)h.rep_len + (uint64_t)h.def_len > clen ||
-                (uint64_t)h.rep_len + (uint64_t)h.def_len > (uint64_t)h.usize)
-                return cerr(c, err, "a v2 page's level sizes do not fit%s", NULL);
-            if (levels(c, body, (size_t)h.rep_len, c->col->max_rep, c->prep, n, err) < 0 ||
-                levels(c, body + h.rep_len, (size_t)h.def_len, c->col->max_def, c->pdef, n, err) < 0)
-                return -1;
-            size_t skip = (size_t)(h.rep_len + h.def_len);
-            if (inflate_section(c, body + skip, clen - skip, (size_t)h.usize - skip, h.v2_compressed, &p, err) < 0)
-                return -1;
-            plen = (size_t)h.usize - skip;
-        }
-        size_t nn = 0;
-        for (size_t i = 0; i < n; i++)
-            nn += c->pdef[i] == c->col->max_def;
-        if (decode_values(c, h.enc, p, plen, nn, err) < 0)
-            return -1;
-        if (c->pv.n != nn)
-            return cerr(c, err, "a page decoded to the wrong number of values%s", NULL);
-        /* A big compressed page is not needed once decompressed (unless the
-         * values are read where they lie in it): give it back now rather
-         * than hold it next to the decompressed page until the next one. */
-        int values_in_cbuf = c->ch->codec == 0 || (h.type == 3 && !h.v2_compressed);
-        if (!values_in_cbuf && c->cap_c > ((size_t)4 << 20)) {
-            free(c->cbuf);
-            c->cbuf = NULL;
-            c->cap_c = 0;
-        }
         c->pn = n;
         c->pi = 0;
         c->pvi = 0;
