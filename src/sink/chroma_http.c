@@ -12,7 +12,7 @@
  *    shape). An existing name is 409 (500 UniqueConstraintError on 0.4).
  *  - Records: add, with embeddings as base64 little-endian float32 when the
  *    pre-flight says supports_base64_encoding (exactly the float32 values the
- *    server stores, a third of the bytes), JSON numbers otherwise. Batches
+ *    server stores, in about half the bytes), JSON numbers otherwise. Batches
  *    stay within max_batch_size and well under the Rust server's 40 MiB body
  *    limit (a 413 splits the batch).
  *  - add ignores ids that already exist on every version, so re-sending is
@@ -24,10 +24,13 @@
  * bounded by those batches and the one being filled. */
 #include "chroma_http.h"
 
-#include <math.h>
 #include <stdarg.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "../core/meta_json.h"
@@ -83,7 +86,7 @@ struct chroma_http {
     int64_t dim;
     int check;        /* ask which ids exist before adding */
     int force_upsert; /* the server could not tell us: upsert */
-    int64_t count_before, added, already, sent_records;
+    int64_t count_before, added, already;
     batch *cur;
     size_t body_cap;  /* request body limit (lowered after a 413) */
     long batch_cap;   /* records per request (lowered after a 413) */
@@ -283,8 +286,12 @@ static int get_json(chroma_http *s, const char *path, http_response *r, jv **out
     if (r->status / 100 == 2) {
         cm_err perr = {0};
         *out = json_parse(r->body ? r->body : "", r->len, &perr);
-        if (!*out)
-            return cm_err_set(err, "GET %s%s: the answer is not JSON", s->url, path);
+        if (!*out) {
+            cm_err_set(err, "GET %s%s answered %ld but not with JSON: is this a Chroma server?", s->url, path,
+                       r->status);
+            http_response_free(r);
+            return -2;
+        }
     }
     return 0;
 }
@@ -310,7 +317,7 @@ static int detect(chroma_http *s, cm_err *err)
     jv *v = NULL;
     int rc = get_json(s, "/api/v2/heartbeat", &r, &v, err);
     if (rc < 0)
-        return cm_err_prefix(err, "cannot connect to %s", s->url);
+        return rc == -1 ? cm_err_prefix(err, "cannot connect to %s", s->url) : -1;
     if (auth_status(r.status)) {
         response_error(s, err, &r, s->url);
         http_response_free(&r);
@@ -322,8 +329,8 @@ static int detect(chroma_http *s, cm_err *err)
         http_response_free(&r);
         jv_free(v);
         v = NULL;
-        if (get_json(s, "/api/v1/heartbeat", &r, &v, err) < 0)
-            return cm_err_prefix(err, "cannot connect to %s", s->url);
+        if ((rc = get_json(s, "/api/v1/heartbeat", &r, &v, err)) < 0)
+            return rc == -1 ? cm_err_prefix(err, "cannot connect to %s", s->url) : -1;
         if (r.status != 200) {
             if (auth_status(r.status))
                 response_error(s, err, &r, s->url);
@@ -779,6 +786,12 @@ static void batch_error(chroma_http *s, batch *b, const char *what, const http_r
         cm_err_prefix(&err, "%s", ctx);
     } else {
         response_error(s, &err, r, ctx);
+        if (r->status == 413) {
+            size_t l = strlen(err.msg);
+            snprintf(err.msg + l, sizeof err.msg - l,
+                     " (a single record is too big for the server or a proxy in front of it, e.g. nginx's "
+                     "client_max_body_size)");
+        }
     }
     set_failure(s, &err);
 }
@@ -974,7 +987,6 @@ static void send_add(chroma_http *s, batch *b)
         batch_free(b);
         return;
     }
-    s->sent_records += (int64_t)nsend;
     s->any_written = 1;
 }
 
@@ -1090,7 +1102,7 @@ static int begin_collection(cm_sink *sk, const cm_target_collection *tc, cm_err 
     s->dim = tc->dim;
     s->check = 0;
     s->force_upsert = 0;
-    s->count_before = s->added = s->already = s->sent_records = 0;
+    s->count_before = s->added = s->already = 0;
     batch_free(s->cur);
     s->cur = NULL;
     if (create_collection(s, tc, err) < 0)
@@ -1110,6 +1122,11 @@ static int add(cm_sink *sk, const cm_record *r, cm_err *err)
     if (!s->cur) {
         s->cur = xcalloc(1, sizeof *s->cur);
         s->cur->s = s;
+        /* Room for a whole batch at once: no copies while it grows (pages
+         * never touched are not resident). */
+        s->cur->arena.cap = s->body_cap + ((size_t)256 << 10);
+        s->cur->arena.buf = xmalloc(s->cur->arena.cap);
+        s->cur->arena.buf[0] = '\0';
     }
     batch_append(s, s->cur, r);
     if ((long)s->cur->n >= batch_limit(s) || s->cur->arena.len >= s->body_cap) {
@@ -1240,6 +1257,12 @@ cm_sink *chroma_http_create(const chroma_http_opts *o, cm_err *err)
         s->o.jobs = 4;
     s->body_cap = MAX_BODY_BYTES;
     if (getenv("CM_EXPERIMENT_BODY")) s->body_cap = (size_t)atol(getenv("CM_EXPERIMENT_BODY"));
+#if defined(__GLIBC__)
+    /* Batches are big buffers freed in turn: keep them mmapped so freeing
+     * returns them to the system (glibc would otherwise raise its threshold
+     * and keep every freed batch in the heap). */
+    mallopt(M_MMAP_THRESHOLD, 512 * 1024);
+#endif
     s->tenant = xstrdup(o->tenant && *o->tenant ? o->tenant : DEFAULT_TENANT);
     s->database = xstrdup(o->database && *o->database ? o->database : DEFAULT_DATABASE);
     int https = 0;
