@@ -469,6 +469,13 @@ static int page_header(pq_cursor *c, page_hdr *h, size_t *hlen, cm_err *err)
     }
 }
 
+/* No codec we read expands data more than this: a header claiming more is
+ * lying, and believing it would allocate gigabytes for a few bytes. */
+static int plausible_size(uint64_t clen, uint64_t ulen)
+{
+    return ulen <= clen * 8192 + 65536 && ulen <= 0x7fffffff;
+}
+
 /* Decompressed bytes of a page section; ratio-capped so a lying header
  * cannot make us allocate gigabytes for a few bytes of input. */
 static int inflate_section(pq_cursor *c, const uint8_t *src, size_t clen, size_t ulen, int compressed,
@@ -481,7 +488,7 @@ static int inflate_section(pq_cursor *c, const uint8_t *src, size_t clen, size_t
         *out = src;
         return 0;
     }
-    if (ulen > clen * 8192 + 65536 || ulen > 0x7fffffff)
+    if (!plausible_size(clen, ulen))
         return cerr(c, err, "a page claims an implausible decompressed size (damaged)%s", NULL);
     c->pagebuf = xgrow(c->pagebuf, &c->cap_page, ulen + 1, 1);
     if (pq_decompress(codec, src, clen, c->pagebuf, ulen, err) < 0)
@@ -564,6 +571,8 @@ static int stream_page(pq_cursor *c, const page_hdr *h, uint64_t at, size_t n, c
     int streamable = c->width >= 4 || c->col->type == PQ_BYTE_ARRAY || c->col->type == PQ_FIXED_LEN_BYTE_ARRAY;
     if (h->enc != 0 || !streamable || (codec != 0 && codec != 1) || (uint64_t)h->usize < stream_min())
         return 0;
+    if (codec == 0 ? h->csize != h->usize : !plausible_size((uint64_t)h->csize, (uint64_t)h->usize))
+        return cerr(c, err, "a page claims an implausible decompressed size (damaged)%s", NULL);
     if (h->type == 3) {
         if (h->rep_len < 0 || h->def_len < 0 || (uint64_t)skip > (uint64_t)h->csize ||
             (uint64_t)skip > (uint64_t)h->usize)

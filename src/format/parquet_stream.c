@@ -130,6 +130,8 @@ static int snappy_fill(pq_stream *s, size_t want, cm_err *err)
 {
     if (s->need_preamble && preamble(s, err) < 0)
         return -1;
+    if (want > s->win_len - s->win_pos + (s->total - s->produced)) /* before growing the window for it */
+        return cm_err_set(err, "the page holds fewer bytes than its values need (damaged)");
     win_room(s, want + 64);
     while (s->win_len - s->win_pos < want && s->produced < s->total) {
         size_t room = s->win_cap - 1 - s->win_len;
@@ -210,10 +212,10 @@ static int fill(pq_stream *s, size_t want, cm_err *err)
         return snappy_fill(s, want, err);
     if (s->win_len - s->win_pos >= want)
         return 0;
-    win_room(s, want);
     size_t need = want - (s->win_len - s->win_pos);
-    if (need > s->end - s->off)
+    if (need > s->end - s->off) /* before growing the window for it */
         return cm_err_set(err, "the page holds fewer bytes than its values need (damaged)");
+    win_room(s, want);
     if (pq_read_at(s->f, s->off, s->win + s->win_len, need, err) < 0)
         return -1;
     s->off += need;

@@ -31,6 +31,15 @@ static unsigned char *slurp(const char *path, size_t *len)
     return b;
 }
 
+/* Under AddressSanitizer an allocation beyond this is an error: no damaged
+ * file may make the reader ask for gigabytes (where it would fail a few
+ * lines later, that is a crash on a machine short of memory). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "max_allocation_size_mb=512";
+}
+
 /* 0: read completely; -1: failed with a message; -2: failed without one. */
 static int read_all(const unsigned char *data, size_t len)
 {
@@ -112,6 +121,34 @@ int main(void)
     if (d)
         closedir(d);
     CHECK(files >= 16);
+    /* Streamed pages (every page, whatever its size): each byte of small
+     * stores with PLAIN string pages set to 0xff and to 0x80 in turn. A
+     * string's length prefix made huge this way once had the stream grow its
+     * window to gigabytes before noticing the page could not hold it. */
+    setenv("CM_PARQUET_STREAM_MIN", "0", 1);
+    static const char *const small_files[] = {
+        "../shared/fixtures/legacy/chroma-core__chroma-migrate__test_data_duckdb/chroma-collections.parquet",
+        "../shared/fixtures/legacy/PierreAnders__PersonalAI__app-persist/chroma-collections.parquet",
+        "../shared/fixtures/legacy/purabshingvi1011__customer-support-bot__vectorstore/chroma-embeddings.parquet",
+    };
+    for (size_t k = 0; k < sizeof small_files / sizeof *small_files; k++) {
+        size_t slen;
+        unsigned char *small = slurp(small_files[k], &slen);
+        CHECK_MSG(small != NULL, "%s: missing", small_files[k]);
+        if (!small)
+            continue;
+        CHECK_INT(read_all(small, slen), 0);
+        for (size_t at = 0; at < slen; at++) {
+            unsigned char was = small[at];
+            small[at] = 0xff;
+            CHECK_MSG(read_all(small, slen) != -2, "%s streamed, byte %zu set to 0xff: no message", small_files[k], at);
+            small[at] = 0x80;
+            CHECK_MSG(read_all(small, slen) != -2, "%s streamed, byte %zu set to 0x80: no message", small_files[k], at);
+            small[at] = was;
+        }
+        free(small);
+    }
+    unsetenv("CM_PARQUET_STREAM_MIN");
     CHECK_INT(read_all((const unsigned char *)"", 0), -1);
     CHECK_INT(read_all((const unsigned char *)"NOTAPARQUETFILE!", 16), -1);
     CHECK_INT(read_all((const unsigned char *)"PAR1\0\0\0\0PAR1", 12), -1);
