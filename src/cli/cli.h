@@ -22,8 +22,11 @@ int cmd_inspect(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
-/* Runs verify and prints its report; returns the exit code. */
-int cli_run_verify(cm_source *src, const char *to, const cm_policy *pol, int64_t sample, int json, int quiet);
+/* Runs verify and prints its report; returns the exit code. t: the target
+ * options (a server's headers, tenant, database, TLS), NULL for defaults. */
+struct cli_target_opts;
+int cli_run_verify(cm_source *src, const char *to, const struct cli_target_opts *t, const cm_policy *pol,
+                   int64_t sample, int json, int quiet);
 
 /* Prints "chroma-migrate: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) CM_PRINTF(1, 2);

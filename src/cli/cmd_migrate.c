@@ -302,7 +302,7 @@ int cmd_migrate(int argc, char **argv)
     if (rc == 0 && m.verify) {
         if (!m.quiet && !m.json)
             fprintf(stderr, "\nverifying %s ...\n", m.to);
-        code = cli_run_verify(src, m.to, &m.pol, m.sample >= 0 ? m.sample : 100, 0, m.json || m.quiet);
+        code = cli_run_verify(src, m.to, &m.target, &m.pol, m.sample >= 0 ? m.sample : 100, 0, m.json || m.quiet);
     }
     jo_free(&manifest);
     if (sink)

@@ -3,8 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../source/chroma_server.h"
 #include "../util/mem.h"
 #include "cli.h"
+#include "endpoints.h"
 #include "opts.h"
 #include "policy_opts.h"
 #include "source_opts.h"
@@ -18,21 +20,53 @@ static const char verify_help[] =
     "distance space and HNSW parameters. For a persistent directory it also checks\n"
     "the HNSW files' structure against the pickle and the SQLite rows, and queries\n"
     "sampled records with their own embedding (each must come first).\n\n"
-    "The policies are read from the target's " CM_MANIFEST_NAME " (written by migrate);\n"
-    "policy options given here replace them:\n%s\n"
+    "TARGET is a persistent directory or a Chroma server (http[s]://HOST:PORT, API v1\n"
+    "or v2): a server is read through its API - records by id, its count, and\n"
+    "self-queries through its query API (its HNSW files cannot be checked there).\n\n"
+    "The policies are read from the target directory's " CM_MANIFEST_NAME " (written by\n"
+    "migrate); a server cannot hold it, so give the migration's policy options.\n"
+    "Policy options given here replace the recorded ones:\n%s\n"
+    "server target options (as for migrate):\n"
+    "  --header 'Name: value'    a request header (repeatable; values are never printed)\n"
+    "  --headers JSON|@FILE      headers as a JSON object\n"
+    "  --tenant T, --database D  where the collections are (default_tenant, default_database)\n"
+    "  --cacert FILE, --insecure TLS: trust this CA bundle / skip certificate checks\n\n"
+    "other options:\n"
     "  --sample N                self-query N records per collection (default 100; 0: none)\n"
     "  --json                    one JSON object on stdout\n"
     "  --quiet                   no progress on stderr\n\n"
     "exit: 0 everything matches, 3 a mismatch was found, 1 failure, 2 usage\n";
 
-int cli_run_verify(cm_source *src, const char *to, const cm_policy *pol, int64_t sample, int json, int quiet)
+/* The server named by --to, opened as a verify target. */
+static cm_source *open_server_target(const char *to, const cli_target_opts *t, cm_err *err)
+{
+    cm_source_opts so = {0};
+    if (t) {
+        so.tenant = t->http.tenant;
+        so.database = t->http.database;
+        so.cacert = t->http.cacert;
+        so.insecure = t->http.insecure;
+    }
+    return chroma_server_open_target(to, &so, t ? &t->http.headers : NULL, err);
+}
+
+int cli_run_verify(cm_source *src, const char *to, const cli_target_opts *t, const cm_policy *pol, int64_t sample,
+                   int json, int quiet)
 {
     cm_err err = {0};
+    cm_source *server = NULL;
+    if (cli_target_is_server(to) && !(server = open_server_target(to, t, &err))) {
+        cli_error("verify: %s", err.msg);
+        return EXIT_FAIL;
+    }
     cli_progress *pg = cli_progress_new(quiet || json, 0);
     cm_progress pr;
     cli_progress_bind(pg, &pr);
     cm_verify v;
-    int rc = cm_verify_dir(src, to, pol, sample, &pr, &v, &err);
+    int rc = server ? cm_verify_server(src, server, pol, sample, &pr, &v, &err)
+                    : cm_verify_dir(src, to, pol, sample, &pr, &v, &err);
+    if (server)
+        cm_source_close(server);
     cli_progress_end(pg);
     cli_progress_free(pg);
     if (rc < 0) {
@@ -61,12 +95,14 @@ int cmd_verify(int argc, char **argv)
     int64_t sample = 100;
     cm_policy pol = {0};
     cm_source_opts so = {0};
+    cli_target_opts tgt = {0};
     int code = EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
         if ((r = cli_policy_option("verify", argc, argv, &i, &pol, &given)) != 0 ||
-            (r = cli_source_option("verify", argc, argv, &i, &so, 0)) != 0) {
+            (r = cli_source_option("verify", argc, argv, &i, &so, 0)) != 0 ||
+            (r = cli_target_option(argc, argv, &i, &tgt)) != 0) {
             if (r < 0)
                 goto out;
         } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
@@ -105,13 +141,13 @@ int cmd_verify(int argc, char **argv)
         cli_usage_error("verify", "give both --from SOURCE and --to TARGET");
         goto out;
     }
-    if (strncmp(to, "http://", 7) == 0 || strncmp(to, "https://", 8) == 0) {
-        cli_error("verify: checking a Chroma server over HTTP is not supported yet; give the persistent directory");
-        code = EXIT_FAIL;
+    if (cli_target_is_server(to) ? tgt.dir_given != NULL : tgt.http.given != NULL) {
+        cli_usage_error("verify", "%s does not apply to %s", cli_target_is_server(to) ? tgt.dir_given : tgt.http.given,
+                        to);
         goto out;
     }
     cm_err err = {0};
-    if (!given && cli_policy_from_manifest(to, &pol, &err) < 0) {
+    if (!given && !cli_target_is_server(to) && cli_policy_from_manifest(to, &pol, &err) < 0) {
         cli_error("verify: %s", err.msg);
         code = EXIT_FAIL;
         goto out;
@@ -123,10 +159,11 @@ int cmd_verify(int argc, char **argv)
         goto out;
     }
     cli_install_interrupt();
-    code = cli_run_verify(src, to, &pol, sample, json, quiet);
+    code = cli_run_verify(src, to, &tgt, &pol, sample, json, quiet);
     cm_source_close(src);
 out:
     cm_policy_free(&pol);
     cli_source_opts_free(&so);
+    cli_target_opts_free(&tgt);
     return code;
 }

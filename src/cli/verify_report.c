@@ -22,6 +22,7 @@ void cli_verify_print_text(FILE *f, const cm_verify *v, const char *target)
 {
     fprintf(f, "\n%-32s %10s %10s %8s %6s %8s %9s\n", "collection", "expected", "target", "missing", "extra",
             "differ", "self-hit");
+    int na = 0;
     for (size_t i = 0; i < v->n; i++) {
         const cm_verify_coll *c = &v->c[i];
         char hit[32] = "-";
@@ -39,9 +40,13 @@ void cli_verify_print_text(FILE *f, const cm_verify *v, const char *target)
         examples(f, "differs", &c->ex_different);
         lines(f, "    ! ", c->settings);
         lines(f, "    ! structure: ", c->structure);
+        na |= c->structure_na;
     }
     for (size_t i = 0; i < v->nextra; i++)
-        fprintf(f, "%-32s   in the target but not in the source\n", v->extra_collections[i]);
+        fprintf(f, "%-32s   in the target but not in the source%s\n", v->extra_collections[i],
+                v->extras_uncounted ? " (a server may hold other data: not counted)" : "");
+    if (na)
+        fprintf(f, "(a server's HNSW files cannot be checked over HTTP: its self-queries test its index instead)\n");
     if (v->mismatches)
         fprintf(f, "\nverify: %s does NOT match the source: %lld problem%s (see above)\n", target,
                 (long long)v->mismatches, v->mismatches == 1 ? "" : "s");
@@ -119,6 +124,7 @@ void cli_verify_json(json_out *o, const cm_verify *v)
         jlines(o, "settings", c->settings);
         jo_raw(o, ",", 1);
         jlines(o, "structure", c->structure);
+        jo_cstr(o, c->structure_na ? ",\"structure_checked\":false" : ",\"structure_checked\":true");
         jo_raw(o, "}", 1);
     }
     jo_cstr(o, "],\"extra_collections\":[");
@@ -127,7 +133,8 @@ void cli_verify_json(json_out *o, const cm_verify *v)
             jo_raw(o, ",", 1);
         jo_str(o, v->extra_collections[i], strlen(v->extra_collections[i]));
     }
-    jo_cstr(o, "],\"seconds\":");
+    jo_cstr(o, v->extras_uncounted ? "],\"extra_collections_counted\":false" : "],\"extra_collections_counted\":true");
+    jo_cstr(o, ",\"seconds\":");
     jo_float(o, v->seconds);
     jo_raw(o, "}", 1);
 }

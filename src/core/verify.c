@@ -9,16 +9,16 @@
 
 #include "../source/chroma_dir_read.h"
 #include "../util/mem.h"
+#include "verify_int.h"
 
-static double now(void)
+double vf_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void add_line(char **buf, const char *fmt, ...) CM_PRINTF(2, 3);
-static void add_line(char **buf, const char *fmt, ...)
+void vf_add_line(char **buf, const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
@@ -58,7 +58,7 @@ void cm_verify_free(cm_verify *v)
 }
 
 /* Metadata equal as sets of (key, type, value); order does not matter. */
-static const char *meta_diff(const cm_record *a, const cm_record *b, char *buf, size_t cap)
+const char *vf_meta_diff(const cm_record *a, const cm_record *b, char *buf, size_t cap)
 {
     size_t na = a->has_meta ? a->meta.n : 0, nb = b->has_meta ? b->meta.n : 0;
     if (na != nb) {
@@ -102,18 +102,18 @@ static int close_f32(float want, float got, float scale)
     return fabsf(want - got) <= tol;
 }
 
-static const char *record_diff(const cm_record *want, const cm_record *got, cm_space space, char *buf, size_t cap)
+const char *vf_record_diff(const cm_record *want, const cm_record *got, cm_space space, char *buf, size_t cap)
 {
     if ((want->doc == NULL) != (got->doc == NULL) ||
         (want->doc && (want->doc_len != got->doc_len || memcmp(want->doc, got->doc, want->doc_len) != 0))) {
         snprintf(buf, cap, "document differs%s", got->doc ? "" : " (missing)");
         return buf;
     }
-    const char *m = meta_diff(want, got, buf, cap);
+    const char *m = vf_meta_diff(want, got, buf, cap);
     if (m)
         return m;
     if (!got->emb || got->dim != want->dim) {
-        snprintf(buf, cap, "embedding %s", got->emb ? "has another dimension" : "is missing from the HNSW files");
+        snprintf(buf, cap, "embedding %s", got->emb ? "has another dimension" : "is missing");
         return buf;
     }
     float scale = 0;
@@ -133,28 +133,46 @@ static const char *record_diff(const cm_record *want, const cm_record *got, cm_s
     return NULL;
 }
 
-static void settings_check(cm_verify_coll *vc, const cm_coll_result *cr, const cdr_coll *tc)
+/* Copies m without the hnsw:* keys (a server reports its configuration
+ * there; those are compared as settings). */
+static void meta_without_hnsw(cm_meta *dst, const cm_meta *src)
 {
-    const cm_hnsw_cfg *a = &cr->hnsw, *b = &tc->hnsw;
+    cm_meta_copy(dst, src);
+    for (size_t i = dst->n; i-- > 0;)
+        if (strncmp(dst->v[i].key, "hnsw:", 5) == 0)
+            cm_meta_remove(dst, i);
+}
+
+void vf_settings_check(cm_verify_coll *vc, const cm_coll_result *cr, const cm_hnsw_cfg *b, int64_t got_dim,
+                       const cm_meta *got_meta, int hnsw_keys_are_settings)
+{
+    const cm_hnsw_cfg *a = &cr->hnsw;
     if (a->space != b->space)
-        add_line(&vc->settings, "distance space is %s, expected %s", cm_space_name(b->space),
+        vf_add_line(&vc->settings, "distance space is %s, expected %s", cm_space_name(b->space),
                  cm_space_name(a->space));
     if (a->M != b->M || a->ef_construction != b->ef_construction || a->ef_search != b->ef_search)
-        add_line(&vc->settings, "HNSW parameters M=%ld ef_construction=%ld ef_search=%ld, expected %ld/%ld/%ld",
+        vf_add_line(&vc->settings, "HNSW parameters M=%ld ef_construction=%ld ef_search=%ld, expected %ld/%ld/%ld",
                  b->M, b->ef_construction, b->ef_search, a->M, a->ef_construction, a->ef_search);
     int64_t want_dim = cr->written > 0 ? cr->st.dim : -1;
-    if (tc->dim != want_dim && !(want_dim < 0 && tc->dim < 0))
-        add_line(&vc->settings, "dimension is %lld, expected %lld", (long long)tc->dim, (long long)want_dim);
+    if (got_dim != VF_DIM_UNKNOWN && got_dim != want_dim && !(want_dim < 0 && got_dim < 0))
+        vf_add_line(&vc->settings, "dimension is %lld, expected %lld", (long long)got_dim, (long long)want_dim);
     /* Collection metadata: the source's, after the metadata policy. */
     cm_record want = {0}, got = {0};
     char buf[256];
-    want.has_meta = cr->src.has_meta;
-    cm_meta_copy(&want.meta, &cr->src.meta);
-    got.has_meta = tc->has_meta;
-    cm_meta_copy(&got.meta, &tc->meta);
-    const char *d = meta_diff(&want, &got, buf, sizeof buf);
+    if (hnsw_keys_are_settings) {
+        meta_without_hnsw(&want.meta, &cr->src.meta);
+        if (got_meta)
+            meta_without_hnsw(&got.meta, got_meta);
+    } else {
+        cm_meta_copy(&want.meta, &cr->src.meta);
+        if (got_meta)
+            cm_meta_copy(&got.meta, got_meta);
+    }
+    want.has_meta = want.meta.n > 0;
+    got.has_meta = got.meta.n > 0;
+    const char *d = vf_meta_diff(&want, &got, buf, sizeof buf);
     if (d)
-        add_line(&vc->settings, "collection %s", d);
+        vf_add_line(&vc->settings, "collection %s", d);
     cm_meta_free(&want.meta);
     cm_meta_free(&got.meta);
 }
@@ -177,15 +195,9 @@ static void self_query(cm_verify_coll *vc, const cdr_vec *v, int64_t sample)
     }
 }
 
-static int verify_one(cm_source *src, cdr *d, const cdr_coll *tc, cm_coll_result *cr, const cm_policy *p,
-                      int64_t sample, const cm_progress *pr, cm_verify_coll *vc, cm_err *err)
+void vf_expect_collection(cm_verify_coll *vc, cm_coll_result *cr, const cm_policy *p)
 {
     cm_err e = {0};
-    cdr_vec v;
-    if (cdr_load_vectors(d, tc, &v, err) < 0)
-        return -1;
-    if (v.problems)
-        vc->structure = xstrdup(v.problems);
     cm_meta cmeta = {0};
     cm_meta_copy(&cmeta, &cr->src.meta);
     cm_meta_apply(&cmeta, p->meta);
@@ -193,9 +205,33 @@ static int verify_one(cm_source *src, cdr *d, const cdr_coll *tc, cm_coll_result
     cr->src.meta = cmeta;
     cr->src.has_meta = cmeta.n > 0;
     if (cm_hnsw_cfg_from_meta(cr->src.has_meta ? &cr->src.meta : NULL, &cr->hnsw, &e) < 0)
-        add_line(&vc->settings, "%s", e.msg);
-    if (pr && pr->phase)
-        pr->phase(pr->ctx, "verifying", vc->name, cr->st.records);
+        vf_add_line(&vc->settings, "%s", e.msg);
+}
+
+void vf_note_extra(cm_verify_coll *vc)
+{
+    vc->extra = vc->target_count - vc->matched;
+    if (vc->extra > 0) {
+        cm_record ex = {0};
+        ex.id = xstrdup("(ids not in the source)");
+        ex.id_len = strlen(ex.id);
+        cm_issue_add(&vc->ex_extra, &ex, "%lld records in the target are not expected", (long long)vc->extra);
+        cm_record_clear(&ex);
+    }
+}
+
+static int verify_one(const vf_args *a, cdr *d, const cdr_coll *tc, cm_coll_result *cr, cm_verify_coll *vc,
+                      cm_err *err)
+{
+    cdr_vec v;
+    if (cdr_load_vectors(d, tc, &v, err) < 0)
+        return -1;
+    if (v.problems)
+        vc->structure = xstrdup(v.problems);
+    vf_expect_collection(vc, cr, a->p);
+    if (a->pr && a->pr->phase)
+        a->pr->phase(a->pr->ctx, "verifying", vc->name, cr->st.records);
+    cm_source *src = a->src;
     cm_reader *rd = src->ops->open(src, &cr->src, err);
     if (!rd) {
         cdr_vec_free(&v);
@@ -205,13 +241,7 @@ static int verify_one(cm_source *src, cdr *d, const cdr_coll *tc, cm_coll_result
     int64_t idx = 0;
     int rc;
     char buf[512];
-    while ((rc = src->ops->next(rd, &r, err)) == 1) {
-        int64_t i = idx++;
-        if (pr && pr->advance && (i & 1023) == 0)
-            pr->advance(pr->ctx, i);
-        if (cm_prepare_record(cr, p, &r, i, NULL) != CM_KEEP)
-            continue;
-        cr->written++; /* what the migration should have written */
+    while ((rc = vf_next_expected(a, rd, cr, &idx, &r, err)) == 1) {
         vc->expected++;
         int found = cdr_get(d, tc, &v, r.id, r.id_len, &t, err);
         if (found < 0) {
@@ -224,7 +254,7 @@ static int verify_one(cm_source *src, cdr *d, const cdr_coll *tc, cm_coll_result
             continue;
         }
         vc->matched++;
-        const char *diff = record_diff(&r, &t, cr->hnsw.space, buf, sizeof buf);
+        const char *diff = vf_record_diff(&r, &t, cr->hnsw.space, buf, sizeof buf);
         if (diff) {
             vc->different++;
             cm_issue_add(&vc->ex_different, &r, "%s", diff);
@@ -239,74 +269,115 @@ static int verify_one(cm_source *src, cdr *d, const cdr_coll *tc, cm_coll_result
         cdr_vec_free(&v);
         return -1;
     }
-    settings_check(vc, cr, tc);
+    vf_settings_check(vc, cr, &tc->hnsw, tc->dim, tc->has_meta ? &tc->meta : NULL, 0);
     vc->target_count = cdr_count(d, tc, err);
     if (vc->target_count < 0) {
         cdr_vec_free(&v);
         return -1;
     }
-    vc->extra = vc->target_count - vc->matched;
-    if (vc->extra > 0) {
-        cm_record ex = {0};
-        ex.id = xstrdup("(ids not in the source)");
-        ex.id_len = strlen(ex.id);
-        cm_issue_add(&vc->ex_extra, &ex, "%lld records in the target are not expected", (long long)vc->extra);
-        cm_record_clear(&ex);
-    }
+    vf_note_extra(vc);
     if (v.h)
-        self_query(vc, &v, sample);
+        self_query(vc, &v, a->sample);
     cdr_vec_free(&v);
     return 0;
 }
 
-int cm_verify_dir(cm_source *src, const char *target, const cm_policy *p, int64_t sample, const cm_progress *pr,
-                  cm_verify *out, cm_err *err)
+/* Pairs each collection the source should have produced with the target's
+ * collection of that name (name_of(target, j), j < nt) and has one()
+ * compare them; the target's unpaired collections are listed as extra. */
+int vf_run(const vf_args *a, size_t nt, vf_name_fn name_of, vf_one_fn one, void *target, int extras_counted,
+           cm_verify *out, cm_err *err)
 {
-    double t0 = now();
+    double t0 = vf_now();
     memset(out, 0, sizeof *out);
     cm_run run;
-    if (cm_run_analyze(src, p, pr, &run, err) < 0) {
+    if (cm_run_analyze(a->src, a->p, a->pr, &run, err) < 0) {
         cm_run_free(&run);
         return -1;
     }
-    cdr *d = cdr_open(target, err);
-    if (!d) {
-        cm_run_free(&run);
-        return -1;
-    }
-    cdr_coll *tcs = NULL;
-    size_t nt = 0;
-    int rc = cdr_list(d, &tcs, &nt, err);
+    int rc = 0;
     out->c = xcalloc(run.n ? run.n : 1, sizeof *out->c);
     unsigned char *seen = xcalloc(nt ? nt : 1, 1);
     for (size_t i = 0; rc == 0 && i < run.n; i++) {
         cm_verify_coll *vc = &out->c[out->n++];
         vc->name = xstrdup(run.c[i].target_name);
-        const cdr_coll *tc = NULL;
-        for (size_t j = 0; j < nt && !tc; j++)
-            if (strcmp(tcs[j].name, vc->name) == 0) {
-                tc = &tcs[j];
-                seen[j] = 1;
-            }
-        if (!tc) {
+        size_t j = 0;
+        while (j < nt && strcmp(name_of(target, j), vc->name) != 0)
+            j++;
+        if (j == nt) {
             vc->expected = (int64_t)strmap_size(run.c[i].st.ids);
             vc->missing = vc->expected;
             continue;
         }
+        seen[j] = 1;
         vc->found = 1;
-        rc = verify_one(src, d, tc, &run.c[i], p, sample, pr, vc, err);
+        rc = one(target, j, a, &run.c[i], vc, err);
     }
     for (size_t j = 0; rc == 0 && j < nt; j++)
-        if (!seen[j] && (p->nonly == 0)) {
+        if (!seen[j] && a->p->nonly == 0) {
             out->extra_collections = xrealloc(out->extra_collections, (out->nextra + 1) * sizeof(char *));
-            out->extra_collections[out->nextra++] = xstrdup(tcs[j].name);
+            out->extra_collections[out->nextra++] = xstrdup(name_of(target, j));
         }
+    out->extras_uncounted = !extras_counted;
     free(seen);
-    cdr_colls_free(tcs, nt);
-    cdr_close(d);
     cm_run_free(&run);
     if (rc < 0)
         return -1;
+    vf_totals(out);
+    out->seconds = vf_now() - t0;
+    return 0;
+}
+
+typedef struct dir_target {
+    cdr *d;
+    cdr_coll *tcs;
+} dir_target;
+
+static int dir_one(void *target, size_t j, const vf_args *a, cm_coll_result *cr, cm_verify_coll *vc, cm_err *err)
+{
+    dir_target *t = target;
+    return verify_one(a, t->d, &t->tcs[j], cr, vc, err);
+}
+
+static const char *dir_name(void *target, size_t j)
+{
+    return ((dir_target *)target)->tcs[j].name;
+}
+
+int cm_verify_dir(cm_source *src, const char *target, const cm_policy *p, int64_t sample, const cm_progress *pr,
+                  cm_verify *out, cm_err *err)
+{
+    memset(out, 0, sizeof *out);
+    const vf_args a = {.src = src, .p = p, .sample = sample, .pr = pr};
+    dir_target t = {0};
+    if (!(t.d = cdr_open(target, err)))
+        return -1;
+    size_t nt = 0;
+    int rc = cdr_list(t.d, &t.tcs, &nt, err);
+    if (rc == 0)
+        rc = vf_run(&a, nt, dir_name, dir_one, &t, 1, out, err);
+    cdr_colls_free(t.tcs, nt);
+    cdr_close(t.d);
+    return rc;
+}
+
+int vf_next_expected(const vf_args *a, cm_reader *rd, cm_coll_result *cr, int64_t *idx, cm_record *r, cm_err *err)
+{
+    int rc;
+    while ((rc = a->src->ops->next(rd, r, err)) == 1) {
+        int64_t i = (*idx)++;
+        if (a->pr && a->pr->advance && (i & 1023) == 0)
+            a->pr->advance(a->pr->ctx, i);
+        if (cm_prepare_record(cr, a->p, r, i, NULL) == CM_KEEP) {
+            cr->written++; /* what the migration should have written */
+            return 1;
+        }
+    }
+    return rc;
+}
+
+void vf_totals(cm_verify *out)
+{
     for (size_t i = 0; i < out->n; i++) {
         cm_verify_coll *vc = &out->c[i];
         out->mismatches += vc->missing + (vc->extra > 0 ? vc->extra : 0) + vc->different + !vc->found;
@@ -316,7 +387,6 @@ int cm_verify_dir(cm_source *src, const char *target, const cm_policy *p, int64_
             out->mismatches += *s == '\n';
         out->mismatches += vc->sampled - vc->self_first;
     }
-    out->mismatches += (int64_t)out->nextra;
-    out->seconds = now() - t0;
-    return 0;
+    if (!out->extras_uncounted)
+        out->mismatches += (int64_t)out->nextra;
 }

@@ -21,6 +21,7 @@ typedef struct cm_verify_coll {
     cm_issue ex_missing, ex_extra, ex_different;
     char *settings;         /* mismatching space / HNSW parameters / metadata, one per line, or NULL */
     char *structure;        /* structural problems, one per line, or NULL */
+    int structure_na;       /* a server target: its HNSW files cannot be checked */
     int64_t sampled, self_first;
 } cm_verify_coll;
 
@@ -29,6 +30,7 @@ typedef struct cm_verify {
     size_t n;
     char **extra_collections; /* in the target, not expected */
     size_t nextra;
+    int extras_uncounted;     /* a server target: its other collections may be anyone's, so they are listed only */
     int64_t mismatches;       /* total of everything that is wrong */
     double seconds;
 } cm_verify;
@@ -37,6 +39,11 @@ typedef struct cm_verify {
  * collection (0: none). */
 int cm_verify_dir(cm_source *src, const char *target, const cm_policy *p, int64_t sample, const cm_progress *pr,
                   cm_verify *out, cm_err *err);
+/* target: a Chroma server opened with chroma_server_open_target (v1/v2):
+ * records compared through its get API, self-queries through its query API;
+ * the HNSW file structure is not visible there (structure_na). */
+int cm_verify_server(cm_source *src, cm_source *tgt, const cm_policy *p, int64_t sample, const cm_progress *pr,
+                     cm_verify *out, cm_err *err);
 void cm_verify_free(cm_verify *v);
 
 #endif

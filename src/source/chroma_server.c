@@ -1198,7 +1198,8 @@ static int check_name(const char *what, const char *v, cm_err *err)
     return 0;
 }
 
-cm_source *chroma_server_open(const char *spec, const cm_source_opts *opts, cm_err *err)
+static cm_source *open_server(const char *spec, const cm_source_opts *opts, const http_headers *parsed,
+                              cm_err *err)
 {
     cs_src *s = xcalloc(1, sizeof *s);
     s->base.ops = &ops_v2;
@@ -1222,6 +1223,11 @@ cm_source *chroma_server_open(const char *spec, const cm_source_opts *opts, cm_e
     for (size_t i = 0; opts && i < opts->nheaders; i++)
         if (http_headers_add_line(&s->headers, opts->headers[i], err) < 0)
             goto fail;
+    for (size_t i = 0; parsed && i < parsed->n; i++) {
+        s->headers.h = xrealloc(s->headers.h, (s->headers.n + 1) * sizeof *s->headers.h);
+        s->headers.h[s->headers.n].name = xstrdup(parsed->h[i].name);
+        s->headers.h[s->headers.n++].value = xstrdup(parsed->h[i].value);
+    }
     if (!https && opts && (opts->cacert || opts->insecure)) {
         cm_err_set(err, "%s is http://: the certificate options apply to https:// servers only", s->url);
         goto fail;
@@ -1242,4 +1248,127 @@ cm_source *chroma_server_open(const char *spec, const cm_source_opts *opts, cm_e
 fail:
     src_destroy(&s->base);
     return NULL;
+}
+
+cm_source *chroma_server_open(const char *spec, const cm_source_opts *opts, cm_err *err)
+{
+    return open_server(spec, opts, NULL, err);
+}
+
+/* ---- the server as the target of a migration, for verify ---- */
+
+cm_source *chroma_server_open_target(const char *spec, const cm_source_opts *opts, const http_headers *headers,
+                                     cm_err *err)
+{
+    cm_source *src = open_server(spec, opts, headers, err);
+    if (src && ((cs_src *)src)->route.gen == CS_GEN_03) {
+        cm_err_set(err, "%s is a chromadb 0.3.x server, which is never the target of a migration", src->location);
+        src_destroy(src);
+        return NULL;
+    }
+    return src;
+}
+
+/* One POST of a record route; 0 with *out parsed from a 200 answer. */
+static int post_json(cs_src *s, const cm_collection *c, const char *op, const char *body, size_t len, jv **out,
+                     cm_err *err)
+{
+    char *path = cs_path_record(&s->route, c->id, op);
+    http_response r = {0};
+    int rc = http_request(s->http, "POST", path, body, len, &r, err);
+    if (rc == 0 && r.status != 200)
+        rc = answer_error(s, err, &r, "POST %s, collection '%s'", path, c->name);
+    if (rc == 0) {
+        cm_err perr = {0};
+        if (!(*out = json_parse(r.body ? r.body : "", r.len, &perr)))
+            rc = cm_err_set(err, "POST %s: the answer is not JSON (%s)", path, perr.msg);
+    }
+    http_response_free(&r);
+    free(path);
+    return rc < 0 ? -1 : 0;
+}
+
+int chroma_server_get_ids(cm_source *base, const cm_collection *c, const cs_str *ids, size_t n, cs_batch *out,
+                          cm_err *err)
+{
+    size_t len;
+    char *body = cs_body_get_ids(ids, n, 1, &len);
+    jv *v = NULL;
+    int rc = post_json((cs_src *)base, c, "get", body, len, &v, err);
+    free(body);
+    if (rc < 0)
+        return -1;
+    char *why = NULL;
+    rc = cs_batch_from_get(v, out, &why, err);
+    jv_free(v);
+    if (rc == 1) {
+        cm_err_set(err, "collection '%s': the server's get answer cannot be matched to its ids (%s)", c->name, why);
+        rc = -1;
+    }
+    free(why);
+    return rc < 0 ? -1 : 0;
+}
+
+int64_t chroma_server_count(cm_source *base, const cm_collection *c, cm_err *err)
+{
+    cs_src *s = (cs_src *)base;
+    char *path = cs_path_record(&s->route, c->id, "count");
+    http_response r = {0};
+    jv *v = NULL;
+    int64_t n = -1;
+    if (get_json(s, path, &r, &v, err) == 0) {
+        if (r.status != 200)
+            answer_error(s, err, &r, "GET %s, collection '%s'", path, c->name);
+        else if (!v || v->type != JV_INT || v->u.i < 0)
+            cm_err_set(err, "GET %s: the count is not a number", path);
+        else
+            n = v->u.i;
+        http_response_free(&r);
+    }
+    jv_free(v);
+    free(path);
+    return n;
+}
+
+int chroma_server_nearest(cm_source *base, const cm_collection *c, const float *q, size_t nq, size_t dim, char **ids,
+                          double *dist, cm_err *err)
+{
+    json_out o = {0};
+    jo_raw(&o, "{\"query_embeddings\":[", 21);
+    for (size_t i = 0; i < nq; i++) {
+        jo_raw(&o, i ? ",[" : "[", i ? 2 : 1);
+        for (size_t k = 0; k < dim; k++) {
+            char num[32];
+            int l = snprintf(num, sizeof num, "%s%.9g", k ? "," : "", (double)q[i * dim + k]);
+            jo_raw(&o, num, (size_t)l);
+        }
+        jo_raw(&o, "]", 1);
+    }
+    static const char tail[] = "],\"n_results\":1,\"include\":[\"distances\"]}";
+    jo_raw(&o, tail, sizeof tail - 1);
+    jv *v = NULL;
+    int rc = post_json((cs_src *)base, c, "query", o.buf, o.len, &v, err);
+    jo_free(&o);
+    if (rc < 0)
+        return -1;
+    const jv *jids = jv_get(v, "ids"), *jd = jv_get(v, "distances");
+    rc = -1;
+    if (jids && jd && jids->type == JV_ARRAY && jd->type == JV_ARRAY && jids->u.arr.n == nq && jd->u.arr.n == nq) {
+        rc = 0;
+        for (size_t i = 0; i < nq; i++) {
+            const jv *a = jids->u.arr.items[i], *b = jd->u.arr.items[i];
+            ids[i] = NULL;
+            dist[i] = -1;
+            if (a->type == JV_ARRAY && a->u.arr.n > 0 && a->u.arr.items[0]->type == JV_STRING)
+                ids[i] = xmemdup0(a->u.arr.items[0]->u.str.s, a->u.arr.items[0]->u.str.len);
+            if (b->type == JV_ARRAY && b->u.arr.n > 0) {
+                const jv *d = b->u.arr.items[0];
+                dist[i] = d->type == JV_FLOAT ? d->u.f : d->type == JV_INT ? (double)d->u.i : -1;
+            }
+        }
+    } else {
+        cm_err_set(err, "collection '%s': the query answer is not shaped as expected", c->name);
+    }
+    jv_free(v);
+    return rc;
 }

@@ -24,6 +24,7 @@
 
 #include "../core/source.h"
 #include "../format/json.h"
+#include "../net/http.h"
 #include "../util/strmap.h"
 
 /* 1 if spec starts with http:// or https:// (any case). */
@@ -33,6 +34,7 @@ int chroma_server_detect(const char *spec);
 cm_source *chroma_server_open(const char *spec, const cm_source_opts *opts, cm_err *err);
 
 /* ---- pure parts, exposed for the unit tests and the fuzz target ---- */
+/* (The server-as-target functions for verify are at the end.) */
 
 typedef enum cs_gen { CS_GEN_03 = 0, CS_GEN_V1 = 1, CS_GEN_V2 = 2 } cs_gen;
 
@@ -166,5 +168,20 @@ char *cs_body_get_page(long limit, long offset, int with_data, size_t *len);
 /* Records per request for about target bytes, from what the last answer
  * cost per record; between lo and hi. */
 long cs_next_page(long cur, size_t answer_bytes, size_t records, size_t target, long lo, long hi);
+
+/* ---- a server as the target of a migration (verify) ---- */
+
+/* Opens a v1 or v2 server; headers (may be NULL) are added to opts' lines. */
+cm_source *chroma_server_open_target(const char *spec, const cm_source_opts *opts, const http_headers *headers,
+                                     cm_err *err);
+/* The records of ids[0..n) that the collection holds (any order) into out. */
+int chroma_server_get_ids(cm_source *s, const cm_collection *c, const cs_str *ids, size_t n, cs_batch *out,
+                          cm_err *err);
+/* The collection's record count, or -1. */
+int64_t chroma_server_count(cm_source *s, const cm_collection *c, cm_err *err);
+/* Queries nq float32 vectors of dim; for each, the nearest record's id
+ * (malloc'd; NULL when none) and its distance. */
+int chroma_server_nearest(cm_source *s, const cm_collection *c, const float *q, size_t nq, size_t dim, char **ids,
+                          double *dist, cm_err *err);
 
 #endif

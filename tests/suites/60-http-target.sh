@@ -281,6 +281,16 @@ check_migrated "$small" "$url" tls1 "through nginx + TLS"
 tls json --insecure --headers "{\"Authorization\": \"Bearer $token\"}" --database tls2 --json
 check "--headers JSON + --insecure: migrated" '[ $TLS_RC -eq 0 ]'
 check_migrated "$small" "$url" tls2 "--headers JSON + --insecure"
+"$bin" verify --from "$small" --to "$surl" --cacert "$pki/ca.pem" --header "Authorization: Bearer $token" \
+  --database tls1 --sample 20 >"$tmp/tls-verify.out" 2>"$tmp/tls-verify.err"
+vrc=$?
+outs+=("$tmp/tls-verify.out" "$tmp/tls-verify.err")
+check "verify through nginx (TLS + token + --database) passes" \
+  '[ $vrc -eq 0 ] && grep -q "matches the source record for record" "$tmp/tls-verify.out"'
+"$bin" verify --from "$small" --to "$surl" --cacert "$pki/ca.pem" --database tls1 >"$tmp/tls-verify-401.out" 2>"$tmp/tls-verify-401.err"
+vrc=$?
+check "verify without the token: exit 1 with one clear line" \
+  '[ $vrc -eq 1 ] && one_line_error "$tmp/tls-verify-401.err" && grep -q "401" "$tmp/tls-verify-401.err"'
 printf '{"Authorization": "Bearer %s"}' "$token" >"$tmp/headers.json"
 tls file --cacert "$pki/ca.pem" --headers "@$tmp/headers.json" --database tls2 --resume --quiet
 check "--headers @FILE works (a --resume of that run)" '[ $TLS_RC -eq 0 ]'
