@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/install-build-deps.sh"
-pkgs=(clang libclang-rt-14-dev libhnswlib-dev python3-hnswlib python3-numpy sqlite3 python3 curl ca-certificates time tmux clickhouse-server clickhouse-client nginx openssl)
+pkgs=(clang libclang-rt-14-dev libhnswlib-dev python3-hnswlib python3-numpy sqlite3 python3 curl ca-certificates time tmux man-db clickhouse-server clickhouse-client nginx openssl)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()

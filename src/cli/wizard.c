@@ -16,6 +16,7 @@
 #include "../util/fsutil.h"
 #include "../util/mem.h"
 #include "cli.h"
+#include "source_opts.h"
 #include "term.h"
 
 typedef struct argv_b {
@@ -148,10 +149,17 @@ static void print_command(const argv_b *a)
 
 /* Shows what the source holds and asks for every decision it needs. Returns
  * 0 to go on, 1 to stop, TERM_CANCEL. */
-static int decide(const char *from, argv_b *a)
+static int decide(const char *from, const char *headers, argv_b *a)
 {
     cm_err err = {0};
-    cm_source *src = cm_source_open(from, &err);
+    cm_source_opts so = {0};
+    if (strcmp(headers, "{}") != 0) { /* as --from-headers would give them (already checked: a JSON object) */
+        char *av[] = {"--from-headers", (char *)headers, NULL};
+        int i = 0;
+        (void)cli_source_option("wizard", 2, av, &i, &so, 0);
+    }
+    cm_source *src = cm_source_open_ex(from, &so, &err);
+    cli_source_opts_free(&so);
     if (!src) {
         cli_error("%s", err.msg);
         return 1;
@@ -334,7 +342,7 @@ int cmd_wizard(void)
         push(&a, "--headers");
         push(&a, th);
     }
-    int d = decide(from, &a);
+    int d = decide(from, fh, &a);
     if (d == TERM_CANCEL)
         goto cancel;
     if (d) {

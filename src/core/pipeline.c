@@ -309,6 +309,12 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
 int cm_run_write(cm_source *src, cm_sink *sink, const cm_policy *p, const cm_progress *pr, cm_run *run, cm_err *err)
 {
     double t0 = now();
+    if (pr && pr->plan) {
+        int64_t records = 0;
+        for (size_t i = 0; i < run->n; i++)
+            records += run->c[i].st.records;
+        pr->plan(pr->ctx, run->n, records);
+    }
     for (size_t i = 0; i < run->n; i++) {
         if (write_collection(src, sink, p, pr, &run->c[i], err) < 0) {
             sink->ops->abort(sink);

@@ -243,6 +243,30 @@ int ch_parse_exception(const char *body, size_t len, char *msg, size_t msgcap)
     return code;
 }
 
+static int tls_failed(ch_stream *s, const char *why, cm_err *err)
+{
+    return cm_err_set(err,
+                      "TLS connection to ClickHouse at %s failed: %s (clickhouses:// needs the server's HTTPS "
+                      "port, 8443 by default; use clickhouse:// for plain HTTP on 8123)",
+                      s->where, why);
+}
+
+/* An https:// request whose TCP connection was made but whose TLS handshake
+ * never finished: a plain HTTP port may just wait for a request line that
+ * never comes, so this ends in a timeout, not a TLS error. */
+static int tls_stalled(ch_stream *s)
+{
+    /* libcurl records no connect time when the handshake then times out,
+     * but the connected socket's local port is known. */
+    long local_port = 0;
+    curl_off_t tls = 0;
+    char *scheme = NULL;
+    curl_easy_getinfo(s->e, CURLINFO_LOCAL_PORT, &local_port);
+    curl_easy_getinfo(s->e, CURLINFO_APPCONNECT_TIME_T, &tls);
+    curl_easy_getinfo(s->e, CURLINFO_SCHEME, &scheme);
+    return local_port > 0 && tls == 0 && scheme && strlen(scheme) == 5 && (scheme[4] == 's' || scheme[4] == 'S');
+}
+
 static int curl_failed(ch_stream *s, cm_err *err)
 {
     const char *why = s->errbuf[0] ? s->errbuf : curl_easy_strerror(s->result);
@@ -252,6 +276,8 @@ static int curl_failed(ch_stream *s, cm_err *err)
     case CURLE_COULDNT_CONNECT:
         return cm_err_set(err, "cannot connect to ClickHouse at %s: %s; is it running? check --from", s->where, why);
     case CURLE_OPERATION_TIMEDOUT:
+        if (!s->status && tls_stalled(s))
+            return tls_failed(s, why, err);
         if (!s->status)
             return cm_err_set(err, "cannot connect to ClickHouse at %s: %s; is it running? check --from", s->where,
                               why);
@@ -262,10 +288,7 @@ static int curl_failed(ch_stream *s, cm_err *err)
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
-        return cm_err_set(err,
-                          "TLS connection to ClickHouse at %s failed: %s (clickhouses:// needs the server's HTTPS "
-                          "port, 8443 by default; use clickhouse:// for plain HTTP on 8123)",
-                          s->where, why);
+        return tls_failed(s, why, err);
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_GOT_NOTHING:

@@ -310,6 +310,17 @@ stop_proxy
 echo "-- endpoints and URLs"
 expect_fail "native TCP port instead of HTTP" "127.0.0.1:$CH_TCP_PORT.*(HTTP|http)" "$bin" inspect --quiet "clickhouse://127.0.0.1:$CH_TCP_PORT/"
 expect_fail "https against the http port" "TLS connection to ClickHouse at 127.0.0.1:$P failed" "$bin" inspect --quiet "clickhouses://127.0.0.1:$P/"
+# A port that accepts and then says nothing (as an HTTP port may, waiting for a request line): the
+# handshake times out (10 s), which is still a TLS failure, not "is it running?".
+silent_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+conns=[]
+while True: conns.append(s.accept())' "$silent_port" &
+silent_pid=$!
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$silent_port") 2>/dev/null && break; sleep 0.1; done
+expect_fail "https against a port that stays silent" "TLS connection to ClickHouse at 127.0.0.1:$silent_port failed" "$bin" inspect --quiet "clickhouses://127.0.0.1:$silent_port/"
+kill "$silent_pid" 2>/dev/null; wait "$silent_pid" 2>/dev/null
 expect_fail "bad port" "port must be a number from 1 to 65535" "$bin" inspect --quiet "clickhouse://127.0.0.1:70000/"
 expect_fail "bad percent-escape" "password has a '%' that is not followed by two hex digits" "$bin" inspect --quiet "clickhouse://u:p%zz@127.0.0.1:$P/"
 expect_fail "URL with settings" "settings cannot be given in the URL" "$bin" inspect --quiet "clickhouse://127.0.0.1:$P?max_threads=8"

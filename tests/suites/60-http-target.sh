@@ -42,26 +42,7 @@ show() { sed 's/^/     | /' "$1" | tail -n "${2:-15}"; }
 
 # ---------------------------------------------------------------- helpers
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# start_chroma NAME DIR [PORT] -> sets CHROMA_URL, CHROMA_PID (the wrapper)
-start_chroma() {
-  local out=$tmp/$1.out port=${3:-$(free_port)}
-  mkdir -p "$2"
-  (cd tests/node && exec node chroma-server.mjs "$2" "$port" "$tmp/$1.log" >"$out" 2>&1) &
-  CHROMA_PID=$!
-  pids+=("$CHROMA_PID")
-  local u=
-  for _ in $(seq 600); do
-    u=$(sed -n 's|^chroma server: \(http://[0-9.:]*\) .*|\1|p' "$out")
-    [ -n "$u" ] && break
-    kill -0 "$CHROMA_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  CHROMA_URL=$u
-  [ -n "$u" ] || { echo "chroma server $1 did not start:"; cat "$out"; return 1; }
-}
-# the server process itself (the wrapper's child)
-chroma_child() { pgrep -P "$1" -f 'chroma-server.mjs --child' | head -1; }
+. tests/lib/chroma-server.sh # start_chroma, chroma_child, free_port
 
 # v2 database path
 v2db() { echo "$1/api/v2/tenants/default_tenant/databases/$2"; }
@@ -277,20 +258,28 @@ tls() { # LABEL args... -> $tmp/tls-LABEL.{out,err}, rc in TLS_RC
 tls right --cacert "$pki/ca.pem" --header "Authorization: Bearer $token" --database tls1 --verbose
 check "right token + --cacert: migrated through nginx (TLS)" '[ $TLS_RC -eq 0 ]'
 [ $TLS_RC -eq 0 ] || show "$tmp/tls-right.err"
-check_migrated "$small" "$url" tls1 "through nginx + TLS"
-tls json --insecure --headers "{\"Authorization\": \"Bearer $token\"}" --database tls2 --json
-check "--headers JSON + --insecure: migrated" '[ $TLS_RC -eq 0 ]'
-check_migrated "$small" "$url" tls2 "--headers JSON + --insecure"
+# verify first: check_migrated below adds, changes and deletes records through the client
 "$bin" verify --from "$small" --to "$surl" --cacert "$pki/ca.pem" --header "Authorization: Bearer $token" \
   --database tls1 --sample 20 >"$tmp/tls-verify.out" 2>"$tmp/tls-verify.err"
 vrc=$?
 outs+=("$tmp/tls-verify.out" "$tmp/tls-verify.err")
 check "verify through nginx (TLS + token + --database) passes" \
   '[ $vrc -eq 0 ] && grep -q "matches the source record for record" "$tmp/tls-verify.out"'
+[ $vrc -eq 0 ] || { show "$tmp/tls-verify.out" 30; show "$tmp/tls-verify.err"; }
 "$bin" verify --from "$small" --to "$surl" --cacert "$pki/ca.pem" --database tls1 >"$tmp/tls-verify-401.out" 2>"$tmp/tls-verify-401.err"
 vrc=$?
 check "verify without the token: exit 1 with one clear line" \
   '[ $vrc -eq 1 ] && one_line_error "$tmp/tls-verify-401.err" && grep -q "401" "$tmp/tls-verify-401.err"'
+check_migrated "$small" "$url" tls1 "through nginx + TLS"
+"$bin" verify --from "$small" --to "$surl" --cacert "$pki/ca.pem" --header "Authorization: Bearer $token" \
+  --database tls1 --json >"$tmp/tls-verify-after.out" 2>"$tmp/tls-verify-after.err"
+vrc=$?
+outs+=("$tmp/tls-verify-after.out" "$tmp/tls-verify-after.err")
+check "verify finds check-migrated's writes through the JS client (exit 3: 20 extra, a delete, an update)" \
+  '[ $vrc -eq 3 ] && python3 -c "import json,sys; c=json.load(open(sys.argv[1]))[\"collections\"][0]; assert c[\"extra\"]==20 and c[\"missing\"]>=1 and c[\"different\"]>=1, c" "$tmp/tls-verify-after.out"'
+tls json --insecure --headers "{\"Authorization\": \"Bearer $token\"}" --database tls2 --json
+check "--headers JSON + --insecure: migrated" '[ $TLS_RC -eq 0 ]'
+check_migrated "$small" "$url" tls2 "--headers JSON + --insecure"
 printf '{"Authorization": "Bearer %s"}' "$token" >"$tmp/headers.json"
 tls file --cacert "$pki/ca.pem" --headers "@$tmp/headers.json" --database tls2 --resume --quiet
 check "--headers @FILE works (a --resume of that run)" '[ $TLS_RC -eq 0 ]'

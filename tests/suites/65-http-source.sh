@@ -45,20 +45,7 @@ check() { # description, shell condition (evaluated here)
 show() { sed 's/^/     | /' "$1" | tail -n "${2:-15}"; }
 one_line_error() { [ "$(grep -c . "$1")" -eq 1 ] && grep -q '^chroma-migrate: ' "$1"; }
 
-# start_chroma NAME DIR -> CHROMA_URL (the real Chroma 1.0 server)
-start_chroma() {
-  local out=$tmp/$1.out
-  mkdir -p "$2"
-  (cd tests/node && exec node chroma-server.mjs "$2" "" "$tmp/$1.log" >"$out" 2>&1) &
-  pids+=($!)
-  CHROMA_URL=
-  for _ in $(seq 600); do
-    CHROMA_URL=$(sed -n 's|^chroma server: \(http://[0-9.:]*\) .*|\1|p' "$out")
-    [ -n "$CHROMA_URL" ] && break
-    sleep 0.1
-  done
-  [ -n "$CHROMA_URL" ] || { echo "chroma server $1 did not start:"; cat "$out"; return 1; }
-}
+. tests/lib/chroma-server.sh # start_chroma NAME DIR -> CHROMA_URL (the real Chroma 1.0 server)
 # start_standin NAME args... -> SURL, SPID (requests logged to $tmp/NAME.req)
 start_standin() {
   local name=$1; shift
