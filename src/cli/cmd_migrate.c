@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "endpoints.h"
+#include "open_hint.h"
 #include "policy_opts.h"
 #include "source_opts.h"
 #include "verify_report.h"
@@ -224,10 +225,10 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
     }
     fprintf(f,
             "\nmigrated %zu collection%s: %lld records read, %lld written, %lld left out, in %.1f s\n"
-            "result: %s (%s)\n"
-            "open it: chromadb.PersistentClient(path=\"%s\")  or  chroma run --path %s\n",
+            "result: %s (%s)\n",
             run->n, run->n == 1 ? "" : "s", (long long)read, (long long)written, (long long)skipped, run->seconds,
-            m->to, cli_target_format(m->to, &m->target), m->to, m->to);
+            m->to, cli_target_format(m->to, &m->target));
+    cli_how_to_open(f, m->to, &m->target.http.headers, m->target.http.tenant, m->target.http.database);
 }
 
 int cmd_migrate(int argc, char **argv)

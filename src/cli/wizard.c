@@ -258,26 +258,6 @@ out:
     return r == TERM_CANCEL ? TERM_CANCEL : r ? 1 : 0;
 }
 
-static void how_to_open(int to_server, const char *to)
-{
-    printf("\nOpen the result:\n");
-    if (!to_server) {
-        printf("  Python:  import chromadb; client = chromadb.PersistentClient(path=\"%s\")\n", to);
-        printf("  server:  chroma run --path %s\n", to);
-        printf("  JS:      (after `chroma run --path %s`) new ChromaClient({ host: \"localhost\", port: 8000 })\n", to);
-    } else {
-        const char *hp = strstr(to, "://") ? strstr(to, "://") + 3 : to;
-        char host[1200];
-        snprintf(host, sizeof host, "%s", hp);
-        char *colon = strrchr(host, ':');
-        const char *port = colon ? colon + 1 : "8000";
-        if (colon)
-            *colon = '\0';
-        printf("  Python:  import chromadb; client = chromadb.HttpClient(host=\"%s\", port=%s)\n", host, port);
-        printf("  JS:      new ChromaClient({ host: \"%s\", port: %s })\n", host, port);
-    }
-}
-
 int cmd_wizard(void)
 {
     static const char *const from_c[] = {"ClickHouse (you run chroma with a clickhouse instance)",
@@ -359,9 +339,7 @@ int cmd_wizard(void)
         rc = EXIT_OK;
         goto done;
     }
-    rc = cmd_migrate(a.n, a.v);
-    if (rc == EXIT_OK)
-        how_to_open(tk == 1, to);
+    rc = cmd_migrate(a.n, a.v); /* its summary ends with how to open the result */
     goto done;
 cancel:
     term_restore();

@@ -33,7 +33,7 @@ typedef struct cm_coll_result {
     int64_t dup_dropped;  /* later (or earlier) copies of an id not written */
     int64_t skipped_no_id, skipped_no_emb, skipped_wrong_dim, skipped_nonfinite;
     int64_t meta_values_changed; /* dropped or stringified values */
-    char index_note[256];        /* what the sink did about the vector index */
+    char index_note[400];        /* what the sink did about the vector index */
     double seconds;
 } cm_coll_result;
 

@@ -186,6 +186,8 @@ static void self_query(cm_verify_coll *vc, const cdr_vec *v, int64_t sample)
     for (size_t i = 0; i < n && vc->sampled < sample; i += step) {
         uint64_t lab[2];
         float dist[2];
+        if (hnsw_is_deleted(v->h, i))
+            continue; /* a tombstone: searches pass over it by design */
         const float *q = hnsw_vector(v->h, i);
         size_t got = hnsw_search(v->h, q, 1, 100, lab, dist);
         vc->sampled++;

@@ -225,6 +225,19 @@ int hnsw_stage_f64(hnsw_index *h, const double *vec, uint64_t label, cm_err *err
     return 0;
 }
 
+int hnsw_stage_prepared(hnsw_index *h, const float *vec, float norm, uint64_t label, cm_err *err)
+{
+    unsigned char *r = stage_begin(h, err);
+    if (!r)
+        return -1;
+    for (size_t i = 0; i < h->dim; i++)
+        if (!isfinite(vec[i]))
+            return not_finite(err, i, vec[i]);
+    memcpy(r + h->off_data, vec, h->dim * sizeof *vec);
+    stage_end(h, label, norm);
+    return 0;
+}
+
 size_t hnsw_count(const hnsw_index *h)
 {
     return h->count;
@@ -261,6 +274,11 @@ uint64_t hnsw_label(const hnsw_index *h, size_t i)
     if (i < h->count)
         memcpy(&label, hn_rec(h, (uint32_t)i) + h->off_label, sizeof label);
     return label;
+}
+
+int hnsw_is_deleted(const hnsw_index *h, size_t i)
+{
+    return i < h->count && (hn_rec(h, (uint32_t)i)[2] & HN_DELETED) != 0;
 }
 
 float hnsw_norm(const hnsw_index *h, size_t i)

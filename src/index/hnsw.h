@@ -44,6 +44,10 @@ void hnsw_free(hnsw_index *h);
  * Fails when full, or on a value that is not a finite float32. */
 int hnsw_stage_f32(hnsw_index *h, const float *vec, uint64_t label, cm_err *err);
 int hnsw_stage_f64(hnsw_index *h, const double *vec, uint64_t label, cm_err *err);
+/* Appends a vector already in the index's form (normalised for cosine, as
+ * hnsw_vector returns it) with its original norm: moving an element from
+ * one index into another without rounding it twice. */
+int hnsw_stage_prepared(hnsw_index *h, const float *vec, float norm, uint64_t label, cm_err *err);
 
 /* Called from the building threads now and then with (done, total); may be
  * NULL. Must be thread-safe. */
@@ -78,6 +82,10 @@ int hnsw_write_chroma_files(const hnsw_index *h, const char *dir, cm_err *err);
  * and length.bin may be longer, as Chroma pads them to capacity). The index
  * is full: capacity = count. */
 hnsw_index *hnsw_read_chroma_files(const char *dir, hnsw_space space, cm_err *err);
+/* The same with room for `room` more elements: staged after loading, they
+ * are linked into the loaded graph by hnsw_build (which leaves the loaded
+ * elements' links as they are, but for the new neighbours it gives them). */
+hnsw_index *hnsw_read_chroma_files_room(const char *dir, hnsw_space space, size_t room, cm_err *err);
 
 /* Exact distance in the index's space between two float vectors (already
  * normalised for cosine). Chosen at run time among AVX-512/AVX2/SSE/portable. */
@@ -86,5 +94,8 @@ float hnsw_distance(const hnsw_index *h, const float *a, const float *b);
 const float *hnsw_vector(const hnsw_index *h, size_t i);
 uint64_t hnsw_label(const hnsw_index *h, size_t i);
 float hnsw_norm(const hnsw_index *h, size_t i);
+/* Whether internal id i carries hnswlib's deleted flag (only elements read
+ * back from files can: a tombstone that searches pass over). */
+int hnsw_is_deleted(const hnsw_index *h, size_t i);
 
 #endif

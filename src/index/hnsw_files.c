@@ -435,7 +435,7 @@ static int read_link_lists(hnsw_index *h, const char *dir, cm_err *err)
     return 0;
 }
 
-hnsw_index *hnsw_read_chroma_files(const char *dir, hnsw_space space, cm_err *err)
+hnsw_index *hnsw_read_chroma_files_room(const char *dir, hnsw_space space, size_t room, cm_err *err)
 {
     if (!host_is_little_endian()) {
         cm_err_set(err, "reading Chroma's HNSW files needs a little-endian host");
@@ -460,7 +460,11 @@ hnsw_index *hnsw_read_chroma_files(const char *dir, hnsw_space space, cm_err *er
                      .space = space,
                      .seed = 100,
                      .threads = 0};
-    hnsw_index *h = hnsw_new(&p, (size_t)hd.count, err);
+    if (room > HN_MAX_ELEMENTS - hd.count) {
+        cm_err_set(err, "HNSW index of %llu + %zu elements is too large", (unsigned long long)hd.count, room);
+        return NULL;
+    }
+    hnsw_index *h = hnsw_new(&p, (size_t)hd.count + room, err);
     if (!h)
         return NULL;
     h->efc = (size_t)hd.efc;
@@ -476,4 +480,9 @@ hnsw_index *hnsw_read_chroma_files(const char *dir, hnsw_space space, cm_err *er
     }
     h->linked = h->count;
     return h;
+}
+
+hnsw_index *hnsw_read_chroma_files(const char *dir, hnsw_space space, cm_err *err)
+{
+    return hnsw_read_chroma_files_room(dir, space, 0, err);
 }

@@ -486,11 +486,14 @@ typedef struct job {
     uint32_t *rec_elem_a, *rec_elem_b; /* per record: element per id_to_uuid / uuid_to_id */
     uint32_t *elem_rec;                /* per element: owning record */
     uint32_t *elem_seen;               /* per element: id_to_uuid entries naming it */
+    uint32_t *missing;                 /* records to insert into the graph (lenient only) */
+    size_t nmissing;
 } job;
 
 static void job_free(job *j)
 {
     free(j->file);
+    free(j->missing);
     if (j->parsed)
         hl_free(&j->x);
     pk_free(j->i2u);
@@ -612,8 +615,10 @@ static uint64_t ulp_diff(uint32_t a, uint32_t b)
     return (uint64_t)(ia > ib ? ia - ib : ib - ia);
 }
 
-/* 1: reusable (j->elem_rec filled, *ntomb = tombstones); 0: why says why. */
-static int decide(job *j, int keep_tombstones, size_t *ntomb)
+/* 1: reusable (j->elem_rec filled, *ntomb = tombstones, j->missing the
+ * records to insert); 0: why says why. `lenient` (legacy_reuse_try_ex) keeps
+ * tombstones and accepts records the index lacks, up to as many as it has. */
+static int decide(job *j, int lenient, size_t *ntomb)
 {
     const legacy_reuse_in *in = j->in;
     hl_index *x = &j->x;
@@ -682,27 +687,36 @@ static int decide(job *j, int keep_tombstones, size_t *ntomb)
     j->elem_rec = xmalloc((m ? m : 1) * sizeof *j->elem_rec);
     memset(j->elem_rec, 0xFF, m * sizeof *j->elem_rec);
     size_t missing = 0, disagree = 0, dead = 0;
+    j->missing = xmalloc((j->n ? j->n : 1) * sizeof *j->missing);
     for (size_t i = 0; i < j->n; i++) {
         uint32_t a = j->rec_elem_a[i], b = j->rec_elem_b[i];
-        if (a == NONE || b == NONE)
+        if (a == NONE || b == NONE) {
             missing++;
-        else if (a != b)
+            j->missing[j->nmissing++] = (uint32_t)i;
+        } else if (a != b) {
             disagree++;
-        else if (hl_is_deleted(x, a))
+        } else if (hl_is_deleted(x, a)) {
             dead++;
-        else
+            j->missing[j->nmissing++] = (uint32_t)i;
+        } else {
             j->elem_rec[a] = (uint32_t)i;
+        }
     }
     if (disagree)
         return say(j->why, j->why_cap, "id_to_uuid and uuid_to_id disagree on %zu records", disagree);
-    if (missing || dead)
-        return say(j->why, j->why_cap, "%zu of %zu records are not in the index%s", missing + dead, j->n,
-                   dead ? " (or deleted there)" : "");
+    /* Records the graph lacks (added after chromadb last saved its index, or
+     * whose element was deleted) can be inserted into it, as hnswlib adds to
+     * a loaded index; an element a map names for a record left out that way
+     * becomes a tombstone like any stale one. Past half the records a new
+     * graph is as cheap and as good. */
+    if ((missing || dead) && (!lenient || j->nmissing > j->n - j->nmissing))
+        return say(j->why, j->why_cap, "%zu of %zu records are not in the index%s%s", missing + dead, j->n,
+                   dead ? " (or deleted there)" : "", lenient ? ": more than are in it" : "");
     size_t stale = 0;
     for (size_t i = 0; i < m; i++)
         if (j->elem_rec[i] == NONE && !hl_is_deleted(x, i))
             stale++;
-    if (stale && !keep_tombstones)
+    if (stale && !lenient)
         return say(j->why, j->why_cap, "%zu stale index entr%s for records not being written", stale,
                    stale == 1 ? "y" : "ies");
 
@@ -731,6 +745,22 @@ static int decide(job *j, int keep_tombstones, size_t *ntomb)
             }
         }
     }
+    /* An update the index never saw: in lenient mode the old element is kept
+     * as a tombstone and the record inserted anew, as for a missing one (a
+     * stored vector that is not finite could still mislead searches that
+     * pass through it: rebuild then). */
+    size_t changed = 0;
+    if (differ && lenient && max_ulp != UINT64_MAX && j->nmissing + differ <= j->n - j->nmissing - differ) {
+        for (size_t i = 0; i < m; i++) {
+            uint32_t r = j->elem_rec[i];
+            if (r != NONE && memcmp(hl_vector_bytes(x, i), hnsw_vector(in->staged, r), vbytes) != 0) {
+                j->elem_rec[i] = NONE;
+                j->missing[j->nmissing++] = r;
+                changed++;
+            }
+        }
+        differ = 0;
+    }
     if (differ) {
         char ulps[40];
         if (max_ulp == UINT64_MAX)
@@ -742,21 +772,54 @@ static int decide(job *j, int keep_tombstones, size_t *ntomb)
     }
 
     /* 6. tombstones */
-    size_t tomb = x->ndeleted + stale;
-    if (tomb && !keep_tombstones)
+    size_t tomb = x->ndeleted + stale + changed;
+    if (tomb && !lenient)
         return say(j->why, j->why_cap,
                    "%zu soft-deleted element%s (keeping %s needs total_elements_added above the record count)",
                    tomb, tomb == 1 ? "" : "s", tomb == 1 ? "it" : "them");
     if (tomb > j->n)
         return say(j->why, j->why_cap, "%zu of %zu index elements would be deleted tombstones", tomb, m);
     *ntomb = tomb;
-    if (stale)
-        say(j->why, j->why_cap, "reused; %zu stale and %zu deleted elements kept as deleted", stale, x->ndeleted);
+    char kept[120] = "", ins[120] = "";
+    if (stale && x->ndeleted)
+        snprintf(kept, sizeof kept, "%zu stale and %zu deleted elements kept as deleted", stale, x->ndeleted);
+    else if (stale)
+        snprintf(kept, sizeof kept, "%zu stale element%s kept as deleted", stale, stale == 1 ? "" : "s");
     else if (tomb)
-        say(j->why, j->why_cap, "reused; %zu deleted element%s kept as deleted", tomb, tomb == 1 ? "" : "s");
+        snprintf(kept, sizeof kept, "%zu deleted element%s kept as deleted", tomb, tomb == 1 ? "" : "s");
+    size_t added = j->nmissing - changed;
+    if (added && changed)
+        snprintf(ins, sizeof ins, "%zu missing and %zu changed records inserted into the graph", added, changed);
+    else if (added || changed)
+        snprintf(ins, sizeof ins, "%zu %s record%s inserted into the graph", added + changed,
+                 added ? "missing" : "changed", added + changed == 1 ? "" : "s");
+    if (*kept || *ins)
+        say(j->why, j->why_cap, "reused; %s%s%s", ins, *ins && *kept ? ", " : "", kept);
     else
         say(j->why, j->why_cap, "reused");
     return 1;
+}
+
+/* Links the records the legacy graph lacks into it, as hnswlib adds to an
+ * index it loaded: the four files just written are read back with room for
+ * them, the records staged as the staged index holds them (vector and norm,
+ * not rounded again), built in, and the files written again. */
+static int insert_missing(const legacy_reuse_in *in, const uint32_t *recs, size_t n, const char *dir, cm_err *err)
+{
+    hnsw_index *h = hnsw_read_chroma_files_room(dir, in->space, n, err);
+    if (!h)
+        return cm_err_prefix(err, "reading back the converted legacy index");
+    h->threads = in->staged->threads;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = hnsw_stage_prepared(h, hnsw_vector(in->staged, recs[i]), hnsw_norm(in->staged, recs[i]),
+                                 hnsw_label(in->staged, recs[i]), err);
+    if (rc == 0)
+        rc = hnsw_build(h, NULL, NULL, err);
+    if (rc == 0)
+        rc = hnsw_write_chroma_files(h, dir, err);
+    hnsw_free(h);
+    return rc < 0 ? cm_err_prefix(err, "inserting %zu missing records into the legacy index", n) : 0;
 }
 
 static int reuse(const legacy_reuse_in *in, const char *out_dir, uint32_t *total_labels, char *why, size_t why_cap,
@@ -796,7 +859,13 @@ static int reuse(const legacy_reuse_in *in, const char *out_dir, uint32_t *total
             *total_labels = (uint32_t)(max_label + ntomb);
         }
     }
-    job_free(&j);
+    uint32_t *missing = j.missing;
+    size_t nmissing = rc == 1 ? j.nmissing : 0;
+    j.missing = NULL;
+    job_free(&j); /* the legacy file's memory goes back before the graph is loaded again */
+    if (nmissing && insert_missing(in, missing, nmissing, out_dir, err) < 0)
+        rc = -1;
+    free(missing);
     return rc;
 }
 

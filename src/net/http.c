@@ -16,6 +16,7 @@
 
 #include "../format/json.h"
 #include "../util/mem.h"
+#include "../util/strbuf.h"
 
 /* ---- headers ---- */
 
@@ -198,22 +199,11 @@ int http_base_url(const char *url, char **out, int *https, cm_err *err)
 
 void http_url_escape(char **buf, size_t *len, size_t *cap, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(s);
-    *buf = xgrow(*buf, cap, *len + 3 * n + 1, 1);
-    char *o = *buf + *len;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-            *o++ = (char)ch;
-        } else {
-            *o++ = '%';
-            *o++ = hex[ch >> 4];
-            *o++ = hex[ch & 15];
-        }
-    }
-    *o = '\0';
-    *len = (size_t)(o - *buf);
+    strbuf b = {*buf, *len, *cap};
+    sb_add_url_escaped(&b, s);
+    *buf = b.s;
+    *len = b.len;
+    *cap = b.cap;
 }
 
 /* ---- retry policy ---- */
@@ -254,174 +244,6 @@ int http_retryable(int curl_code, long status)
     }
 }
 
-/* ---- error bodies ---- */
-
-static const char *reason(long status)
-{
-    switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
-    }
-}
-
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    b->s = xgrow(b->s, &b->cap, b->len + n + 1, 1);
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_cstr(sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
-/* Appends text on one line: control characters become spaces, runs of
- * blanks collapse, at most max bytes. */
-static void sb_line(sbuf *b, const char *s, size_t n, size_t max)
-{
-    size_t start = b->len;
-    int blank = 0;
-    for (size_t i = 0; i < n && b->len - start < max; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch < ' ' || ch == 0x7f || ch == ' ') {
-            if (!blank && b->len > start)
-                sb_add(b, " ", 1);
-            blank = 1;
-            continue;
-        }
-        blank = 0;
-        sb_add(b, (const char *)&ch, 1);
-    }
-    while (b->len > start && b->s[b->len - 1] == ' ')
-        b->s[--b->len] = '\0';
-    if (b->len - start >= max)
-        sb_cstr(b, "...");
-}
-
-static int json_text(sbuf *b, const char *body, size_t len)
-{
-    cm_err e = {0};
-    jv *v = json_parse(body, len, &e);
-    if (!v)
-        return 0;
-    const jv *er = jv_get(v, "error"), *msg = jv_get(v, "message"), *det = jv_get(v, "detail");
-    if (er && er->type == JV_STRING) {
-        sb_line(b, er->u.str.s, er->u.str.len, 300);
-        if (msg && msg->type == JV_STRING && msg->u.str.len) {
-            sb_cstr(b, ": ");
-            sb_line(b, msg->u.str.s, msg->u.str.len, 600);
-        }
-    } else if (msg && msg->type == JV_STRING) {
-        sb_line(b, msg->u.str.s, msg->u.str.len, 600);
-    } else if (det && det->type == JV_STRING) {
-        sb_line(b, det->u.str.s, det->u.str.len, 600);
-    } else if (det && det->type == JV_ARRAY && det->u.arr.n) {
-        /* FastAPI validation errors: [{"loc":[...],"msg":"...",...}, ...] */
-        const jv *d0 = det->u.arr.items[0], *m = jv_get(d0, "msg"), *loc = jv_get(d0, "loc");
-        if (m && m->type == JV_STRING) {
-            sb_line(b, m->u.str.s, m->u.str.len, 400);
-            if (loc && loc->type == JV_ARRAY && loc->u.arr.n) {
-                sb_cstr(b, " (at ");
-                for (size_t i = 0; i < loc->u.arr.n; i++) {
-                    const jv *x = loc->u.arr.items[i];
-                    if (i)
-                        sb_cstr(b, ".");
-                    if (x->type == JV_STRING)
-                        sb_line(b, x->u.str.s, x->u.str.len, 60);
-                    else if (x->type == JV_INT) {
-                        char num[32];
-                        snprintf(num, sizeof num, "%lld", (long long)x->u.i);
-                        sb_cstr(b, num);
-                    }
-                }
-                sb_cstr(b, ")");
-            }
-            if (det->u.arr.n > 1) {
-                char more[64];
-                snprintf(more, sizeof more, " and %zu more problems", det->u.arr.n - 1);
-                sb_cstr(b, more);
-            }
-        } else {
-            json_out o = {0};
-            jo_value(&o, det);
-            sb_line(b, o.buf, o.len, 400);
-            jo_free(&o);
-        }
-    } else {
-        json_out o = {0};
-        jo_value(&o, v);
-        sb_line(b, o.buf, o.len, 400);
-        jo_free(&o);
-    }
-    jv_free(v);
-    return 1;
-}
-
-static const char *find_ci(const char *s, size_t n, const char *needle)
-{
-    size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++)
-        if (strncasecmp(s + i, needle, k) == 0)
-            return s + i;
-    return NULL;
-}
-
-char *http_error_text(long status, const char *body, size_t len)
-{
-    sbuf b = {0};
-    char head[64];
-    const char *rs = reason(status);
-    snprintf(head, sizeof head, "%ld%s%s", status, *rs ? " " : "", rs);
-    sb_cstr(&b, head);
-    size_t i = 0;
-    while (body && i < len && isspace((unsigned char)body[i]))
-        i++;
-    if (!body || i == len) {
-        sb_cstr(&b, " (empty body)");
-        return b.s;
-    }
-    sb_cstr(&b, ": ");
-    size_t mark = b.len;
-    if (json_text(&b, body, len) && b.len > mark)
-        return b.s;
-    b.len = mark;
-    b.s[b.len] = '\0';
-    if (body[i] == '<') { /* HTML: its title, else its text */
-        const char *t = find_ci(body, len, "<title>");
-        const char *te = t ? find_ci(t, len - (size_t)(t - body), "</title>") : NULL;
-        if (t && te) {
-            sb_line(&b, t + 7, (size_t)(te - t - 7), 300);
-            return b.s;
-        }
-        sb_cstr(&b, "(an HTML page)");
-        return b.s;
-    }
-    sb_line(&b, body + i, len - i, 500);
-    return b.s;
-}
-
 /* ---- client ---- */
 
 typedef struct http_req {
@@ -439,7 +261,7 @@ typedef struct http_req {
     int active; /* in the multi handle */
     double first_at, retry_at;
     double retry_after; /* from a Retry-After header, seconds */
-    sbuf resp;
+    strbuf resp;
     int uvicorn;
     char errbuf[CURL_ERROR_SIZE];
 } http_req;
@@ -614,7 +436,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     size_t k = size * n;
     if (r->resp.len + k > (size_t)512 << 20)
         return 0; /* a response this big is not a Chroma answer */
-    sb_add(&r->resp, p, k);
+    sb_addn(&r->resp, p, k);
     return k;
 }
 
@@ -622,7 +444,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     http_req *r = ud;
     size_t k = size * n;
-    if (k >= 7 && strncasecmp(p, "server:", 7) == 0 && find_ci(p, k, "uvicorn"))
+    if (k >= 7 && strncasecmp(p, "server:", 7) == 0 && str_find_ci(p, k, "uvicorn"))
         r->uvicorn = 1;
     if (k > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
         char tmp[32];
@@ -788,7 +610,7 @@ static void on_attempt_done(http_client *c, http_req *r, int code)
         if (t - r->first_at + delay <= c->o.retry_budget_s) {
             char why[CURL_ERROR_SIZE + 64];
             if (code == CURLE_OK)
-                snprintf(why, sizeof why, "the server answered %ld %s", status, reason(status));
+                snprintf(why, sizeof why, "the server answered %ld %s", status, http_status_reason(status));
             else
                 snprintf(why, sizeof why, "%s", r->errbuf[0] ? r->errbuf : curl_easy_strerror((CURLcode)code));
             if (!c->outage_since)

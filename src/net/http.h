@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "../util/err.h"
+#include "../util/strbuf.h"
 
 /* ---- pure helpers (unit-tested) ---- */
 
@@ -61,10 +62,6 @@ double http_backoff_delay(int attempt, double base, double cap, double u);
  * response arrived) and HTTP status. */
 int http_retryable(int curl_code, long status);
 
-/* One line describing an error response, from its body: JSON
- * {"error","message"} / {"error"} / {"detail": ...}, plain text, HTML
- * (its <title>), or nothing. Caller frees. */
-char *http_error_text(long status, const char *body, size_t len);
 
 /* ---- client ---- */
 
@@ -123,5 +120,28 @@ void http_cancel_all(http_client *c);
  * Returns 0 when a response arrived (any status), -1 when none did. */
 int http_request(http_client *c, const char *method, const char *path, const char *body, size_t len,
                  http_response *resp, cm_err *err);
+
+/* ---- error answers (http_answer.c) ---- */
+
+/* "Not Found" for 404, ...; "" for a status without a common name. */
+const char *http_status_reason(long status);
+/* One line describing an error response, from its body: JSON
+ * {"error","message"} / {"error"} / {"detail": ...}, plain text, HTML
+ * (its <title>), or nothing. Caller frees. */
+char *http_error_text(long status, const char *body, size_t len);
+/* http_error_text of r with every header value in `sent` shown as "(hidden)"
+ * should the server echo it: the whole value and each word of it of six or
+ * more characters (the token after "Bearer "). Caller frees. */
+char *http_answer_text(const http_response *r, const http_headers *sent);
+/* 401, 403, 407: the server wants (other) credentials. */
+int http_status_is_auth(long status);
+/* Appends what to do about an authentication answer: with no headers sent,
+ * how to give a token with `option` (e.g. "--header") followed by `aside`
+ * (may be NULL); else the names of the headers sent, never their values. */
+void http_auth_hint(strbuf *b, const http_headers *sent, const char *option, const char *aside);
+/* Sets err to "WHAT: the server answered TEXT[; HINT]" for an error answer
+ * (http_answer_text, and http_auth_hint for 401/403/407). Returns -1. */
+int http_answer_error(cm_err *err, const http_response *r, const http_headers *sent, const char *option,
+                      const char *aside, const char *what);
 
 #endif

@@ -32,7 +32,7 @@
 #include "../format/json.h"
 #include "../format/pickle.h"
 #include "../index/hnsw.h"
-#include "../index/legacy_reuse.h"
+#include "../index/legacy_reuse_ext.h"
 #include "../util/fsutil.h"
 #include "../util/mem.h"
 #include "../util/uuid.h"
@@ -64,7 +64,7 @@ typedef struct chroma_dir {
      * index could be reused */
     char **keys;
     size_t nkeys;
-    char note[256];
+    char note[400];
 } chroma_dir;
 
 static int sql_fail(chroma_dir *d, cm_err *err, const char *what)
@@ -527,14 +527,19 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
     }
     int64_t w = d->next_seq - 1; /* the last record's seq id */
     int reused = 0;
-    char why[200] = "no legacy index for this collection";
+    uint32_t total_labels = d->nrec; /* labels handed out: the records', and any retired ones */
+    char why[300] = "no legacy index for this collection";
     if (d->keys && d->nkeys == d->nrec) {
         legacy_reuse_in in = {.index_dir = d->tc.legacy_index_dir,
                               .collection_uuid = d->tc.source_id,
                               .space = (hnsw_space)d->tc.hnsw.space,
                               .staged = d->index,
                               .keys = (const char *const *)d->keys};
-        reused = legacy_reuse_try(&in, d->vec_dir, why, sizeof why, err);
+        /* Tombstones (stale or soft-deleted legacy elements) are kept as
+         * Chroma keeps its own after a delete, with retired labels that
+         * total_elements_added covers (legacy_reuse_ext.h says why that
+         * stays correct for later writes). */
+        reused = legacy_reuse_try_ex(&in, d->vec_dir, &total_labels, why, sizeof why, err);
         if (reused < 0) {
             rc = cm_err_prefix(err, "collection '%s': reusing the legacy index", d->tc.name);
             goto out;
@@ -551,7 +556,12 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
         goto out;
     }
     if (reused) {
-        snprintf(d->note, sizeof d->note, "reused the legacy index");
+        /* why: "reused", or "reused; N deleted elements kept as deleted" */
+        const char *detail = strncmp(why, "reused; ", 8) == 0 ? why + 8 : NULL;
+        if (detail)
+            snprintf(d->note, sizeof d->note, "reused the legacy index (%s)", detail);
+        else
+            snprintf(d->note, sizeof d->note, "reused the legacy index");
     } else {
         snprintf(d->note, sizeof d->note, "built (%s)", why);
         if (hnsw_build(d->index, progress, ctx, err) < 0 || hnsw_write_chroma_files(d->index, d->vec_dir, err) < 0) {
@@ -559,7 +569,7 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
             goto out;
         }
     }
-    rc = pk_persistent_data_finish(d->pickle, d->tc.dim, d->nrec, d->o.profile == CM_PROFILE_0_6, w, err);
+    rc = pk_persistent_data_finish(d->pickle, d->tc.dim, total_labels, d->o.profile == CM_PROFILE_0_6, w, err);
     d->pickle = NULL;
     if (rc < 0)
         goto out;

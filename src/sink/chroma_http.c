@@ -35,6 +35,7 @@
 
 #include "../core/meta_json.h"
 #include "../format/json.h"
+#include "../net/chroma_probe.h"
 #include "../util/mem.h"
 #include "../util/strmap.h"
 
@@ -76,7 +77,7 @@ struct chroma_http {
     int api;      /* 1 or 2 */
     int v1_tenants; /* v1 server that takes ?tenant&database (0.4.15+) */
     int is_rust;
-    char version[64];
+    char version[48];
     long max_batch;
     int base64;
     char desc[512];
@@ -129,122 +130,43 @@ static void warn(chroma_http *s, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Replaces every occurrence of sec (len >= 4) in *t by "(hidden)". */
-static void redact(char **t, const char *sec, size_t len)
-{
-    if (len < 4)
-        return;
-    char *hit;
-    size_t from = 0;
-    while ((hit = strstr(*t + from, sec)) != NULL) {
-        size_t tl = strlen(*t), pre = (size_t)(hit - *t);
-        char *nt = xmalloc(tl - len + 9);
-        memcpy(nt, *t, pre);
-        memcpy(nt + pre, "(hidden)", 8);
-        memcpy(nt + pre + 8, hit + len, tl - pre - len + 1);
-        free(*t);
-        *t = nt;
-        from = pre + 8;
-    }
-}
-
-/* The server's own message, with any header value it may echo hidden: the
- * whole value and each word of it (the token after "Bearer "). */
+/* The server's message, with any header value it may echo hidden. */
 static char *server_text(chroma_http *s, const http_response *r)
 {
-    char *t = http_error_text(r->status, r->body, r->len);
-    for (size_t i = 0; s->o.headers && i < s->o.headers->n; i++) {
-        const char *v = s->o.headers->h[i].value;
-        redact(&t, v, strlen(v));
-        for (const char *w = v; *w;) {
-            size_t wl = strcspn(w, " \t");
-            char *word = xmemdup0(w, wl);
-            if (wl >= 6)
-                redact(&t, word, wl);
-            free(word);
-            w += wl;
-            while (*w == ' ' || *w == '\t')
-                w++;
-        }
-    }
-    return t;
-}
-
-static int auth_status(long st)
-{
-    return st == 401 || st == 403 || st == 407;
-}
-
-static void auth_hint(chroma_http *s, char *buf, size_t cap)
-{
-    if (!s->o.headers || s->o.headers->n == 0) {
-        snprintf(buf, cap,
-                 "; the server wants credentials: give the token with --header 'Authorization: Bearer TOKEN' or "
-                 "--header 'X-Chroma-Token: TOKEN'");
-        return;
-    }
-    size_t o = (size_t)snprintf(buf, cap, "; check the credentials sent (");
-    for (size_t i = 0; i < s->o.headers->n && o < cap; i++)
-        o += (size_t)snprintf(buf + o, cap - o, "%sheader '%s'", i ? ", " : "", s->o.headers->h[i].name);
-    if (o < cap)
-        snprintf(buf + o, cap - o, ", values hidden)");
+    return http_answer_text(r, s->o.headers);
 }
 
 /* "METHOD path: server answered ...": for a response that is an error. */
 static int response_error(chroma_http *s, cm_err *err, const http_response *r, const char *what)
 {
-    char *t = server_text(s, r);
-    char hint[512] = "";
-    if (auth_status(r->status))
-        auth_hint(s, hint, sizeof hint);
-    cm_err_set(err, "%s: the server answered %s%s", what, t, hint);
-    free(t);
-    return -1;
+    return http_answer_error(err, r, s->o.headers, "--header", NULL, what);
 }
 
 /* ---- paths ---- */
-
-typedef struct pbuf {
-    char *s;
-    size_t len, cap;
-} pbuf;
-
-static void p_add(pbuf *p, const char *t)
-{
-    size_t n = strlen(t);
-    p->s = xgrow(p->s, &p->cap, p->len + n + 1, 1);
-    memcpy(p->s + p->len, t, n + 1);
-    p->len += n;
-}
-
-static void p_esc(pbuf *p, const char *t)
-{
-    http_url_escape(&p->s, &p->len, &p->cap, t);
-}
 
 /* Collections route: v2 /api/v2/tenants/T/databases/D/collections[/NAME];
  * v1 /api/v1/collections[/NAME][?tenant=T&database=D]. */
 static char *coll_path(chroma_http *s, const char *name)
 {
-    pbuf p = {0};
+    strbuf p = {0};
     if (s->api == 2) {
-        p_add(&p, "/api/v2/tenants/");
-        p_esc(&p, s->tenant);
-        p_add(&p, "/databases/");
-        p_esc(&p, s->database);
-        p_add(&p, "/collections");
+        sb_adds(&p, "/api/v2/tenants/");
+        sb_add_url_escaped(&p, s->tenant);
+        sb_adds(&p, "/databases/");
+        sb_add_url_escaped(&p, s->database);
+        sb_adds(&p, "/collections");
     } else {
-        p_add(&p, "/api/v1/collections");
+        sb_adds(&p, "/api/v1/collections");
     }
     if (name) {
-        p_add(&p, "/");
-        p_esc(&p, name);
+        sb_adds(&p, "/");
+        sb_add_url_escaped(&p, name);
     }
     if (s->api == 1 && s->v1_tenants) {
-        p_add(&p, "?tenant=");
-        p_esc(&p, s->tenant);
-        p_add(&p, "&database=");
-        p_esc(&p, s->database);
+        sb_adds(&p, "?tenant=");
+        sb_add_url_escaped(&p, s->tenant);
+        sb_adds(&p, "&database=");
+        sb_add_url_escaped(&p, s->database);
     }
     return p.s;
 }
@@ -252,27 +174,27 @@ static char *coll_path(chroma_http *s, const char *name)
 /* Record routes take the collection's id (v1 ignores tenant/database). */
 static char *rec_path(chroma_http *s, const char *op)
 {
-    pbuf p = {0};
+    strbuf p = {0};
     if (s->api == 2) {
-        p_add(&p, "/api/v2/tenants/");
-        p_esc(&p, s->tenant);
-        p_add(&p, "/databases/");
-        p_esc(&p, s->database);
-        p_add(&p, "/collections/");
+        sb_adds(&p, "/api/v2/tenants/");
+        sb_add_url_escaped(&p, s->tenant);
+        sb_adds(&p, "/databases/");
+        sb_add_url_escaped(&p, s->database);
+        sb_adds(&p, "/collections/");
     } else {
-        p_add(&p, "/api/v1/collections/");
+        sb_adds(&p, "/api/v1/collections/");
     }
-    p_esc(&p, s->coll_id);
-    p_add(&p, "/");
-    p_add(&p, op);
+    sb_add_url_escaped(&p, s->coll_id);
+    sb_adds(&p, "/");
+    sb_adds(&p, op);
     return p.s;
 }
 
 static char *api_path(chroma_http *s, const char *rest)
 {
-    pbuf p = {0};
-    p_add(&p, s->api == 2 ? "/api/v2" : "/api/v1");
-    p_add(&p, rest);
+    strbuf p = {0};
+    sb_adds(&p, s->api == 2 ? "/api/v2" : "/api/v1");
+    sb_adds(&p, rest);
     return p.s;
 }
 
@@ -296,109 +218,27 @@ static int get_json(chroma_http *s, const char *path, http_response *r, jv **out
     return 0;
 }
 
-/* "0.4.24" -> 0, 4, 24 (missing parts 0). */
-static void parse_version(const char *v, int *a, int *b, int *c)
-{
-    *a = *b = *c = 0;
-    if (*v == 'v')
-        v++;
-    char *end;
-    *a = (int)strtol(v, &end, 10);
-    if (*end == '.') {
-        *b = (int)strtol(end + 1, &end, 10);
-        if (*end == '.')
-            *c = (int)strtol(end + 1, &end, 10);
-    }
-}
-
 static int detect(chroma_http *s, cm_err *err)
 {
-    http_response r;
-    jv *v = NULL;
-    int rc = get_json(s, "/api/v2/heartbeat", &r, &v, err);
-    if (rc < 0)
-        return rc == -1 ? cm_err_prefix(err, "cannot connect to %s", s->url) : -1;
-    if (auth_status(r.status)) {
-        response_error(s, err, &r, s->url);
-        http_response_free(&r);
+    chroma_probe_who who = {s->url, s->o.headers, "--header", NULL};
+    chroma_server_id id;
+    if (chroma_probe(s->c, &who, &id, err) < 0)
         return -1;
-    }
-    if (r.status == 200) {
-        s->api = 2;
-    } else if (r.status == 404) {
-        http_response_free(&r);
-        jv_free(v);
-        v = NULL;
-        if ((rc = get_json(s, "/api/v1/heartbeat", &r, &v, err)) < 0)
-            return rc == -1 ? cm_err_prefix(err, "cannot connect to %s", s->url) : -1;
-        if (r.status != 200) {
-            if (auth_status(r.status))
-                response_error(s, err, &r, s->url);
-            else
-                cm_err_set(err,
-                           "%s does not look like a Chroma server: GET /api/v2/heartbeat and /api/v1/heartbeat "
-                           "answered %ld and %ld (give the server's base URL, e.g. http://localhost:8000)",
-                           s->url, 404L, r.status);
-            http_response_free(&r);
-            jv_free(v);
-            return -1;
-        }
-        s->api = 1;
-    } else {
-        char what[600];
-        snprintf(what, sizeof what, "%s does not look like a Chroma server: GET /api/v2/heartbeat", s->url);
-        response_error(s, err, &r, what);
-        http_response_free(&r);
-        jv_free(v);
-        return -1;
-    }
-    if (!v || v->type != JV_OBJECT || !jv_get(v, "nanosecond heartbeat")) {
-        cm_err_set(err, "%s does not look like a Chroma server: its heartbeat answer has no \"nanosecond heartbeat\"",
-                   s->url);
-        http_response_free(&r);
-        jv_free(v);
-        return -1;
-    }
-    http_response_free(&r);
-    jv_free(v);
-
-    char *path = api_path(s, "/version");
-    rc = get_json(s, path, &r, &v, err);
-    free(path);
-    if (rc < 0)
-        return cm_err_prefix(err, "%s", s->url);
-    if (r.status != 200 || !v || v->type != JV_STRING) {
-        if (r.status != 200)
-            response_error(s, err, &r, "GET version");
-        else
-            cm_err_set(err, "%s: GET /api/v%d/version did not answer a version string", s->url, s->api);
-        http_response_free(&r);
-        jv_free(v);
-        return -1;
-    }
-    snprintf(s->version, sizeof s->version, "%.*s", (int)(v->u.str.len < 40 ? v->u.str.len : 40), v->u.str.s);
-    for (char *q = s->version; *q; q++)
-        if ((unsigned char)*q < ' ')
-            *q = '?';
-    http_response_free(&r);
-    jv_free(v);
-    int a, b, c;
-    parse_version(s->version, &a, &b, &c);
-    if (a == 0 && b < 4)
+    memcpy(s->version, id.version, sizeof id.version);
+    if (id.api == CHROMA_API_03)
         return cm_err_set(err,
                           "%s is a Chroma %s server; the target must be Chroma 0.4 or later (0.3.x stores are what "
                           "this tool migrates from)",
                           s->url, s->version);
-    s->is_rust = a >= 1; /* Chroma 1.x is the Rust server */
-    if (s->api == 1) {
-        s->v1_tenants = a > 0 || b > 4 || (b == 4 && c >= 15);
-        if (!s->v1_tenants &&
-            (strcmp(s->tenant, DEFAULT_TENANT) != 0 || strcmp(s->database, DEFAULT_DATABASE) != 0))
-            return cm_err_set(err,
-                              "%s is a Chroma %s server, which has no tenants or databases (they came in 0.4.15); "
-                              "leave out --tenant and --database",
-                              s->url, s->version);
-    }
+    s->api = id.api == CHROMA_API_V2 ? 2 : 1;
+    s->is_rust = id.major >= 1; /* Chroma 1.x is the Rust server */
+    s->v1_tenants = id.v1_tenants;
+    if (s->api == 1 && !s->v1_tenants &&
+        (strcmp(s->tenant, DEFAULT_TENANT) != 0 || strcmp(s->database, DEFAULT_DATABASE) != 0))
+        return cm_err_set(err,
+                          "%s is a Chroma %s server, which has no tenants or databases (they came in 0.4.15); "
+                          "leave out --tenant and --database",
+                          s->url, s->version);
     return 0;
 }
 
@@ -419,7 +259,7 @@ static int preflight(chroma_http *s, cm_err *err)
             s->max_batch = m->u.i > 1000000 ? 1000000 : (long)m->u.i;
         const jv *b = jv_get(v, "supports_base64_encoding");
         s->base64 = b && b->type == JV_BOOL && b->u.b;
-    } else if (auth_status(r.status)) {
+    } else if (http_status_is_auth(r.status)) {
         response_error(s, err, &r, s->url);
         http_response_free(&r);
         jv_free(v);
@@ -439,17 +279,17 @@ static int check_database(chroma_http *s, cm_err *err)
 {
     if (s->api == 1 && !s->v1_tenants)
         return 0;
-    pbuf p = {0};
+    strbuf p = {0};
     if (s->api == 2) {
-        p_add(&p, "/api/v2/tenants/");
-        p_esc(&p, s->tenant);
-        p_add(&p, "/databases/");
-        p_esc(&p, s->database);
+        sb_adds(&p, "/api/v2/tenants/");
+        sb_add_url_escaped(&p, s->tenant);
+        sb_adds(&p, "/databases/");
+        sb_add_url_escaped(&p, s->database);
     } else {
-        p_add(&p, "/api/v1/databases/");
-        p_esc(&p, s->database);
-        p_add(&p, "?tenant=");
-        p_esc(&p, s->tenant);
+        sb_adds(&p, "/api/v1/databases/");
+        sb_add_url_escaped(&p, s->database);
+        sb_adds(&p, "?tenant=");
+        sb_add_url_escaped(&p, s->tenant);
     }
     http_response r;
     int rc = http_request(s->c, "GET", p.s, NULL, 0, &r, err);
@@ -461,7 +301,7 @@ static int check_database(chroma_http *s, cm_err *err)
         return 0;
     }
     char what[700];
-    if (auth_status(r.status))
+    if (http_status_is_auth(r.status))
         snprintf(what, sizeof what, "%s", s->url);
     else
         snprintf(what, sizeof what,
@@ -1256,7 +1096,6 @@ cm_sink *chroma_http_create(const chroma_http_opts *o, cm_err *err)
     if (s->o.jobs < 1)
         s->o.jobs = 4;
     s->body_cap = MAX_BODY_BYTES;
-    if (getenv("CM_EXPERIMENT_BODY")) s->body_cap = (size_t)atol(getenv("CM_EXPERIMENT_BODY"));
 #if defined(__GLIBC__)
     /* Batches are big buffers freed in turn: keep them mmapped so freeing
      * returns them to the system (glibc would otherwise raise its threshold

@@ -325,6 +325,8 @@ int cdr_load_vectors(cdr *d, const cdr_coll *c, cdr_vec *v, cm_err *err)
         vproblem(v, "collection '%s': pickle has no total_elements_added", c->name);
     v->label_of = strmap_new();
     v->max_label = 0;
+    int64_t *mapped_labels = xmalloc((i2l->u.dict.n + 1) * sizeof *mapped_labels);
+    size_t nmapped = 0;
     for (size_t i = 0; i < i2l->u.dict.n; i++) {
         const pk_pair *p = &i2l->u.dict.pairs[i];
         int64_t label;
@@ -333,6 +335,7 @@ int cdr_load_vectors(cdr *d, const cdr_coll *c, cdr_vec *v, cm_err *err)
             continue;
         }
         strmap_upsert(v->label_of, p->key->u.str.s, p->key->u.str.len, NULL)->first = label;
+        mapped_labels[nmapped++] = label;
         if (label > v->max_label)
             v->max_label = label;
     }
@@ -366,8 +369,33 @@ int cdr_load_vectors(cdr *d, const cdr_coll *c, cdr_vec *v, cm_err *err)
         v->internal_of = xmalloc((size_t)(v->max_label + 1) * sizeof *v->internal_of);
         for (int64_t l = 0; l <= v->max_label; l++)
             v->internal_of[l] = -1;
+        unsigned char *live = xcalloc((size_t)v->max_label + 1, 1); /* labels the pickle gives an id */
+        for (size_t k = 0; k < nmapped; k++)
+            live[mapped_labels[k]] = 1;
+        size_t tombstones = 0;
         for (size_t i = 0; i < hnsw_count(v->h); i++) {
             uint64_t l = hnsw_label(v->h, i);
+            if (hnsw_is_deleted(v->h, i)) {
+                /* A tombstone (Chroma leaves one per delete; a reused legacy
+                 * index may carry some): its label must be retired - known
+                 * to no id, yet within total_elements_added so that Chroma
+                 * never hands it out again. */
+                tombstones++;
+                if (l == 0 || (total >= 0 && (int64_t)l > total))
+                    vproblem(v, "collection '%s': deleted HNSW element %zu has label %llu beyond "
+                                "total_elements_added %lld (Chroma could hand it out again)",
+                             c->name, i, (unsigned long long)l, (long long)total);
+                else if ((int64_t)l <= v->max_label && v->internal_of[l] == -2)
+                    vproblem(v, "collection '%s': label %llu is on two deleted HNSW elements", c->name,
+                             (unsigned long long)l);
+                else if ((int64_t)l <= v->max_label && live[l])
+                    vproblem(v, "collection '%s': HNSW element %zu is deleted, but the pickle still maps an id to "
+                                "its label %llu",
+                             c->name, i, (unsigned long long)l);
+                else if ((int64_t)l <= v->max_label)
+                    v->internal_of[l] = -2;
+                continue;
+            }
             if ((int64_t)l > v->max_label || l == 0)
                 vproblem(v, "collection '%s': HNSW element %zu has label %llu that the pickle does not know",
                          c->name, i, (unsigned long long)l);
@@ -377,10 +405,12 @@ int cdr_load_vectors(cdr *d, const cdr_coll *c, cdr_vec *v, cm_err *err)
             else
                 v->internal_of[l] = (int64_t)i;
         }
-        if (hnsw_count(v->h) != strmap_size(v->label_of))
-            vproblem(v, "collection '%s': the HNSW files hold %zu elements, the pickle maps %zu ids", c->name,
-                     hnsw_count(v->h), strmap_size(v->label_of));
+        free(live);
+        if (hnsw_count(v->h) - tombstones != strmap_size(v->label_of))
+            vproblem(v, "collection '%s': the HNSW files hold %zu live elements, the pickle maps %zu ids", c->name,
+                     hnsw_count(v->h) - tombstones, strmap_size(v->label_of));
     }
+    free(mapped_labels);
     (void)err;
     return 0;
 }

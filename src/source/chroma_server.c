@@ -44,6 +44,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../net/chroma_probe.h"
 #include "../net/http.h"
 #include "../util/mem.h"
 
@@ -111,50 +112,11 @@ struct cm_reader {
 
 /* ---- messages ---- */
 
-static void redact(char **t, const char *sec, size_t len)
-{
-    if (len < 4)
-        return;
-    char *hit;
-    size_t from = 0;
-    while ((hit = strstr(*t + from, sec)) != NULL) {
-        size_t tl = strlen(*t), pre = (size_t)(hit - *t);
-        char *nt = xmalloc(tl - len + 9);
-        memcpy(nt, *t, pre);
-        memcpy(nt + pre, "(hidden)", 8);
-        memcpy(nt + pre + 8, hit + len, tl - pre - len + 1);
-        free(*t);
-        *t = nt;
-        from = pre + 8;
-    }
-}
-
 /* The server's message for an error answer, with header values hidden
- * should the server echo them (the whole value and each word of it). */
+ * should the server echo them. */
 static char *server_text(cs_src *s, const http_response *r)
 {
-    char *t = http_error_text(r->status, r->body, r->len);
-    for (size_t i = 0; i < s->headers.n; i++) {
-        const char *v = s->headers.h[i].value;
-        redact(&t, v, strlen(v));
-        for (const char *w = v; *w;) {
-            size_t wl = strcspn(w, " \t");
-            if (wl >= 6) {
-                char *word = xmemdup0(w, wl);
-                redact(&t, word, wl);
-                free(word);
-            }
-            w += wl;
-            while (*w == ' ' || *w == '\t')
-                w++;
-        }
-    }
-    return t;
-}
-
-static int auth_status(long st)
-{
-    return st == 401 || st == 403 || st == 407;
+    return http_answer_text(r, &s->headers);
 }
 
 static int answer_error(cs_src *s, cm_err *err, const http_response *r, const char *fmt, ...) CM_PRINTF(4, 5);
@@ -165,25 +127,7 @@ static int answer_error(cs_src *s, cm_err *err, const http_response *r, const ch
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    char *t = server_text(s, r);
-    char hint[512] = "";
-    if (auth_status(r->status)) {
-        if (s->headers.n == 0) {
-            snprintf(hint, sizeof hint,
-                     "; the server wants credentials: give them with --from-header 'Authorization: Bearer TOKEN' "
-                     "or --from-header 'X-Chroma-Token: TOKEN' (inspect and export: --header)");
-        } else {
-            size_t o = (size_t)snprintf(hint, sizeof hint, "; check the credentials sent (");
-            for (size_t i = 0; i < s->headers.n && o < sizeof hint; i++)
-                o += (size_t)snprintf(hint + o, sizeof hint - o, "%sheader '%s'", i ? ", " : "",
-                                      s->headers.h[i].name);
-            if (o < sizeof hint)
-                snprintf(hint + o, sizeof hint - o, ", values hidden)");
-        }
-    }
-    cm_err_set(err, "%s: the server answered %s%s", what, t, hint);
-    free(t);
-    return -1;
+    return http_answer_error(err, r, &s->headers, "--from-header", " (inspect and export: --header)", what);
 }
 
 /* The 500 Python servers give for NaN/Infinity they stored. */
@@ -281,99 +225,21 @@ static const char *gen_name(const cs_src *s)
     return s->route.gen == CS_GEN_03 ? "0.3.x" : s->route.gen == CS_GEN_V1 ? "v1" : "v2";
 }
 
-static int probe(cs_src *s, const char *path, long *status, int *heartbeat, cm_err *err)
-{
-    http_response r;
-    jv *v = NULL;
-    *heartbeat = 0;
-    if (get_json(s, path, &r, &v, err) < 0)
-        return cm_err_prefix(err, "cannot reach a Chroma server at %s", s->url);
-    *status = r.status;
-    if (auth_status(r.status)) {
-        answer_error(s, err, &r, "%s", s->url);
-        http_response_free(&r);
-        jv_free(v);
-        return -1;
-    }
-    *heartbeat = v && v->type == JV_OBJECT && jv_get(v, "nanosecond heartbeat");
-    http_response_free(&r);
-    jv_free(v);
-    return 0;
-}
-
 static int detect(cs_src *s, cm_err *err)
 {
-    long st2 = 0, st1 = 0;
-    int hb = 0;
+    chroma_probe_who who = {s->url, &s->headers, "--from-header", " (inspect and export: --header)"};
+    chroma_server_id id;
     http_client_set_budget(s->http, 10); /* a wrong address fails fast */
-    if (probe(s, "/api/v2/heartbeat", &st2, &hb, err) < 0)
+    if (chroma_probe(s->http, &who, &id, err) < 0)
         return -1;
-    if (st2 == 200) {
-        s->route.gen = CS_GEN_V2;
-    } else if (st2 / 100 == 4) {
-        if (probe(s, "/api/v1/heartbeat", &st1, &hb, err) < 0)
-            return -1;
-        if (st1 != 200)
-            return cm_err_set(err,
-                              "%s does not look like a Chroma server: GET /api/v2/heartbeat and /api/v1/heartbeat "
-                              "answered %ld and %ld (give the server's base URL, e.g. http://localhost:8000)",
-                              s->url, st2, st1);
-        s->route.gen = CS_GEN_V1;
-    } else {
-        return cm_err_set(err,
-                          "%s: GET /api/v2/heartbeat answered %ld; is it a Chroma server (base URL, e.g. "
-                          "http://localhost:8000)?",
-                          s->url, st2);
-    }
-    if (!hb)
-        return cm_err_set(err, "%s does not look like a Chroma server: its heartbeat answer has no "
-                               "\"nanosecond heartbeat\"",
-                          s->url);
-    const char *vpath = s->route.gen == CS_GEN_V2 ? "/api/v2/version" : "/api/v1/version";
-    http_response r;
-    jv *v = NULL;
-    if (get_json(s, vpath, &r, &v, err) < 0)
-        return cm_err_prefix(err, "%s", s->url);
-    if (r.status != 200 || !v || v->type != JV_STRING) {
-        if (r.status != 200)
-            answer_error(s, err, &r, "GET %s%s", s->url, vpath);
-        else
-            cm_err_set(err, "%s: GET %s did not answer a version string", s->url, vpath);
-        http_response_free(&r);
-        jv_free(v);
-        return -1;
-    }
-    snprintf(s->version, sizeof s->version, "%.*s", (int)(v->u.str.len < 40 ? v->u.str.len : 40), v->u.str.s);
-    for (char *q = s->version; *q; q++)
-        if ((unsigned char)*q < ' ' || *q == 0x7f)
-            *q = '?';
-    http_response_free(&r);
-    jv_free(v);
-    cs_parse_version(s->version, &s->major, &s->minor, &s->patch);
-    if (s->route.gen == CS_GEN_V1 && s->major == 0 && s->minor <= 3)
-        s->route.gen = CS_GEN_03;
-    s->route.v1_tenants = s->route.gen == CS_GEN_V1 &&
-                          (s->major > 0 || s->minor > 4 || (s->minor == 4 && s->patch >= 15));
+    s->route.gen = id.api == CHROMA_API_V2 ? CS_GEN_V2 : id.api == CHROMA_API_V1 ? CS_GEN_V1 : CS_GEN_03;
+    s->route.v1_tenants = id.v1_tenants;
+    memcpy(s->version, id.version, sizeof s->version);
+    s->major = id.major;
+    s->minor = id.minor;
+    s->patch = id.patch;
     http_client_set_budget(s->http, 120);
     return 0;
-}
-
-typedef struct pbuf {
-    char *s;
-    size_t len, cap;
-} pbuf;
-
-static void p_add(pbuf *p, const char *t)
-{
-    size_t n = strlen(t);
-    p->s = xgrow(p->s, &p->cap, p->len + n + 1, 1);
-    memcpy(p->s + p->len, t, n + 1);
-    p->len += n;
-}
-
-static void p_esc(pbuf *p, const char *t)
-{
-    http_url_escape(&p->s, &p->len, &p->cap, t);
 }
 
 /* Appends to an error message already set. */
@@ -392,10 +258,10 @@ static void err_append(cm_err *err, const char *fmt, ...)
 /* Says which databases the tenant has, where the server can list them. */
 static void list_databases(cs_src *s, cm_err *err)
 {
-    pbuf p = {0};
-    p_add(&p, "/api/v2/tenants/");
-    p_esc(&p, s->tenant);
-    p_add(&p, "/databases");
+    strbuf p = {0};
+    sb_adds(&p, "/api/v2/tenants/");
+    sb_add_url_escaped(&p, s->tenant);
+    sb_adds(&p, "/databases");
     http_response r;
     jv *v = NULL;
     cm_err e2 = {0};
@@ -429,17 +295,17 @@ static int check_place(cs_src *s, cm_err *err)
                               s->url, s->version);
         return 0;
     }
-    pbuf p = {0};
+    strbuf p = {0};
     if (s->route.gen == CS_GEN_V2) {
-        p_add(&p, "/api/v2/tenants/");
-        p_esc(&p, s->tenant);
-        p_add(&p, "/databases/");
-        p_esc(&p, s->database);
+        sb_adds(&p, "/api/v2/tenants/");
+        sb_add_url_escaped(&p, s->tenant);
+        sb_adds(&p, "/databases/");
+        sb_add_url_escaped(&p, s->database);
     } else {
-        p_add(&p, "/api/v1/databases/");
-        p_esc(&p, s->database);
-        p_add(&p, "?tenant=");
-        p_esc(&p, s->tenant);
+        sb_adds(&p, "/api/v1/databases/");
+        sb_add_url_escaped(&p, s->database);
+        sb_adds(&p, "?tenant=");
+        sb_add_url_escaped(&p, s->tenant);
     }
     http_response r;
     jv *v = NULL;

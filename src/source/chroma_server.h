@@ -38,9 +38,6 @@ cm_source *chroma_server_open(const char *spec, const cm_source_opts *opts, cm_e
 
 typedef enum cs_gen { CS_GEN_03 = 0, CS_GEN_V1 = 1, CS_GEN_V2 = 2 } cs_gen;
 
-/* "0.4.24" -> 0, 4, 24 (a leading 'v' is skipped, missing parts are 0). */
-void cs_parse_version(const char *v, int *major, int *minor, int *patch);
-
 /* Where requests go. v1_tenants: a v1 server of 0.4.15 or later. */
 typedef struct cs_route {
     cs_gen gen;

@@ -17,91 +17,52 @@
 
 /* ---- versions, routes, bodies ---- */
 
-void cs_parse_version(const char *v, int *major, int *minor, int *patch)
+static void sb_v2_prefix(strbuf *b, const cs_route *r)
 {
-    *major = *minor = *patch = 0;
-    if (*v == 'v' || *v == 'V')
-        v++;
-    char *end;
-    *major = (int)strtol(v, &end, 10);
-    if (*end == '.') {
-        *minor = (int)strtol(end + 1, &end, 10);
-        if (*end == '.')
-            *patch = (int)strtol(end + 1, &end, 10);
-    }
-}
-
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *t)
-{
-    size_t n = strlen(t);
-    b->s = xgrow(b->s, &b->cap, b->len + n + 1, 1);
-    memcpy(b->s + b->len, t, n + 1);
-    b->len += n;
-}
-
-static void sb_esc(sbuf *b, const char *t)
-{
-    http_url_escape(&b->s, &b->len, &b->cap, t);
-}
-
-static void sb_num(sbuf *b, long v)
-{
-    char tmp[32];
-    snprintf(tmp, sizeof tmp, "%ld", v);
-    sb_add(b, tmp);
-}
-
-static void sb_v2_prefix(sbuf *b, const cs_route *r)
-{
-    sb_add(b, "/api/v2/tenants/");
-    sb_esc(b, r->tenant ? r->tenant : "default_tenant");
-    sb_add(b, "/databases/");
-    sb_esc(b, r->database ? r->database : "default_database");
+    sb_adds(b, "/api/v2/tenants/");
+    sb_add_url_escaped(b, r->tenant ? r->tenant : "default_tenant");
+    sb_adds(b, "/databases/");
+    sb_add_url_escaped(b, r->database ? r->database : "default_database");
 }
 
 char *cs_path_collections(const cs_route *r, long limit, long offset)
 {
-    sbuf b = {0};
+    strbuf b = {0};
     int q = 0;
     if (r->gen == CS_GEN_V2) {
         sb_v2_prefix(&b, r);
-        sb_add(&b, "/collections");
+        sb_adds(&b, "/collections");
     } else {
-        sb_add(&b, "/api/v1/collections");
+        sb_adds(&b, "/api/v1/collections");
         if (r->gen == CS_GEN_V1 && r->v1_tenants) {
-            sb_add(&b, "?tenant=");
-            sb_esc(&b, r->tenant ? r->tenant : "default_tenant");
-            sb_add(&b, "&database=");
-            sb_esc(&b, r->database ? r->database : "default_database");
+            sb_adds(&b, "?tenant=");
+            sb_add_url_escaped(&b, r->tenant ? r->tenant : "default_tenant");
+            sb_adds(&b, "&database=");
+            sb_add_url_escaped(&b, r->database ? r->database : "default_database");
             q = 1;
         }
     }
     if (limit >= 0) {
-        sb_add(&b, q ? "&limit=" : "?limit=");
-        sb_num(&b, limit);
-        sb_add(&b, "&offset=");
-        sb_num(&b, offset);
+        sb_adds(&b, q ? "&limit=" : "?limit=");
+        sb_addf(&b, "%ld", (long)(limit));
+        sb_adds(&b, "&offset=");
+        sb_addf(&b, "%ld", (long)(offset));
     }
     return b.s;
 }
 
 char *cs_path_record(const cs_route *r, const char *coll_id, const char *op)
 {
-    sbuf b = {0};
+    strbuf b = {0};
     if (r->gen == CS_GEN_V2) {
         sb_v2_prefix(&b, r);
-        sb_add(&b, "/collections/");
+        sb_adds(&b, "/collections/");
     } else {
-        sb_add(&b, "/api/v1/collections/");
+        sb_adds(&b, "/api/v1/collections/");
     }
-    sb_esc(&b, coll_id);
-    sb_add(&b, "/");
-    sb_add(&b, op);
+    sb_add_url_escaped(&b, coll_id);
+    sb_adds(&b, "/");
+    sb_adds(&b, op);
     return b.s;
 }
 

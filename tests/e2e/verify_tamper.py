@@ -2,7 +2,8 @@
 """verify catches every kind of damage: migrate real fixtures, then tamper
 with a copy of the result in one way at a time (a document byte, a metadata
 type, one float, a dropped row, an added row, a broken HNSW link, a stale
-pickle) - each must be detected (exit 3) and named; the untouched result
+pickle, and where the reused legacy index kept tombstones, one given a live
+label) - each must be detected (exit 3) and named; the untouched result
 passes (exit 0).
 
 usage: verify_tamper.py BINARY   (prints 'verify: N passed, N failed')"""
@@ -96,9 +97,29 @@ def change_float(out):
     h = header(seg)
     p = os.path.join(seg, "data_level0.bin")
     data = bytearray(open(p, "rb").read())
-    off = 0 * h["size"] + h["data_off"]
+    # the first live element: a tombstone (a reused legacy index keeps some) holds no record
+    live = next(i for i in range(len(data) // h["size"]) if not data[i * h["size"] + 2] & 1)
+    off = live * h["size"] + h["data_off"]
     (x,) = struct.unpack_from("<f", data, off)
     struct.pack_into("<f", data, off, x + 0.25)
+    open(p, "wb").write(data)
+
+
+def tombstones(out):
+    seg = first_vector_segment(out)
+    h = header(seg)
+    data = open(os.path.join(seg, "data_level0.bin"), "rb").read()
+    return [i for i in range(h["count"]) if data[i * h["size"] + 2] & 1]
+
+
+def revive_label(out):
+    """A tombstone given a live record's label (its retired label lost)."""
+    seg = first_vector_segment(out)
+    h = header(seg)
+    p = os.path.join(seg, "data_level0.bin")
+    data = bytearray(open(p, "rb").read())
+    dead = tombstones(out)[0]
+    struct.pack_into("<Q", data, dead * h["size"] + h["label_off"], 1)
     open(p, "wb").write(data)
 
 
@@ -168,6 +189,8 @@ for fixture in ["chroma-core__chroma-migrate__test_data_duckdb", "sdan__chatmaps
     tampered(base, "added row", add_row, '"extra":1')
     tampered(base, "broken HNSW link", break_link, "structure")
     tampered(base, "stale pickle", stale_pickle, "pickle")
+    if tombstones(base):  # a reused legacy index with deleted elements kept (nagiteja: 18)
+        tampered(base, "tombstone with a live label", revive_label, "still maps an id to its label")
     r = subprocess.run([BIN, "migrate", "--quiet", "--verify", "--from", STORE, "--to", base + "-mv"],
                        capture_output=True, text=True)
     check(r.returncode == 0, f"{fixture}: migrate --verify passes", r.stderr[-2000:])

@@ -265,7 +265,7 @@ def combo(name, src_kind, dst_kind):
     check(cmd is not None and cmd[:2] == ["chroma-migrate", "migrate"], f"{name}: prints the equivalent command",
           s.screen()[-2000:])
     s.keys("Enter")
-    done = s.wait_for("Open the result:", 180)
+    done = s.wait_for("JS:      new ChromaClient(" if dst_kind == "server" else "JS:      (with that server", 180)
     code = s.exit_code()
     check(done and code == 0, f"{name}: migrates (exit 0)", f"exit {code}\n{s.screen()[-3000:]}")
     if headers:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "net/chroma_probe.h"
 #include "source/chroma_server.h"
 #include "util/mem.h"
 
@@ -24,15 +25,15 @@ static jv *parse(const char *text)
 static void test_version(void)
 {
     int a, b, c;
-    cs_parse_version("0.4.24", &a, &b, &c);
+    chroma_parse_version("0.4.24", &a, &b, &c);
     CHECK(a == 0 && b == 4 && c == 24);
-    cs_parse_version("1.0.0", &a, &b, &c);
+    chroma_parse_version("1.0.0", &a, &b, &c);
     CHECK(a == 1 && b == 0 && c == 0);
-    cs_parse_version("v0.3", &a, &b, &c);
+    chroma_parse_version("v0.3", &a, &b, &c);
     CHECK(a == 0 && b == 3 && c == 0);
-    cs_parse_version("0.3.29", &a, &b, &c);
+    chroma_parse_version("0.3.29", &a, &b, &c);
     CHECK(a == 0 && b == 3 && c == 29);
-    cs_parse_version("garbage", &a, &b, &c);
+    chroma_parse_version("garbage", &a, &b, &c);
     CHECK(a == 0 && b == 0 && c == 0);
 }
 

@@ -468,6 +468,55 @@ static void test_client(void)
     http_headers_free(&hs);
 }
 
+/* The secrets we sent never come back in a message, whatever the server echoes. */
+static void test_hidden_answers(void)
+{
+    http_headers hs = {0};
+    cm_err e = {0};
+    CHECK(http_headers_add_line(&hs, "Authorization: Bearer tok-123456789", &e) == 0);
+    CHECK(http_headers_add_line(&hs, "X-Key: abc", &e) == 0); /* too short to blank out */
+    const char *body = "{\"error\":\"AuthError\",\"message\":\"bad Bearer tok-123456789 and tok-123456789 again\"}";
+    http_response r = {.status = 401, .body = (char *)body, .len = strlen(body)};
+    char *t = http_answer_text(&r, &hs);
+    CHECK_MSG(strstr(t, "tok-123456789") == NULL, "%s", t);
+    CHECK_MSG(strstr(t, "401 Unauthorized: AuthError: bad (hidden) and (hidden) again") != NULL, "%s", t);
+    free(t);
+    /* the token alone (a server quoting it without "Bearer ") */
+    body = "{\"detail\":\"unknown token tok-123456789\"}";
+    r.body = (char *)body;
+    r.len = strlen(body);
+    t = http_answer_text(&r, &hs);
+    CHECK_MSG(strstr(t, "tok-123456789") == NULL && strstr(t, "(hidden)") != NULL, "%s", t);
+    free(t);
+    /* nothing sent: the text as it is */
+    t = http_answer_text(&r, NULL);
+    CHECK(strstr(t, "tok-123456789") != NULL);
+    free(t);
+
+    CHECK(http_status_is_auth(401) && http_status_is_auth(403) && http_status_is_auth(407));
+    CHECK(!http_status_is_auth(400) && !http_status_is_auth(500));
+
+    /* with headers: their names, never their values */
+    cm_err_clear(&e);
+    CHECK(http_answer_error(&e, &r, &hs, "--header", NULL, "POST /x") == -1);
+    CHECK_MSG(strstr(e.msg, "POST /x: the server answered 401") == e.msg, "%s", e.msg);
+    CHECK_MSG(strstr(e.msg, "check the credentials sent (header 'Authorization', header 'X-Key', values hidden)"),
+              "%s", e.msg);
+    CHECK(strstr(e.msg, "tok-123456789") == NULL && strstr(e.msg, "abc") == NULL);
+    /* none: how to give them, with the caller's option */
+    cm_err_clear(&e);
+    http_answer_error(&e, &r, NULL, "--from-header", " (or so)", "GET /y");
+    CHECK_MSG(strstr(e.msg, "give the token with --from-header 'Authorization: Bearer TOKEN' or --from-header "
+                            "'X-Chroma-Token: TOKEN' (or so)"),
+              "%s", e.msg);
+    /* not an auth status: no hint */
+    r.status = 500;
+    cm_err_clear(&e);
+    http_answer_error(&e, &r, &hs, "--header", NULL, "GET /z");
+    CHECK_MSG(strstr(e.msg, "credentials") == NULL, "%s", e.msg);
+    http_headers_free(&hs);
+}
+
 int main(void)
 {
     test_header_lines();
@@ -476,6 +525,7 @@ int main(void)
     test_backoff();
     test_retryable();
     test_error_text();
+    test_hidden_answers();
     test_client();
     return check_done("test_http");
 }

@@ -637,6 +637,109 @@ static void test_ex(void)
     fx_free(&f);
 }
 
+/* The result of a repair: every record live exactly once under its staged
+ * label with the staged vector, `tomb` deleted elements, and each record's
+ * own vector finds it first (l2 and cosine: in ip another vector may score
+ * higher than the query's own). */
+static void check_repaired(fx *f, hnsw_space sp, size_t tomb)
+{
+    cm_err err = {0};
+    hnsw_index *h = hnsw_read_chroma_files(f->out, sp, &err);
+    CHECK_MSG(h != NULL, "%s", err.msg);
+    if (!h)
+        return;
+    CHECK_INT(hnsw_count(h), f->n + tomb);
+    size_t *where = malloc((f->n + 1) * sizeof *where);
+    for (size_t i = 0; i <= f->n; i++)
+        where[i] = SIZE_MAX;
+    size_t deleted = 0, dup = 0;
+    for (size_t k = 0; k < hnsw_count(h); k++) {
+        uint64_t lab = hnsw_label(h, k);
+        if (hnsw_is_deleted(h, k)) {
+            deleted++;
+            CHECK(lab > f->n); /* a retired label */
+        } else if (lab >= 1 && lab <= f->n) {
+            dup += where[lab] != SIZE_MAX;
+            where[lab] = k;
+        }
+    }
+    CHECK_INT(deleted, tomb);
+    CHECK_INT(dup, 0);
+    size_t first = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        size_t k = where[i + 1];
+        CHECK_MSG(k != SIZE_MAX, "label %zu is not live in the result", i + 1);
+        if (k == SIZE_MAX)
+            continue;
+        CHECK(memcmp(hnsw_vector(h, k), hnsw_vector(f->staged, i), f->dim * 4) == 0);
+        CHECK(hnsw_norm(h, k) == hnsw_norm(f->staged, i));
+        uint64_t lab;
+        float dist;
+        if (hnsw_search(h, hnsw_vector(f->staged, i), 1, 50, &lab, &dist) == 1 && lab == i + 1)
+            first++;
+    }
+    CHECK_MSG(first == f->n, "%zu of %zu records find themselves first", first, f->n);
+    free(where);
+    hnsw_free(h);
+}
+
+/* Records the index lacks, and records whose vector changed, are inserted
+ * into the legacy graph (lenient mode only); past half the records, rebuild. */
+static void test_repair(void)
+{
+    char why[300];
+    uint32_t total = 0;
+    cm_err err = {0};
+    fx f;
+    scen s = {.n = 60, .dim = 12, .space = HNSW_L2, .label_base = 1, .missing = 6, .reverse = 1};
+    fx_build(&f, &s);
+    int rc = fx_try_ex(&f, HNSW_L2, &total, why, sizeof why, &err);
+    CHECK_MSG(rc == 1 && contains(why, "6 missing records inserted into the graph"), "%d %s %s", rc, why, err.msg);
+    CHECK_INT(total, 60);
+    if (rc == 1)
+        check_repaired(&f, HNSW_L2, 0);
+    fx_free(&f);
+    /* the exact path still refuses */
+    fx_build(&f, &s);
+    rc = fx_try(&f, HNSW_L2, why, sizeof why);
+    CHECK_MSG(rc == 0 && contains(why, "6 of 60 records are not in the index"), "%d %s", rc, why);
+    fx_free(&f);
+
+    /* missing records and tombstones together, cosine */
+    scen md = s;
+    md.space = HNSW_COSINE;
+    md.deleted = 3;
+    md.stale = 2;
+    fx_build(&f, &md);
+    rc = fx_try_ex(&f, HNSW_COSINE, &total, why, sizeof why, &err);
+    CHECK_MSG(rc == 1 && contains(why, "6 missing records inserted") && contains(why, "2 stale and 3 deleted"),
+              "%d %s %s", rc, why, err.msg);
+    CHECK_INT(total, 65);
+    if (rc == 1)
+        check_repaired(&f, HNSW_COSINE, 5);
+    fx_free(&f);
+
+    /* a changed vector: the old element a tombstone, the record inserted anew */
+    scen ch = {.n = 30, .dim = 16, .space = HNSW_COSINE, .label_base = 1};
+    fx_build(&f, &ch);
+    flip_one_ulp(&f);
+    rc = fx_try_ex(&f, HNSW_COSINE, &total, why, sizeof why, &err);
+    CHECK_MSG(rc == 1 && contains(why, "1 changed record inserted") && contains(why, "1 deleted element"), "%d %s %s",
+              rc, why, err.msg);
+    CHECK_INT(total, 31);
+    if (rc == 1)
+        check_repaired(&f, HNSW_COSINE, 1);
+    fx_free(&f);
+
+    /* more missing than present: rebuild */
+    scen many = {.n = 20, .dim = 8, .space = HNSW_L2, .label_base = 1, .missing = 11};
+    fx_build(&f, &many);
+    rc = fx_try_ex(&f, HNSW_L2, &total, why, sizeof why, &err);
+    CHECK_MSG(rc == 0 && contains(why, "11 of 20 records are not in the index: more than are in it"), "%d %s", rc,
+              why);
+    fx_free(&f);
+}
+
 /* ---- damaged inputs ------------------------------------------------------ */
 
 static size_t cut_at;
@@ -908,6 +1011,7 @@ int main(void)
     test_exact(HNSW_COSINE, 0, 1, 1);
     test_exact(HNSW_IP, 1, 1, 0);
     test_stale_missing_deleted_foreign();
+    test_repair();
     test_vectors();
     test_dimension();
     test_ex();
