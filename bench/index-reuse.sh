@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): a ROWS x DIM legacy store (default 100,000 x 384) that carries a matching legacy
 # hnswlib index, made the way chromadb 0.3.x saved it (bench/legacy-index.py, Debian's python3-hnswlib),
-# migrated with --index reuse (the legacy graph converted) and with --index rebuild (our HNSW builder),
+# migrated with --index reuse (the legacy graph converted), with --index rebuild (our HNSW builder) and, with
+# a legacy index that lacks the last 10% of the records, repaired (those inserted into the legacy graph),
 # against ingesting the same records into the real Chroma 1.0 server through its API in batches of 1000.
 # Also checks that the reused result answers queries as well as the rebuilt one (recall@10 against exact
 # brute force over sampled queries, through the real server).
@@ -38,6 +39,14 @@ echo "migrating with --index reuse and --index rebuild..." >&2
 read -r t_reuse kb_reuse note_reuse < <(run_migrate reuse)
 read -r t_rebuild kb_rebuild note_rebuild < <(run_migrate rebuild)
 
+# The repair path: an index saved before the last 10% of the records were added (chromadb 0.3.x saved
+# its index only now and then): those records are inserted into the legacy graph.
+missing=$((rows / 10))
+echo "a legacy index missing the last $missing records (repair)..." >&2
+"$py" bench/legacy-index.py "$store" --missing "$missing" >/dev/null
+read -r t_repair kb_repair note_repair < <(run_migrate auto)
+
+
 echo "ingesting through the Chroma 1.0 server..." >&2
 port=$((20000 + RANDOM % 20000))
 mkdir -p "$tmp/server"
@@ -55,14 +64,17 @@ cmp=$(cd tests/node && node compare-neighbours.mjs --store "$store" --a "$tmp/ou
   --queries 25 | grep -E 'recall|compare-neighbours:' | tr '\n' ' ')
 
 python3 - "$rows" "$dim" "$space" "$t_legacy" "$t_reuse" "$kb_reuse" "$t_rebuild" "$kb_rebuild" "$t_server" \
-  "$note_reuse" "$note_rebuild" "$cmp" <<'PY'
+  "$note_reuse" "$note_rebuild" "$cmp" "$t_repair" "$kb_repair" "$note_repair" <<'PY'
 import sys
 rows, dim, space = sys.argv[1:4]
 legacy, reuse, kb_reuse, rebuild, kb_rebuild, server = map(float, sys.argv[4:10])
 note_reuse, note_rebuild, cmp = sys.argv[10:13]
+repair, kb_repair = map(float, sys.argv[13:15])
+note_repair = sys.argv[15]
 print(f"index reuse benchmark: {rows} x {dim}, {space}; legacy index made by python3-hnswlib in {legacy:.1f} s")
 print(f"  migrate --index reuse    {reuse:7.2f} s  peak RSS {kb_reuse/1024:6.0f} MB  ({note_reuse})")
 print(f"  migrate --index rebuild  {rebuild:7.2f} s  peak RSS {kb_rebuild/1024:6.0f} MB  ({note_rebuild})")
+print(f"  repair (10% missing)     {repair:7.2f} s  peak RSS {kb_repair/1024:6.0f} MB  ({note_repair})")
 print(f"  Chroma 1.0 server ingest {server:7.2f} s  (batches of 1000 through the JS client)")
 print(f"  reuse vs server {server/reuse:6.1f}x (goal >= 50) | reuse vs rebuild {rebuild/reuse:5.1f}x "
       f"| rebuild vs server {server/rebuild:5.1f}x")

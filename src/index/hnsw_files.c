@@ -13,149 +13,35 @@
 #include <unistd.h>
 
 #include "../util/fsutil.h"
+#include "../util/le.h"
 #include "../util/mem.h"
+#include "../util/outfile.h"
 #include "hnsw_impl.h"
 
 #define HEADER_SIZE 100
 #define PERSISTENCE_VERSION 1
-#define WRITE_CHUNK (8u << 20)
-
-static int host_is_little_endian(void)
-{
-    const uint16_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
+#define READ_CHUNK (8u << 20)
 
 /* ---- writing ------------------------------------------------------------- */
-
-typedef struct out_file {
-    int fd;
-    char *path;
-    const char *name;
-    unsigned char *buf;
-    size_t n, cap;
-} out_file;
-
-static int out_open(out_file *o, const char *dir, const char *name, cm_err *err)
-{
-    memset(o, 0, sizeof *o);
-    o->name = name;
-    o->path = fs_join(dir, name);
-    o->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (o->fd < 0) {
-        cm_err_set(err, "%s: %s", o->path, strerror(errno));
-        free(o->path);
-        o->path = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-static int out_write(out_file *o, const void *p, size_t n, cm_err *err)
-{
-    const unsigned char *b = p;
-    while (n) {
-        size_t chunk = n < WRITE_CHUNK ? n : WRITE_CHUNK;
-        ssize_t w = write(o->fd, b, chunk);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return cm_err_set(err, "writing %s: %s", o->path, strerror(errno));
-        }
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int out_flush(out_file *o, cm_err *err)
-{
-    int rc = o->n ? out_write(o, o->buf, o->n, err) : 0;
-    o->n = 0;
-    return rc;
-}
-
-/* Buffered append. */
-static int out_put(out_file *o, const void *p, size_t n, cm_err *err)
-{
-    if (!o->buf) {
-        o->cap = 1u << 20;
-        o->buf = xmalloc(o->cap);
-    }
-    if (o->n + n > o->cap && out_flush(o, err) < 0)
-        return -1;
-    if (n > o->cap)
-        return out_write(o, p, n, err);
-    memcpy(o->buf + o->n, p, n);
-    o->n += n;
-    return 0;
-}
-
-/* Flushes, fsyncs and closes; on failure (or when failed is set) only closes. */
-static int out_close(out_file *o, int failed, cm_err *err)
-{
-    int rc = failed ? -1 : 0;
-    if (rc == 0 && out_flush(o, err) < 0)
-        rc = -1;
-    if (rc == 0 && fsync(o->fd) != 0)
-        rc = cm_err_set(err, "fsync %s: %s", o->path, strerror(errno));
-    if (close(o->fd) != 0 && rc == 0)
-        rc = cm_err_set(err, "closing %s: %s", o->path, strerror(errno));
-    free(o->path);
-    free(o->buf);
-    memset(o, 0, sizeof *o);
-    o->fd = -1;
-    return rc;
-}
 
 static void make_header(const hnsw_index *h, unsigned char *p)
 {
     uint64_t mult_bits;
     memcpy(&mult_bits, &h->mult, sizeof mult_bits);
-    put32(p + 0, PERSISTENCE_VERSION);
-    put64(p + 4, 0); /* offsetLevel0_ */
-    put64(p + 12, h->count); /* max_elements_ */
-    put64(p + 20, h->count); /* cur_element_count */
-    put64(p + 28, h->rec_size);
-    put64(p + 36, h->off_label);
-    put64(p + 44, h->off_data);
-    put32(p + 52, (uint32_t)h->maxlevel);
-    put32(p + 56, h->entry);
-    put64(p + 60, h->maxM);
-    put64(p + 68, h->maxM0);
-    put64(p + 76, h->M);
-    put64(p + 84, mult_bits);
-    put64(p + 92, h->efc);
+    le_put32(p + 0, PERSISTENCE_VERSION);
+    le_put64(p + 4, 0); /* offsetLevel0_ */
+    le_put64(p + 12, h->count); /* max_elements_ */
+    le_put64(p + 20, h->count); /* cur_element_count */
+    le_put64(p + 28, h->rec_size);
+    le_put64(p + 36, h->off_label);
+    le_put64(p + 44, h->off_data);
+    le_put32(p + 52, (uint32_t)h->maxlevel);
+    le_put32(p + 56, h->entry);
+    le_put64(p + 60, h->maxM);
+    le_put64(p + 68, h->maxM0);
+    le_put64(p + 76, h->M);
+    le_put64(p + 84, mult_bits);
+    le_put64(p + 92, h->efc);
 }
 
 static int write_one(const char *dir, const char *name, const void *p, size_t n, cm_err *err)
@@ -163,8 +49,9 @@ static int write_one(const char *dir, const char *name, const void *p, size_t n,
     out_file o;
     if (out_open(&o, dir, name, err) < 0)
         return -1;
-    int failed = n ? out_write(&o, p, n, err) < 0 : 0;
-    return out_close(&o, failed, err);
+    if (n)
+        out_put(&o, p, n, err);
+    return out_close(&o, err);
 }
 
 static int write_link_lists(const hnsw_index *h, const char *dir, cm_err *err)
@@ -172,19 +59,20 @@ static int write_link_lists(const hnsw_index *h, const char *dir, cm_err *err)
     out_file o;
     if (out_open(&o, dir, "link_lists.bin", err) < 0)
         return -1;
-    int failed = 0;
-    for (size_t i = 0; i < h->count && !failed; i++) {
+    for (size_t i = 0; i < h->count && !o.failed; i++) {
         unsigned char len[4];
         size_t bytes = (size_t)h->levels[i] * h->links_size;
-        put32(len, (uint32_t)bytes);
-        failed = out_put(&o, len, 4, err) < 0 || (bytes && out_put(&o, h->upper + h->upper_off[i], bytes, err) < 0);
+        le_put32(len, (uint32_t)bytes);
+        out_put(&o, len, 4, err);
+        if (bytes)
+            out_put(&o, h->upper + h->upper_off[i], bytes, err);
     }
-    return out_close(&o, failed, err);
+    return out_close(&o, err);
 }
 
 int hnsw_write_chroma_files(const hnsw_index *h, const char *dir, cm_err *err)
 {
-    if (!host_is_little_endian())
+    if (!le_host())
         return cm_err_set(err, "writing Chroma's HNSW files needs a little-endian host");
     if (h->linked != h->count)
         return cm_err_set(err, "internal: %zu staged HNSW elements are not built yet", h->count - h->linked);
@@ -232,7 +120,7 @@ static int in_read(in_file *f, void *p, size_t n, cm_err *err)
 {
     unsigned char *b = p;
     while (n) {
-        size_t chunk = n < WRITE_CHUNK ? n : WRITE_CHUNK;
+        size_t chunk = n < READ_CHUNK ? n : READ_CHUNK;
         ssize_t r = read(f->fd, b, chunk);
         if (r < 0 && errno == EINTR)
             continue;
@@ -268,21 +156,21 @@ static int read_header(const char *dir, header *hd, cm_err *err)
     close(f.fd);
     if (rc < 0)
         return -1;
-    hd->version = (int32_t)get32(p);
-    hd->offset_level0 = get64(p + 4);
-    hd->max_elements = get64(p + 12);
-    hd->count = get64(p + 20);
-    hd->rec_size = get64(p + 28);
-    hd->off_label = get64(p + 36);
-    hd->off_data = get64(p + 44);
-    hd->maxlevel = (int32_t)get32(p + 52);
-    hd->entry = get32(p + 56);
-    hd->maxM = get64(p + 60);
-    hd->maxM0 = get64(p + 68);
-    hd->M = get64(p + 76);
-    uint64_t mb = get64(p + 84);
+    hd->version = (int32_t)le_get32(p);
+    hd->offset_level0 = le_get64(p + 4);
+    hd->max_elements = le_get64(p + 12);
+    hd->count = le_get64(p + 20);
+    hd->rec_size = le_get64(p + 28);
+    hd->off_label = le_get64(p + 36);
+    hd->off_data = le_get64(p + 44);
+    hd->maxlevel = (int32_t)le_get32(p + 52);
+    hd->entry = le_get32(p + 56);
+    hd->maxM = le_get64(p + 60);
+    hd->maxM0 = le_get64(p + 68);
+    hd->M = le_get64(p + 76);
+    uint64_t mb = le_get64(p + 84);
     memcpy(&hd->mult, &mb, sizeof mb);
-    hd->efc = get64(p + 92);
+    hd->efc = le_get64(p + 92);
     return 0;
 }
 
@@ -395,7 +283,7 @@ static int read_link_lists(hnsw_index *h, const char *dir, cm_err *err)
     for (size_t i = 0; i < h->count; i++) {
         if (size - pos < 4)
             return cm_err_set(err, "link_lists.bin ends before element %zu", i);
-        uint32_t len = get32(h->upper + pos);
+        uint32_t len = le_get32(h->upper + pos);
         pos += 4;
         if (len % h->links_size != 0)
             return cm_err_set(err, "link_lists.bin: element %zu has %u bytes of links, not a multiple of %zu", i, len,
@@ -437,7 +325,7 @@ static int read_link_lists(hnsw_index *h, const char *dir, cm_err *err)
 
 hnsw_index *hnsw_read_chroma_files_room(const char *dir, hnsw_space space, size_t room, cm_err *err)
 {
-    if (!host_is_little_endian()) {
+    if (!le_host()) {
         cm_err_set(err, "reading Chroma's HNSW files needs a little-endian host");
         return NULL;
     }

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../util/le.h"
 #include "../util/mem.h"
 
 /* Limits shared with Chroma-file reading in hnsw_files.c, so a converted
@@ -18,21 +19,6 @@
 #define HL_MAX_DIM (1u << 20)
 #define HL_MAX_EFC (1u << 20)
 #define HL_MAX_ELEMENTS 0x7FFFFFFFu
-
-static uint16_t rd16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static uint64_t rd64(const unsigned char *p)
-{
-    return (uint64_t)rd32(p) | ((uint64_t)rd32(p + 4) << 32);
-}
 
 static int check_header(const hl_index *x, cm_err *err)
 {
@@ -73,7 +59,7 @@ static int check_level0(hl_index *x, cm_err *err)
 {
     for (size_t i = 0; i < x->count; i++) {
         const unsigned char *r = hl_record(x, i);
-        size_t n = rd16(r);
+        size_t n = le_get16(r);
         if (n > x->maxM0)
             return cm_err_set(err, "element %zu has %zu level-0 links, more than maxM0 %llu", i, n,
                               (unsigned long long)x->maxM0);
@@ -82,7 +68,7 @@ static int check_level0(hl_index *x, cm_err *err)
         if (r[2] & HL_DELETED)
             x->ndeleted++;
         for (size_t j = 0; j < n; j++) {
-            uint32_t id = rd32(r + 4 + 4 * j);
+            uint32_t id = le_get32(r + 4 + 4 * j);
             if (id >= x->count)
                 return cm_err_set(err, "element %zu links to %u at level 0, but there are %llu elements", i, id,
                                   (unsigned long long)x->count);
@@ -96,7 +82,7 @@ static int read_link_lists(hl_index *x, size_t pos, cm_err *err)
     for (size_t i = 0; i < x->count; i++) {
         if (x->len - pos < 4)
             return cm_err_set(err, "the link lists end before element %zu", i);
-        uint32_t bytes = rd32(x->buf + pos);
+        uint32_t bytes = le_get32(x->buf + pos);
         pos += 4;
         if (bytes % x->links_size != 0)
             return cm_err_set(err, "element %zu has %u bytes of upper-level links, not a multiple of %zu", i, bytes,
@@ -116,12 +102,12 @@ static int read_link_lists(hl_index *x, size_t pos, cm_err *err)
     for (size_t i = 0; i < x->count; i++) {
         for (uint32_t l = 1; l <= x->levels[i]; l++) {
             const unsigned char *b = x->buf + x->upper[i] + (size_t)(l - 1) * x->links_size;
-            size_t n = rd16(b);
+            size_t n = le_get16(b);
             if (n > x->maxM)
                 return cm_err_set(err, "element %zu has %zu links at level %u, more than maxM %llu", i, n, l,
                                   (unsigned long long)x->maxM);
             for (size_t j = 0; j < n; j++) {
-                uint32_t id = rd32(b + 4 + 4 * j);
+                uint32_t id = le_get32(b + 4 + 4 * j);
                 if (id >= x->count)
                     return cm_err_set(err, "element %zu links to %u at level %u, but there are %llu elements", i, id,
                                       l, (unsigned long long)x->count);
@@ -145,20 +131,20 @@ int hl_parse(hl_index *x, const void *buf, size_t len, cm_err *err)
     if (len < HL_HEADER_SIZE)
         return cm_err_set(err, "%zu bytes, shorter than the %d-byte header", len, HL_HEADER_SIZE);
     const unsigned char *p = buf;
-    x->offset_level0 = rd64(p + 0);
-    x->max_elements = rd64(p + 8);
-    x->count = rd64(p + 16);
-    x->rec_size = rd64(p + 24);
-    x->off_label = rd64(p + 32);
-    x->off_data = rd64(p + 40);
-    x->maxlevel = (int32_t)rd32(p + 48);
-    x->entry = rd32(p + 52);
-    x->maxM = rd64(p + 56);
-    x->maxM0 = rd64(p + 64);
-    x->M = rd64(p + 72);
-    uint64_t mb = rd64(p + 80);
+    x->offset_level0 = le_get64(p + 0);
+    x->max_elements = le_get64(p + 8);
+    x->count = le_get64(p + 16);
+    x->rec_size = le_get64(p + 24);
+    x->off_label = le_get64(p + 32);
+    x->off_data = le_get64(p + 40);
+    x->maxlevel = (int32_t)le_get32(p + 48);
+    x->entry = le_get32(p + 52);
+    x->maxM = le_get64(p + 56);
+    x->maxM0 = le_get64(p + 64);
+    x->M = le_get64(p + 72);
+    uint64_t mb = le_get64(p + 80);
     memcpy(&x->mult, &mb, sizeof mb);
-    x->efc = rd64(p + 88);
+    x->efc = le_get64(p + 88);
     if (check_header(x, err) < 0)
         return -1;
     x->dim = (size_t)((x->off_label - x->off_data) / 4);

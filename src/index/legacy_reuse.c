@@ -41,25 +41,18 @@
 
 #include "../format/pickle.h"
 #include "../util/fsutil.h"
+#include "../util/le.h"
 #include "../util/mem.h"
+#include "../util/outfile.h"
 #include "hnsw_impl.h" /* the staged index's dim and M (hnsw.h has no accessors yet) */
 #include "hnswlib_file.h"
 #include "legacy_reuse_ext.h"
 
 #define NONE 0xFFFFFFFFu
 #define MAX_PICKLE_BYTES ((size_t)1 << 30)
-#define OUT_BUF (1u << 20)
 #define CHROMA_HEADER_SIZE 100
 
 /* ---- small helpers ------------------------------------------------------- */
-
-static int host_is_little_endian(void)
-{
-    const uint16_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
 
 static int say(char *why, size_t cap, const char *fmt, ...) CM_PRINTF(3, 4);
 static int say(char *why, size_t cap, const char *fmt, ...)
@@ -293,92 +286,6 @@ static uint32_t label_map_get(const label_map *m, uint64_t k)
     return NONE;
 }
 
-/* ---- output files -------------------------------------------------------- */
-
-typedef struct out_file {
-    int fd;
-    char *path;
-    unsigned char *buf;
-    size_t n;
-    int failed;
-} out_file;
-
-static int out_open(out_file *o, const char *dir, const char *name, cm_err *err)
-{
-    memset(o, 0, sizeof *o);
-    o->path = fs_join(dir, name);
-    o->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (o->fd < 0) {
-        cm_err_set(err, "%s: %s", o->path, strerror(errno));
-        free(o->path);
-        o->path = NULL;
-        return -1;
-    }
-    o->buf = xmalloc(OUT_BUF);
-    return 0;
-}
-
-static int out_write_raw(out_file *o, const unsigned char *p, size_t n, cm_err *err)
-{
-    while (n) {
-        ssize_t w = write(o->fd, p, n > (1u << 24) ? (1u << 24) : n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            o->failed = 1;
-            return cm_err_set(err, "writing %s: %s", o->path, w < 0 ? strerror(errno) : "no progress");
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int out_put(out_file *o, const void *p, size_t n, cm_err *err)
-{
-    if (o->failed)
-        return -1;
-    if (o->n + n > OUT_BUF) {
-        if (out_write_raw(o, o->buf, o->n, err) < 0)
-            return -1;
-        o->n = 0;
-        if (n > OUT_BUF)
-            return out_write_raw(o, p, n, err);
-    }
-    memcpy(o->buf + o->n, p, n);
-    o->n += n;
-    return 0;
-}
-
-/* Flushes, fsyncs and closes (only closes after a failure). */
-static int out_close(out_file *o, cm_err *err)
-{
-    int rc = o->failed ? -1 : 0;
-    if (rc == 0 && o->n && out_write_raw(o, o->buf, o->n, err) < 0)
-        rc = -1;
-    if (rc == 0 && fsync(o->fd) != 0)
-        rc = cm_err_set(err, "fsync %s: %s", o->path, strerror(errno));
-    if (close(o->fd) != 0 && rc == 0)
-        rc = cm_err_set(err, "closing %s: %s", o->path, strerror(errno));
-    free(o->path);
-    free(o->buf);
-    memset(o, 0, sizeof *o);
-    o->fd = -1;
-    return rc;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 /* The norm of a stored vector, for elements no record owns (tombstones). */
 static float stored_norm(const hl_index *x, size_t i)
 {
@@ -400,20 +307,20 @@ static int write_chroma_files(const hl_index *x, const hnsw_index *staged, const
     unsigned char hdr[CHROMA_HEADER_SIZE];
     uint64_t mult_bits;
     memcpy(&mult_bits, &x->mult, sizeof mult_bits);
-    put32(hdr + 0, 1); /* PERSISTENCE_VERSION */
-    put64(hdr + 4, 0); /* offsetLevel0 */
-    put64(hdr + 12, x->count); /* max_elements = count */
-    put64(hdr + 20, x->count);
-    put64(hdr + 28, x->rec_size);
-    put64(hdr + 36, x->off_label);
-    put64(hdr + 44, x->off_data);
-    put32(hdr + 52, (uint32_t)x->maxlevel);
-    put32(hdr + 56, x->entry);
-    put64(hdr + 60, x->maxM);
-    put64(hdr + 68, x->maxM0);
-    put64(hdr + 76, x->M);
-    put64(hdr + 84, mult_bits);
-    put64(hdr + 92, x->efc);
+    le_put32(hdr + 0, 1); /* PERSISTENCE_VERSION */
+    le_put64(hdr + 4, 0); /* offsetLevel0 */
+    le_put64(hdr + 12, x->count); /* max_elements = count */
+    le_put64(hdr + 20, x->count);
+    le_put64(hdr + 28, x->rec_size);
+    le_put64(hdr + 36, x->off_label);
+    le_put64(hdr + 44, x->off_data);
+    le_put32(hdr + 52, (uint32_t)x->maxlevel);
+    le_put32(hdr + 56, x->entry);
+    le_put64(hdr + 60, x->maxM);
+    le_put64(hdr + 68, x->maxM0);
+    le_put64(hdr + 76, x->M);
+    le_put64(hdr + 84, mult_bits);
+    le_put64(hdr + 92, x->efc);
 
     out_file o;
     if (out_open(&o, dir, "header.bin", err) < 0)
@@ -439,7 +346,7 @@ static int write_chroma_files(const hl_index *x, const hnsw_index *staged, const
             label = retired++;
             rec[2] |= HL_DELETED;
         }
-        put64(rec + x->off_label, label);
+        le_put64(rec + x->off_label, label);
         out_put(&o, rec, (size_t)x->rec_size, err);
     }
     free(rec);
@@ -460,7 +367,7 @@ static int write_chroma_files(const hl_index *x, const hnsw_index *staged, const
     for (size_t i = 0; i < n && !o.failed; i++) {
         unsigned char len[4];
         size_t bytes = (size_t)x->levels[i] * x->links_size;
-        put32(len, (uint32_t)bytes);
+        le_put32(len, (uint32_t)bytes);
         out_put(&o, len, 4, err);
         if (bytes)
             out_put(&o, hl_upper_bytes(x, i), bytes, err);
@@ -829,7 +736,7 @@ static int reuse(const legacy_reuse_in *in, const char *out_dir, uint32_t *total
         why[0] = '\0';
     if (!in || !in->staged || !in->keys || !in->index_dir || !safe_uuid(in->collection_uuid))
         return say(why, why_cap, "no legacy index for this collection");
-    if (!host_is_little_endian())
+    if (!le_host())
         return say(why, why_cap, "reusing hnswlib files needs a little-endian host");
     job j;
     memset(&j, 0, sizeof j);

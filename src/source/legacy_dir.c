@@ -504,7 +504,10 @@ cm_source *legacy_dir_open(const char *path, cm_err *err)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        cm_err_set(err, "%s: %s", path, strerror(errno));
+        cm_err_set(err,
+                   "%s: %s; give the source as a chromadb 0.3.x persist_directory (the folder holding "
+                   "chroma-collections.parquet), clickhouse://HOST[:PORT] or http[s]://HOST[:PORT]",
+                   path, strerror(errno));
         return NULL;
     }
     if (!S_ISDIR(st.st_mode)) {
