@@ -687,13 +687,22 @@ static int decide(job *j, int lenient, size_t *ntomb)
     if (tomb > j->n)
         return say(j->why, j->why_cap, "%zu of %zu index elements would be deleted tombstones", tomb, m);
     *ntomb = tomb;
-    char kept[120] = "", ins[120] = "";
-    if (stale && x->ndeleted)
-        snprintf(kept, sizeof kept, "%zu stale and %zu deleted elements kept as deleted", stale, x->ndeleted);
-    else if (stale)
-        snprintf(kept, sizeof kept, "%zu stale element%s kept as deleted", stale, stale == 1 ? "" : "s");
-    else if (tomb)
-        snprintf(kept, sizeof kept, "%zu deleted element%s kept as deleted", tomb, tomb == 1 ? "" : "s");
+    /* "3 stale, 2 deleted and 4 replaced elements kept as deleted" */
+    char kept[160] = "", ins[120] = "";
+    const size_t kinds[3] = {stale, x->ndeleted, changed};
+    static const char *const kind_names[3] = {"stale", "deleted", "replaced"};
+    size_t nk = 0, o = 0;
+    for (int k = 0; k < 3; k++)
+        nk += kinds[k] != 0;
+    for (int k = 0, seen = 0; k < 3; k++) {
+        if (!kinds[k])
+            continue;
+        seen++;
+        o += (size_t)snprintf(kept + o, sizeof kept - o, "%s%zu %s", seen == 1 ? "" : seen == (int)nk ? " and " : ", ",
+                              kinds[k], kind_names[k]);
+    }
+    if (tomb)
+        snprintf(kept + o, sizeof kept - o, " element%s kept as deleted", tomb == 1 ? "" : "s");
     size_t added = j->nmissing - changed;
     if (added && changed)
         snprintf(ins, sizeof ins, "%zu missing and %zu changed records inserted into the graph", added, changed);

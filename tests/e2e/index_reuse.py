@@ -197,7 +197,7 @@ def synthetic():
         ("missing", ["--missing", "2"], REUSED + r" \(2 missing records inserted into the graph\)$"),
         ("missing-most", ["--missing", "160"], r"built \(160 of 300 records are not in the index: more than are in it"),
         ("perturbed", ["--perturb", "1"],
-         REUSED + r" \(1 changed record inserted into the graph, 1 deleted element kept as deleted\)$"),
+         REUSED + r" \(1 changed record inserted into the graph, 1 replaced element kept as deleted\)$"),
         ("shared-maps", ["--shared-maps", "6"], r"built \(the id maps hold 6 entries for labels this index lacks"),
         ("old-format", ["--shared-maps", "0"], REUSED),
     ]
@@ -229,7 +229,7 @@ def synthetic():
     notes, _ = notes_of(r)
     note = list(notes.values())[0] if notes else None
     print(f"     hnswlib-behind: {note}")
-    check(note == REUSED + " (300 missing and 20 changed records inserted into the graph, 20 deleted elements kept "
+    check(note == REUSED + " (300 missing and 20 changed records inserted into the graph, 20 replaced elements kept "
           "as deleted)", "hnswlib-behind: 300 missing and 20 changed records inserted into the legacy graph",
           f"got {note!r}\n{r.stderr[-800:]}")
     shutil.rmtree(out, ignore_errors=True)
