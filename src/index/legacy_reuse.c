@@ -19,6 +19,9 @@
  *     real stores every vector matched exactly, 0 ulp (see the report).
  *  6. No soft-deleted elements (legacy_reuse_try) - or, with
  *     legacy_reuse_try_ex, tombstones kept with retired labels.
+ * legacy_reuse_try_ex relaxes 4 and 5: records missing from the index, or
+ * whose vector differs, are inserted into the converted graph afterwards
+ * (insert_missing), up to half of the records.
  * The index_<uuid>.bin of the space is not stored anywhere: the collection's
  * hnsw:space chose it in 0.3.x as it does now, and for cosine step 5 also
  * proves the stored vectors are the normalised ones.

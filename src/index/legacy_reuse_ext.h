@@ -1,4 +1,5 @@
-/* legacy_reuse_ext.h - legacy index reuse that may keep tombstones.
+/* legacy_reuse_ext.h - legacy index reuse that may keep tombstones and
+ * repair an index that is close to the data.
  *
  * legacy_reuse_try() refuses an index holding soft-deleted elements (or live
  * elements for records that are not being written), because keeping them is
@@ -18,7 +19,14 @@
  *    batch > max_elements, never hits "exceeds the specified limit" with
  *    cur_element_count (tombstones included) above total_elements_added.
  * It refuses when tombstones would outnumber the live elements (a rebuilt
- * graph is better then). A reader of the result (verify) must accept deleted
+ * graph is better then).
+ *
+ * It also repairs: records the index lacks (chromadb saved its index only
+ * now and then, so the last additions are often missing) and records whose
+ * stored vector differs (an update the index never saw; the old element
+ * becomes a tombstone) are inserted into the legacy graph after conversion,
+ * as hnswlib inserts into an index it loaded - as long as they are at most
+ * half of the records. A reader of the result (verify) must accept deleted
  * elements whose labels are above the pickle's largest live label. */
 #ifndef CM_INDEX_LEGACY_REUSE_EXT_H
 #define CM_INDEX_LEGACY_REUSE_EXT_H

@@ -537,8 +537,9 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
                               .keys = (const char *const *)d->keys};
         /* Tombstones (stale or soft-deleted legacy elements) are kept as
          * Chroma keeps its own after a delete, with retired labels that
-         * total_elements_added covers (legacy_reuse_ext.h says why that
-         * stays correct for later writes). */
+         * total_elements_added covers, and records the legacy graph lacks
+         * are inserted into it (legacy_reuse_ext.h says why that stays
+         * correct for later writes). */
         reused = legacy_reuse_try_ex(&in, d->vec_dir, &total_labels, why, sizeof why, err);
         if (reused < 0) {
             rc = cm_err_prefix(err, "collection '%s': reusing the legacy index", d->tc.name);
