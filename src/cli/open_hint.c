@@ -89,6 +89,26 @@ static void header_names(FILE *f, const http_headers *hs, int js)
     fprintf(f, js ? " }" : "}");
 }
 
+/* host=..., port=...[, ssl=True][, tenant=..., database=...][, headers=...]
+ * in Python's keyword form, or as the members of a JS object. */
+static void client_args(FILE *f, const char *host, unsigned port, int ssl, const char *tenant, const char *database,
+                        const http_headers *hs, int js)
+{
+    const char *eq = js ? ": " : "=";
+    fprintf(f, "host%s", eq);
+    quoted(f, host);
+    fprintf(f, ", port%s%u", eq, port);
+    if (ssl)
+        fprintf(f, ", ssl%s%s", eq, js ? "true" : "True");
+    if (tenant || database) {
+        fprintf(f, ", tenant%s", eq);
+        quoted(f, tenant ? tenant : "default_tenant");
+        fprintf(f, ", database%s", eq);
+        quoted(f, database ? database : "default_database");
+    }
+    header_names(f, hs, js);
+}
+
 static int named(const char *v, const char *dflt)
 {
     return v && *v && strcmp(v, dflt) != 0;
@@ -110,27 +130,12 @@ void cli_how_to_open(FILE *f, const char *to, const http_headers *hs, const char
     int ssl;
     const char *prefix;
     split_url(to, host, sizeof host, &port, &ssl, &prefix);
-    int t = named(tenant, "default_tenant"), d = named(database, "default_database");
-    fprintf(f, "  Python:  import chromadb; client = chromadb.HttpClient(host=");
-    quoted(f, host);
-    fprintf(f, ", port=%u%s", port, ssl ? ", ssl=True" : "");
-    if (t || d) {
-        fprintf(f, ", tenant=");
-        quoted(f, t ? tenant : "default_tenant");
-        fprintf(f, ", database=");
-        quoted(f, d ? database : "default_database");
-    }
-    header_names(f, hs, 0);
-    fprintf(f, ")\n  JS:      new ChromaClient({ host: ");
-    quoted(f, host);
-    fprintf(f, ", port: %u%s", port, ssl ? ", ssl: true" : "");
-    if (t || d) {
-        fprintf(f, ", tenant: ");
-        quoted(f, t ? tenant : "default_tenant");
-        fprintf(f, ", database: ");
-        quoted(f, d ? database : "default_database");
-    }
-    header_names(f, hs, 1);
+    const char *t = named(tenant, "default_tenant") ? tenant : NULL;
+    const char *d = named(database, "default_database") ? database : NULL;
+    fprintf(f, "  Python:  import chromadb; client = chromadb.HttpClient(");
+    client_args(f, host, port, ssl, t, d, hs, 0);
+    fprintf(f, ")\n  JS:      new ChromaClient({ ");
+    client_args(f, host, port, ssl, t, d, hs, 1);
     fprintf(f, " })\n");
     if (prefix)
         fprintf(f, "  (the server is behind the path %s: give the clients the whole URL where they take one)\n", prefix);

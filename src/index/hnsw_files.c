@@ -24,13 +24,13 @@
 
 /* ---- writing ------------------------------------------------------------- */
 
-static void make_header(const hnsw_index *h, unsigned char *p)
+void hn_chroma_header(unsigned char *p, const hn_header *h)
 {
     uint64_t mult_bits;
     memcpy(&mult_bits, &h->mult, sizeof mult_bits);
     le_put32(p + 0, PERSISTENCE_VERSION);
-    le_put64(p + 4, 0); /* offsetLevel0_ */
-    le_put64(p + 12, h->count); /* max_elements_ */
+    le_put64(p + 4, 0);         /* offsetLevel0_ */
+    le_put64(p + 12, h->count); /* max_elements_ = count: Chroma grows it on the next add */
     le_put64(p + 20, h->count); /* cur_element_count */
     le_put64(p + 28, h->rec_size);
     le_put64(p + 36, h->off_label);
@@ -77,7 +77,18 @@ int hnsw_write_chroma_files(const hnsw_index *h, const char *dir, cm_err *err)
     if (h->linked != h->count)
         return cm_err_set(err, "internal: %zu staged HNSW elements are not built yet", h->count - h->linked);
     unsigned char hdr[HEADER_SIZE];
-    make_header(h, hdr);
+    hn_header hh = {.count = h->count,
+                    .rec_size = h->rec_size,
+                    .off_label = h->off_label,
+                    .off_data = h->off_data,
+                    .maxM = h->maxM,
+                    .maxM0 = h->maxM0,
+                    .M = h->M,
+                    .efc = h->efc,
+                    .maxlevel = h->maxlevel,
+                    .entry = h->entry,
+                    .mult = h->mult};
+    hn_chroma_header(hdr, &hh);
     if (write_one(dir, "header.bin", hdr, sizeof hdr, err) < 0 ||
         write_one(dir, "data_level0.bin", h->data, h->count * h->rec_size, err) < 0 ||
         write_one(dir, "length.bin", h->norms, h->count * sizeof *h->norms, err) < 0 ||

@@ -185,6 +185,16 @@ void hn_greedy(const hnsw_index *h, hn_scratch *s, const float *q, uint32_t *cur
 size_t hn_search_layer(const hnsw_index *h, hn_scratch *s, const float *q, uint32_t ep, float epd, int l, size_t ef,
                        int locked);
 
+/* hnsw_files.c: Chroma's header.bin (persistence version 1 + hnswlib's
+ * header) for a graph of these parameters, into p[0..100). */
+typedef struct hn_header {
+    uint64_t count, rec_size, off_label, off_data, maxM, maxM0, M, efc;
+    int maxlevel;
+    uint32_t entry;
+    double mult;
+} hn_header;
+void hn_chroma_header(unsigned char *p, const hn_header *h);
+
 /* hnsw.c */
 int hn_draw_level(uint64_t seed, uint64_t i, double mult);
 void hn_set_dist(hnsw_index *h);

@@ -308,22 +308,18 @@ static int write_chroma_files(const hl_index *x, const hnsw_index *staged, const
                               uint64_t first_retired, const char *dir, cm_err *err)
 {
     unsigned char hdr[CHROMA_HEADER_SIZE];
-    uint64_t mult_bits;
-    memcpy(&mult_bits, &x->mult, sizeof mult_bits);
-    le_put32(hdr + 0, 1); /* PERSISTENCE_VERSION */
-    le_put64(hdr + 4, 0); /* offsetLevel0 */
-    le_put64(hdr + 12, x->count); /* max_elements = count */
-    le_put64(hdr + 20, x->count);
-    le_put64(hdr + 28, x->rec_size);
-    le_put64(hdr + 36, x->off_label);
-    le_put64(hdr + 44, x->off_data);
-    le_put32(hdr + 52, (uint32_t)x->maxlevel);
-    le_put32(hdr + 56, x->entry);
-    le_put64(hdr + 60, x->maxM);
-    le_put64(hdr + 68, x->maxM0);
-    le_put64(hdr + 76, x->M);
-    le_put64(hdr + 84, mult_bits);
-    le_put64(hdr + 92, x->efc);
+    hn_header hh = {.count = x->count,
+                    .rec_size = x->rec_size,
+                    .off_label = x->off_label,
+                    .off_data = x->off_data,
+                    .maxM = x->maxM,
+                    .maxM0 = x->maxM0,
+                    .M = x->M,
+                    .efc = x->efc,
+                    .maxlevel = x->maxlevel,
+                    .entry = x->entry,
+                    .mult = x->mult};
+    hn_chroma_header(hdr, &hh);
 
     out_file o;
     if (out_open(&o, dir, "header.bin", err) < 0)
