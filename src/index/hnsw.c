@@ -189,14 +189,22 @@ static float plain_norm(const float *v, size_t dim)
     return sqrtf(sum);
 }
 
+/* The next free record for a float vector whose every value is finite. */
+static unsigned char *stage_begin_f32(hnsw_index *h, const float *vec, cm_err *err)
+{
+    for (size_t i = 0; i < h->dim; i++)
+        if (!isfinite(vec[i])) {
+            not_finite(err, i, vec[i]);
+            return NULL;
+        }
+    return stage_begin(h, err);
+}
+
 int hnsw_stage_f32(hnsw_index *h, const float *vec, uint64_t label, cm_err *err)
 {
-    unsigned char *r = stage_begin(h, err);
+    unsigned char *r = stage_begin_f32(h, vec, err);
     if (!r)
         return -1;
-    for (size_t i = 0; i < h->dim; i++)
-        if (!isfinite(vec[i]))
-            return not_finite(err, i, vec[i]);
     float *dst = (float *)(void *)(r + h->off_data);
     float norm;
     if (h->space == HNSW_COSINE) {
@@ -227,12 +235,9 @@ int hnsw_stage_f64(hnsw_index *h, const double *vec, uint64_t label, cm_err *err
 
 int hnsw_stage_prepared(hnsw_index *h, const float *vec, float norm, uint64_t label, cm_err *err)
 {
-    unsigned char *r = stage_begin(h, err);
+    unsigned char *r = stage_begin_f32(h, vec, err);
     if (!r)
         return -1;
-    for (size_t i = 0; i < h->dim; i++)
-        if (!isfinite(vec[i]))
-            return not_finite(err, i, vec[i]);
     memcpy(r + h->off_data, vec, h->dim * sizeof *vec);
     stage_end(h, label, norm);
     return 0;
