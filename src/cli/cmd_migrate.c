@@ -149,8 +149,14 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
         jo_int(&o, cr->skipped_wrong_dim);
         jo_cstr(&o, ",\"nonfinite_embedding\":");
         jo_int(&o, cr->skipped_nonfinite);
+        jo_cstr(&o, ",\"not_utf8_text\":");
+        jo_int(&o, cr->skipped_bad_text);
         jo_cstr(&o, "},\"metadata_values_changed\":");
-        jo_int(&o, cr->meta_values_changed);
+        jo_int(&o, cr->meta_changes.values);
+        jo_cstr(&o, ",\"metadata_keys_renamed\":");
+        jo_int(&o, cr->meta_changes.keys_renamed);
+        jo_cstr(&o, ",\"metadata_not_object\":");
+        jo_int(&o, cr->meta_changes.whole);
         jo_cstr(&o, ",\"index\":");
         if (cr->index_note[0])
             jo_str(&o, cr->index_note, strlen(cr->index_note));
@@ -196,7 +202,7 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
         else
             snprintf(name, sizeof name, "%s", cr->src.name);
         int64_t sk = cr->dup_dropped + cr->skipped_no_id + cr->skipped_no_emb + cr->skipped_wrong_dim +
-                     cr->skipped_nonfinite;
+                     cr->skipped_nonfinite + cr->skipped_bad_text;
         char why[256] = "";
         size_t o = 0;
         const struct {
@@ -206,7 +212,8 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
                      {cr->skipped_no_id, "no id"},
                      {cr->skipped_no_emb, "no embedding"},
                      {cr->skipped_wrong_dim, "other dimension"},
-                     {cr->skipped_nonfinite, "non-finite embedding"}};
+                     {cr->skipped_nonfinite, "non-finite embedding"},
+                     {cr->skipped_bad_text, "id or document not UTF-8"}};
         for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
             if (parts[k].n && o < sizeof why) {
                 int w = snprintf(why + o, sizeof why - o, "%s%lld %s", o ? ", " : "", (long long)parts[k].n,
@@ -218,9 +225,18 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
                 cm_space_name(cr->hnsw.space), sk ? why : "-");
         if (cr->index_note[0])
             fprintf(f, "%-32s index: %s\n", "", cr->index_note);
-        if (cr->meta_values_changed)
-            fprintf(f, "%-32s metadata values %s: %lld\n", "",
-                    m->pol.meta == CM_META_DROP ? "dropped" : "stringified", (long long)cr->meta_values_changed);
+        const cm_meta_changes *mc = &cr->meta_changes;
+        int drop = m->pol.meta == CM_META_DROP;
+        if (mc->values)
+            fprintf(f, "%-32s metadata %s: %lld\n", "", drop ? "keys dropped" : "values stringified",
+                    (long long)mc->values);
+        if (mc->keys_renamed)
+            fprintf(f, "%-32s metadata keys renamed (reserved 'chroma:' or not UTF-8): %lld\n", "",
+                    (long long)mc->keys_renamed);
+        if (mc->whole)
+            fprintf(f, "%-32s metadata that was no JSON object %s: %lld record%s\n", "",
+                    drop ? "dropped" : "kept as text under '" CM_LEGACY_METADATA_KEY "'", (long long)mc->whole,
+                    mc->whole == 1 ? "" : "s");
         written += cr->written;
         read += cr->st.records;
         skipped += sk;

@@ -107,7 +107,7 @@ static void each_problem(const cm_coll_result *cr, problem_fn fn, void *ctx)
         fn(ctx, "invalid_name", 1, msg, NULL);
     }
     for (size_t k = 0; cr->src.has_meta && k < cr->src.meta.n; k++) {
-        const char *mp = cm_mval_problem(&cr->src.meta.v[k]);
+        const char *mp = cm_mentry_problem(&cr->src.meta.v[k]);
         if (mp) {
             snprintf(msg, sizeof msg, "collection metadata key '%s': %s", cr->src.meta.v[k].key, mp);
             fn(ctx, "invalid_collection_metadata", 1, msg, NULL);
@@ -139,15 +139,26 @@ static void each_problem(const cm_coll_result *cr, problem_fn fn, void *ctx)
         fn(ctx, "nonfinite_embeddings", st->nonfinite_emb.count, msg, &st->nonfinite_emb);
     }
     if (st->missing_id.count) {
-        snprintf(msg, sizeof msg, "%lld records have no id", (long long)st->missing_id.count);
+        snprintf(msg, sizeof msg, "%lld records have no id or the empty id (Chroma refuses both)",
+                 (long long)st->missing_id.count);
         fn(ctx, "missing_ids", st->missing_id.count, msg, &st->missing_id);
     }
     if (st->bad_meta.count) {
         snprintf(msg, sizeof msg,
-                 "%lld records have metadata values Chroma >= 0.4 cannot store (null, nested, list, NaN/Infinity, "
-                 "huge integers)",
+                 "%lld records have metadata Chroma >= 0.4 cannot store (null, nested, list, NaN/Infinity, huge "
+                 "integers, text that is not UTF-8, keys in the reserved 'chroma:' namespace)",
                  (long long)st->bad_meta.count);
         fn(ctx, "invalid_metadata", st->bad_meta.count, msg, &st->bad_meta);
+    }
+    if (st->meta_not_object.count) {
+        snprintf(msg, sizeof msg, "%lld records have metadata that is no JSON object (not JSON, a list, a string, a "
+                 "number)", (long long)st->meta_not_object.count);
+        fn(ctx, "metadata_not_object", st->meta_not_object.count, msg, &st->meta_not_object);
+    }
+    if (st->bad_text.count) {
+        snprintf(msg, sizeof msg, "%lld records have an id or document that is not UTF-8 text",
+                 (long long)st->bad_text.count);
+        fn(ctx, "text_not_utf8", st->bad_text.count, msg, &st->bad_text);
     }
 }
 

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../format/json.h"
 #include "../util/mem.h"
+#include "../util/utf8.h"
 #include "policy.h"
 
 void cm_issue_add(cm_issue *is, const cm_record *r, const char *fmt, ...)
@@ -42,6 +44,8 @@ void cm_stats_free(cm_stats *st)
     issue_free(&st->nonfinite_emb);
     issue_free(&st->wrong_dim);
     issue_free(&st->bad_meta);
+    issue_free(&st->meta_not_object);
+    issue_free(&st->bad_text);
     strmap_free(st->ids);
     memset(st, 0, sizeof *st);
 }
@@ -55,6 +59,47 @@ const char *cm_record_emb_problem(const cm_record *r)
     if (r->emb_has_null)
         return "embedding has null elements";
     return NULL;
+}
+
+const char *cm_record_text_problem(const cm_record *r)
+{
+    if (r->id && !utf8_valid(r->id, r->id_len))
+        return "id";
+    if (r->doc && !utf8_valid(r->doc, r->doc_len))
+        return "document";
+    return NULL;
+}
+
+static void note_text(cm_stats *st, const cm_record *r)
+{
+    const char *what = cm_record_text_problem(r);
+    if (!what)
+        return;
+    char why[96];
+    if (strcmp(what, "id") == 0)
+        utf8_describe(r->id, r->id_len, why, sizeof why);
+    else
+        utf8_describe(r->doc, r->doc_len, why, sizeof why);
+    cm_issue_add(&st->bad_text, r, "the %s is not UTF-8 text: %s", what, why);
+}
+
+static void note_meta(cm_stats *st, const cm_record *r)
+{
+    if (r->meta_raw) {
+        cm_issue_add(&st->meta_not_object, r, "metadata is %s: %.60s%s", r->meta_raw_why, r->meta_raw,
+                     r->meta_raw_len > 60 ? "..." : "");
+        return;
+    }
+    for (size_t i = 0; r->has_meta && i < r->meta.n; i++) {
+        const char *why = cm_mentry_problem(&r->meta.v[i]);
+        if (why) {
+            json_out k = {0};
+            jo_str(&k, r->meta.v[i].key, r->meta.v[i].key_len);
+            cm_issue_add(&st->bad_meta, r, "key %s: %s", k.buf, why);
+            jo_free(&k);
+            return;
+        }
+    }
 }
 
 static void note_dim(cm_stats *st, int64_t dim)
@@ -89,11 +134,13 @@ int cm_analyze(cm_source *src, const cm_collection *c, cm_stats *st, int (*tick)
         }
         if (r.doc)
             st->documents++;
-        if (r.has_meta)
+        if (r.has_meta || r.meta_raw)
             st->metadatas++;
-        if (!r.id || r.id_len == 0) {
+        if (!r.id) {
             cm_issue_add(&st->missing_id, &r, "record has no id");
         } else {
+            if (r.id_len == 0)
+                cm_issue_add(&st->missing_id, &r, "the id is the empty string, which Chroma refuses");
             int created;
             strmap_val *v = strmap_upsert(st->ids, r.id, r.id_len, &created);
             if (created) {
@@ -117,13 +164,8 @@ int cm_analyze(cm_source *src, const cm_collection *c, cm_stats *st, int (*tick)
                     break;
                 }
         }
-        for (size_t i = 0; r.has_meta && i < r.meta.n; i++) {
-            const char *why = cm_mval_problem(&r.meta.v[i]);
-            if (why) {
-                cm_issue_add(&st->bad_meta, &r, "key '%s': %s", r.meta.v[i].key, why);
-                break;
-            }
-        }
+        note_text(st, &r);
+        note_meta(st, &r);
     }
     cm_record_clear(&r);
     cm_meta_free(&r.meta);

@@ -33,11 +33,13 @@ typedef struct cm_stats {
     int64_t dim_value[CM_MAX_DIMS], dim_count[CM_MAX_DIMS];
     int64_t dim;                        /* most common dimension, -1 if none */
     cm_issue dup_ids;                   /* records whose id appeared before */
-    cm_issue missing_id;
+    cm_issue missing_id;                /* no id, or the empty id "" (counted among the ids) */
     cm_issue missing_emb;               /* no embedding, empty, or null elements */
     cm_issue nonfinite_emb;
     cm_issue wrong_dim;                 /* dimension differs from `dim` (filled after the pass) */
-    cm_issue bad_meta;                  /* metadata values Chroma cannot store */
+    cm_issue bad_meta;                  /* metadata keys or values Chroma cannot store */
+    cm_issue meta_not_object;           /* metadata text that is no JSON object */
+    cm_issue bad_text;                  /* an id or document that is not UTF-8 text */
     strmap *ids;                        /* id -> first/last record index, count */
 } cm_stats;
 
@@ -51,5 +53,9 @@ void cm_issue_add(cm_issue *is, const cm_record *r, const char *fmt, ...) CM_PRI
 
 /* Record-level checks shared by analysis and the write pass. NULL if fine. */
 const char *cm_record_emb_problem(const cm_record *r);
+/* An id or document that is not strict UTF-8 (e.g. a lone surrogate that a
+ * JSON answer carried): Chroma >= 0.4 cannot hold it as text, and no policy
+ * rewrites ids or documents, so such a record is refused or left out. */
+const char *cm_record_text_problem(const cm_record *r);
 
 #endif

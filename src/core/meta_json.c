@@ -71,6 +71,44 @@ int cm_meta_parse(const char *text, size_t len, cm_meta *m, int *present, cm_err
     return 0;
 }
 
+static const char *not_object_why(jv_type t)
+{
+    switch (t) {
+    case JV_ARRAY: return "a JSON list, not an object";
+    case JV_STRING: return "a JSON string, not an object";
+    case JV_BOOL: return "a JSON boolean, not an object";
+    default: return "a JSON number, not an object";
+    }
+}
+
+void cm_record_meta_from_text(cm_record *r, const char *text, size_t len)
+{
+    cm_meta_clear(&r->meta);
+    r->has_meta = 0;
+    free(r->meta_raw);
+    r->meta_raw = NULL;
+    r->meta_raw_len = 0;
+    r->meta_raw_why = NULL;
+    jv *v = json_parse(text, len, NULL);
+    if (v && v->type == JV_NULL) {
+        jv_free(v);
+        return;
+    }
+    if (v && v->type == JV_OBJECT) {
+        for (size_t i = 0; i < v->u.obj.n; i++) {
+            const jv_member *mb = &v->u.obj.members[i];
+            cm_mval_from_jv(cm_meta_add(&r->meta, mb->key, mb->key_len), mb->value);
+        }
+        r->has_meta = 1;
+        jv_free(v);
+        return;
+    }
+    r->meta_raw = xmemdup0(text, len);
+    r->meta_raw_len = len;
+    r->meta_raw_why = v ? not_object_why(v->type) : "not JSON";
+    jv_free(v);
+}
+
 void cm_mval_write(json_out *o, const cm_mval *v)
 {
     switch (v->type) {

@@ -14,6 +14,10 @@
  * null (legacy "no metadata"), 1 otherwise. Anything but an object or null
  * is an error. */
 int cm_meta_parse(const char *text, size_t len, cm_meta *m, int *present, cm_err *err);
+/* A record's metadata from the source's text. Never fails: text that is
+ * not a JSON object (nor null) is kept in r->meta_raw with what it is, for
+ * the policies (legacy stores hold Python reprs and bare lists). */
+void cm_record_meta_from_text(cm_record *r, const char *text, size_t len);
 /* One parsed JSON value as a metadata value (type kept; nested values and
  * null are kept as such for the policies). */
 void cm_mval_from_jv(cm_mval *d, const jv *v);

@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "../util/mem.h"
+#include "../util/utf8.h"
+#include "python_json.h"
 
 static double now(void)
 {
@@ -114,7 +116,7 @@ static void examples(char *out, size_t cap, const cm_issue *is)
     size_t o = 0;
     out[0] = '\0';
     for (size_t i = 0; i < is->nex && o + 1 < cap; i++) {
-        int n = snprintf(out + o, cap - o, "%s id '%s' (row %lld): %s", i ? ";" : "",
+        int n = snprintf(out + o, cap - o, "%sid '%s' (row %lld): %s", i ? "; " : "",
                          is->ex[i].id ? is->ex[i].id : "(none)", (long long)is->ex[i].row, is->ex[i].detail);
         if (n < 0)
             break;
@@ -140,7 +142,7 @@ size_t cm_run_blockers(cm_run *run, const cm_policy *p)
                 blk_add(&b, "collections '%s' and '%s' would both be named '%s'; give --rename to one of them",
                         run->c[j].src.name, name, cr->target_name);
         for (size_t k = 0; cr->src.has_meta && k < cr->src.meta.n; k++) {
-            const char *mp = cm_mval_problem(&cr->src.meta.v[k]);
+            const char *mp = cm_mentry_problem(&cr->src.meta.v[k]);
             if (mp && p->meta == CM_META_ERROR)
                 blk_add(&b,
                         "collection '%s': its metadata key '%s' has a %s, which Chroma >= 0.4 cannot store; choose "
@@ -154,9 +156,18 @@ size_t cm_run_blockers(cm_run *run, const cm_policy *p)
         if (cr->st.bad_meta.count && p->meta == CM_META_ERROR) {
             examples(ex, sizeof ex, &cr->st.bad_meta);
             blk_add(&b,
-                    "collection '%s': %lld records have metadata values Chroma >= 0.4 cannot store (%s); choose "
-                    "--invalid-metadata drop (remove those keys) or stringify (store their JSON text)",
+                    "collection '%s': %lld records have metadata keys or values Chroma >= 0.4 cannot store (%s); "
+                    "choose --invalid-metadata drop (remove those keys) or stringify (store their JSON text, rename "
+                    "the keys)",
                     name, (long long)cr->st.bad_meta.count, ex);
+        }
+        if (cr->st.meta_not_object.count && p->meta == CM_META_ERROR) {
+            examples(ex, sizeof ex, &cr->st.meta_not_object);
+            blk_add(&b,
+                    "collection '%s': %lld records have metadata that is no JSON object (%s); choose "
+                    "--invalid-metadata drop (write them without metadata) or stringify (keep the text under the "
+                    "key '" CM_LEGACY_METADATA_KEY "')",
+                    name, (long long)cr->st.meta_not_object.count, ex);
         }
         if (cr->st.dup_ids.count && p->dup == CM_DUP_ERROR) {
             examples(ex, sizeof ex, &cr->st.dup_ids);
@@ -167,8 +178,17 @@ size_t cm_run_blockers(cm_run *run, const cm_policy *p)
             continue;
         if (cr->st.missing_id.count) {
             examples(ex, sizeof ex, &cr->st.missing_id);
-            blk_add(&b, "collection '%s': %lld records have no id (%s); give --skip-invalid-records to leave them out",
+            blk_add(&b,
+                    "collection '%s': %lld records have no id or the empty id (%s); give --skip-invalid-records to "
+                    "leave them out",
                     name, (long long)cr->st.missing_id.count, ex);
+        }
+        if (cr->st.bad_text.count) {
+            examples(ex, sizeof ex, &cr->st.bad_text);
+            blk_add(&b,
+                    "collection '%s': %lld records have an id or document that is not UTF-8 text, which Chroma >= "
+                    "0.4 cannot store (%s); give --skip-invalid-records to leave them out",
+                    name, (long long)cr->st.bad_text.count, ex);
         }
         if (cr->st.missing_emb.count) {
             examples(ex, sizeof ex, &cr->st.missing_emb);
@@ -215,8 +235,35 @@ static int keep_copy(const cm_coll_result *cr, const cm_policy *p, const cm_reco
     return p->dup == CM_DUP_LAST ? v->last == idx : v->first == idx;
 }
 
+/* Metadata text that is no JSON object: gone under drop, kept whole as one
+ * string under stringify (policy.h names the key). */
+static void settle_raw_meta(cm_record *r, cm_meta_policy p, cm_meta_changes *ch)
+{
+    if (p == CM_META_STRINGIFY) {
+        cm_meta_clear(&r->meta);
+        cm_mval *v = cm_meta_add(&r->meta, CM_LEGACY_METADATA_KEY, strlen(CM_LEGACY_METADATA_KEY));
+        v->type = CM_M_STR;
+        if (utf8_valid(r->meta_raw, r->meta_raw_len)) {
+            v->s = r->meta_raw;
+            v->s_len = r->meta_raw_len;
+        } else { /* text that is not even UTF-8: its json.dumps form */
+            cm_mval raw = {.type = CM_M_STR, .s = r->meta_raw, .s_len = r->meta_raw_len};
+            v->s = cm_python_dumps_mval(&raw);
+            v->s_len = strlen(v->s);
+            free(r->meta_raw);
+        }
+        r->has_meta = 1;
+    } else {
+        free(r->meta_raw);
+    }
+    r->meta_raw = NULL;
+    r->meta_raw_len = 0;
+    if (ch)
+        ch->whole++;
+}
+
 cm_verdict cm_prepare_record(const cm_coll_result *cr, const cm_policy *p, cm_record *r, int64_t idx,
-                             int64_t *meta_changed)
+                             cm_meta_changes *ch)
 {
     if (!r->id || !r->id_len)
         return CM_SKIP_NO_ID;
@@ -229,10 +276,12 @@ cm_verdict cm_prepare_record(const cm_coll_result *cr, const cm_policy *p, cm_re
     for (size_t k = 0; k < r->dim; k++)
         if (!isfinite(r->emb[k]) || fabs(r->emb[k]) >= CM_F32_OVERFLOW)
             return CM_SKIP_NONFINITE;
+    if (cm_record_text_problem(r))
+        return CM_SKIP_BAD_TEXT;
+    if (r->meta_raw)
+        settle_raw_meta(r, p->meta, ch);
     if (r->has_meta) {
-        size_t changed = cm_meta_apply(&r->meta, p->meta);
-        if (meta_changed)
-            *meta_changed += (int64_t)changed;
+        cm_meta_apply(&r->meta, p->meta, ch);
         if (r->meta.n == 0)
             r->has_meta = 0; /* {} is "no metadata" in Chroma >= 0.4 */
     }
@@ -246,7 +295,7 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
     cm_meta cmeta = {0};
     if (cr->src.has_meta) {
         cm_meta_copy(&cmeta, &cr->src.meta);
-        cm_meta_apply(&cmeta, p->meta);
+        cm_meta_apply(&cmeta, p->meta, NULL);
     }
     if (cm_hnsw_cfg_from_meta(cr->src.has_meta ? &cmeta : NULL, &cr->hnsw, err) < 0) {
         cm_meta_free(&cmeta);
@@ -276,12 +325,13 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
             rc = cm_err_set(err, "interrupted");
             break;
         }
-        switch (cm_prepare_record(cr, p, &r, i, &cr->meta_values_changed)) {
+        switch (cm_prepare_record(cr, p, &r, i, &cr->meta_changes)) {
         case CM_SKIP_NO_ID: cr->skipped_no_id++; continue;
         case CM_SKIP_DUPLICATE: cr->dup_dropped++; continue;
         case CM_SKIP_NO_EMB: cr->skipped_no_emb++; continue;
         case CM_SKIP_WRONG_DIM: cr->skipped_wrong_dim++; continue;
         case CM_SKIP_NONFINITE: cr->skipped_nonfinite++; continue;
+        case CM_SKIP_BAD_TEXT: cr->skipped_bad_text++; continue;
         case CM_KEEP: break;
         }
         if (sink->ops->add(sink, &r, err) < 0) {

@@ -32,7 +32,8 @@ typedef struct cm_coll_result {
     int64_t written;
     int64_t dup_dropped;  /* later (or earlier) copies of an id not written */
     int64_t skipped_no_id, skipped_no_emb, skipped_wrong_dim, skipped_nonfinite;
-    int64_t meta_values_changed; /* dropped or stringified values */
+    int64_t skipped_bad_text;    /* id or document not UTF-8 text */
+    cm_meta_changes meta_changes; /* what the metadata policy changed */
     char index_note[400];        /* what the sink did about the vector index */
     double seconds;
 } cm_coll_result;
@@ -65,8 +66,10 @@ typedef enum cm_verdict {
     CM_SKIP_NO_EMB,
     CM_SKIP_WRONG_DIM,
     CM_SKIP_NONFINITE,
+    CM_SKIP_BAD_TEXT,
 } cm_verdict;
+/* ch (may be NULL) adds up what the metadata policy changed. */
 cm_verdict cm_prepare_record(const cm_coll_result *cr, const cm_policy *p, cm_record *r, int64_t idx,
-                             int64_t *meta_changed);
+                             cm_meta_changes *ch);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "../format/json.h"
 #include "../util/mem.h"
+#include "../util/utf8.h"
 #include "python_json.h"
 
 void cm_policy_free(cm_policy *p)
@@ -48,6 +49,28 @@ static int is_ipv4(const char *s)
     return parts == 4;
 }
 
+/* NULL for strict UTF-8, else which kind of fault. */
+static const char *text_problem(const char *s, size_t n)
+{
+    size_t at = utf8_invalid_at(s, n);
+    unsigned unit;
+    if (at == n)
+        return NULL;
+    return utf8_surrogate_at((const unsigned char *)s + at, n - at, &unit) ? "a lone UTF-16 surrogate (not UTF-8 text)"
+                                                                           : "bytes that are not UTF-8 text";
+}
+
+typedef enum key_fault { KEY_OK, KEY_NOT_TEXT, KEY_RESERVED } key_fault;
+
+static key_fault key_fault_of(const char *key, size_t len)
+{
+    if (text_problem(key, len))
+        return KEY_NOT_TEXT;
+    if (len >= 7 && memcmp(key, "chroma:", 7) == 0)
+        return KEY_RESERVED;
+    return KEY_OK;
+}
+
 const char *cm_name_problem(const char *name)
 {
     size_t n = strlen(name);
@@ -74,30 +97,97 @@ const char *cm_mval_problem(const cm_mval *v)
     case CM_M_BIGINT: return "integer outside 64 bits";
     case CM_M_NESTED: return v->s_len && v->s[0] == '[' ? "list value" : "nested object";
     case CM_M_FLOAT: return isfinite(v->f) ? NULL : "NaN or Infinity";
+    case CM_M_STR: return text_problem(v->s, v->s_len);
     default: return NULL;
     }
 }
 
-size_t cm_meta_apply(cm_meta *m, cm_meta_policy p)
+const char *cm_mkey_problem(const char *key, size_t len)
+{
+    switch (key_fault_of(key, len)) {
+    case KEY_NOT_TEXT: return "key that is not UTF-8 text (e.g. a lone UTF-16 surrogate)";
+    case KEY_RESERVED: return "key in the 'chroma:' namespace Chroma reserves";
+    case KEY_OK: break;
+    }
+    return NULL;
+}
+
+const char *cm_mentry_problem(const cm_mval *v)
+{
+    const char *why = cm_mkey_problem(v->key, v->key_len);
+    return why ? why : cm_mval_problem(v);
+}
+
+static int key_taken(const cm_meta *m, const char *key, size_t len)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->v[i].key_len == len && memcmp(m->v[i].key, key, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Stringify's new name for a key Chroma cannot hold (see policy.h). */
+static void rename_key(cm_meta *m, cm_mval *v)
+{
+    char *name;
+    if (key_fault_of(v->key, v->key_len) == KEY_RESERVED) {
+        name = xmalloc(v->key_len + 2);
+        name[0] = '_';
+        memcpy(name + 1, v->key, v->key_len + 1);
+    } else {
+        cm_mval k = {.type = CM_M_STR, .s = v->key, .s_len = v->key_len};
+        char *quoted = cm_python_dumps_mval(&k);
+        size_t n = strlen(quoted);
+        memmove(quoted, quoted + 1, n - 2);
+        quoted[n - 2] = '\0';
+        name = quoted;
+    }
+    while (key_taken(m, name, strlen(name))) {
+        size_t n = strlen(name);
+        char *longer = xmalloc(n + 2);
+        longer[0] = '_';
+        memcpy(longer + 1, name, n + 1);
+        free(name);
+        name = longer;
+    }
+    free(v->key);
+    v->key = name;
+    v->key_len = strlen(name);
+}
+
+size_t cm_meta_apply(cm_meta *m, cm_meta_policy p, cm_meta_changes *ch)
 {
     size_t changed = 0;
     for (size_t i = 0; i < m->n;) {
         cm_mval *v = &m->v[i];
-        if (!cm_mval_problem(v)) {
+        int bad_key = cm_mkey_problem(v->key, v->key_len) != NULL;
+        int bad_value = cm_mval_problem(v) != NULL;
+        if (!bad_key && !bad_value) {
             i++;
             continue;
         }
         changed++;
         if (p == CM_META_DROP) {
+            if (ch)
+                ch->values++;
             cm_meta_remove(m, i);
             continue;
         }
-        /* Stringify: the JSON text Python's json.dumps gives for the value. */
-        char *text = cm_python_dumps_mval(v);
-        free(v->s);
-        v->type = CM_M_STR;
-        v->s = text;
-        v->s_len = strlen(text);
+        if (bad_key) {
+            rename_key(m, v);
+            if (ch)
+                ch->keys_renamed++;
+        }
+        if (bad_value) {
+            /* Stringify: the JSON text Python's json.dumps gives for the value. */
+            char *text = cm_python_dumps_mval(v);
+            free(v->s);
+            v->type = CM_M_STR;
+            v->s = text;
+            v->s_len = strlen(text);
+            if (ch)
+                ch->values++;
+        }
         i++;
     }
     return changed;

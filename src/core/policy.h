@@ -9,6 +9,7 @@
 #define CM_CORE_POLICY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../util/err.h"
 #include "record.h"
@@ -38,12 +39,35 @@ void cm_policy_free(cm_policy *p);
  * the reason. */
 const char *cm_name_problem(const char *name);
 
-/* NULL if the value can be stored by Chroma >= 0.4, else why not. */
+/* NULL if the value can be stored by Chroma >= 0.4, else why not. Text that
+ * is not strict UTF-8 (a lone surrogate kept from "\udcff") cannot: Python's
+ * chromadb fails to encode it and Chroma 1.x reads the key back as missing. */
 const char *cm_mval_problem(const cm_mval *v);
+/* NULL if a metadata key can be stored, else why not: a key that is not
+ * UTF-8, or one in the namespace Chroma reserves ("chroma:..."; Chroma 1.x
+ * leaves such keys out of every answer, 0.4-0.6 refuse "chroma:document"). */
+const char *cm_mkey_problem(const char *key, size_t len);
+/* The first problem of an entry: its key's, else its value's. */
+const char *cm_mentry_problem(const cm_mval *v);
 
-/* Applies the metadata policy in place (only for DROP/STRINGIFY). Returns
- * how many values were changed. */
-size_t cm_meta_apply(cm_meta *m, cm_meta_policy p);
+/* The key a metadata policy gives records whose metadata text is not a JSON
+ * object, under stringify: the whole text is stored there as a string. */
+#define CM_LEGACY_METADATA_KEY "legacy_metadata"
+
+/* What applying the metadata policy changed. */
+typedef struct cm_meta_changes {
+    int64_t values;       /* values dropped or stringified */
+    int64_t keys_renamed; /* stringify: keys Chroma cannot hold, renamed */
+    int64_t whole;        /* metadata texts that were no JSON object: dropped or stored as text */
+} cm_meta_changes;
+
+/* Applies the metadata policy in place (only for DROP/STRINGIFY). Drop
+ * removes each entry with a problem. Stringify stores a bad value as the
+ * text Python's json.dumps gives for it, and renames a bad key: a reserved
+ * "chroma:x" becomes "_chroma:x", a key that is not UTF-8 becomes its
+ * json.dumps text without the quotes ("\udcff"); a leading '_' is added
+ * while the new name is taken. Returns how many entries were changed. */
+size_t cm_meta_apply(cm_meta *m, cm_meta_policy p, cm_meta_changes *ch);
 
 /* The final target name for a source collection name (after --rename). */
 const char *cm_policy_target_name(const cm_policy *p, const char *name);

@@ -73,6 +73,7 @@ void cm_record_clear(cm_record *r)
     free(r->emb);
     free(r->doc);
     free(r->key);
+    free(r->meta_raw);
     cm_meta meta = r->meta;
     cm_meta_clear(&meta);
     memset(r, 0, sizeof *r);
@@ -88,6 +89,7 @@ void cm_record_copy(cm_record *dst, const cm_record *src)
     dst->id = src->id ? xmemdup0(src->id, src->id_len) : NULL;
     dst->doc = src->doc ? xmemdup0(src->doc, src->doc_len) : NULL;
     dst->key = src->key ? xmemdup0(src->key, src->key_len) : NULL;
+    dst->meta_raw = src->meta_raw ? xmemdup0(src->meta_raw, src->meta_raw_len) : NULL;
     if (src->emb) {
         dst->emb = xmalloc(src->dim * sizeof *dst->emb + 1);
         memcpy(dst->emb, src->emb, src->dim * sizeof *dst->emb);

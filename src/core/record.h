@@ -49,6 +49,13 @@ typedef struct cm_record {
     size_t doc_len;
     int has_meta; /* 0: no metadata (NULL, or the source said none) */
     cm_meta meta;
+    /* The source's metadata text when it is not a JSON object (a Python repr,
+     * a list, a bare string or number): kept whole, so the policies can refuse
+     * it, drop it or store it as text - never lost unseen. has_meta is 0 then;
+     * meta_raw_why says what the text is ("not JSON", "a JSON list", ...). */
+    char *meta_raw;
+    size_t meta_raw_len;
+    const char *meta_raw_why;
     /* Where the record came from, for messages: e.g. row number in the file. */
     int64_t src_row;
     /* The source's own key for the record, when it has one (legacy stores: the

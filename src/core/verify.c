@@ -202,7 +202,7 @@ void vf_expect_collection(cm_verify_coll *vc, cm_coll_result *cr, const cm_polic
     cm_err e = {0};
     cm_meta cmeta = {0};
     cm_meta_copy(&cmeta, &cr->src.meta);
-    cm_meta_apply(&cmeta, p->meta);
+    cm_meta_apply(&cmeta, p->meta, NULL);
     cm_meta_free(&cr->src.meta);
     cr->src.meta = cmeta;
     cr->src.has_meta = cmeta.n > 0;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../util/mem.h"
+#include "../util/utf8.h"
 
 /* ------------------------------------------------------------------------ */
 /* reader                                                                    */
@@ -629,36 +630,6 @@ void jo_cstr(json_out *o, const char *s)
     jo_raw(o, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), 0 if it is not one. A
- * surrogate code point in WTF-8 form (ED A0..BF xx) counts as invalid here;
- * the caller escapes it as \uDXXX so it reads back to the same bytes. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xe0 && s[1] < 0xa0)
-            return 0; /* overlong */
-        if (c == 0xed && s[1] >= 0xa0)
-            return 0; /* surrogate */
-        return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-            return 0;
-        if (c == 0xf0 && s[1] < 0x90)
-            return 0; /* overlong */
-        if (c == 0xf4 && s[1] >= 0x90)
-            return 0; /* > U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
 
 static void jo_u4(json_out *o, unsigned v)
 {
@@ -673,6 +644,7 @@ void jo_str(json_out *o, const char *s, size_t n)
     jo_raw(o, "\"", 1);
     size_t run = 0; /* start of the pending run of bytes copied as they are */
     size_t i = 0;
+    unsigned unit;
     while (i < n) {
         unsigned char c = u[i];
         const char *esc = NULL;
@@ -701,9 +673,9 @@ void jo_str(json_out *o, const char *s, size_t n)
         if (esc) {
             jo_raw(o, esc, 2);
             i++;
-        } else if (c == 0xed && n - i >= 3 && u[i + 1] >= 0xa0 && u[i + 1] <= 0xbf && (u[i + 2] & 0xc0) == 0x80) {
+        } else if (utf8_surrogate_at(u + i, n - i, &unit)) {
             /* WTF-8 lone surrogate (as the reader produces for "\udXXX"). */
-            jo_u4(o, 0xd000u | ((unsigned)(u[i + 1] & 0x3f) << 6) | (u[i + 2] & 0x3fu));
+            jo_u4(o, unit);
             i += 3;
         } else {
             jo_u4(o, c); /* control character or an invalid UTF-8 byte */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../util/mem.h"
+#include "../util/utf8.h"
 
 /* ------------------------------------------------------------------------ */
 /* writer                                                                    */
@@ -45,38 +46,6 @@ struct pk_writer {
     char *vbuf; /* stdio buffer; outlives f */
 };
 
-/* Strict UTF-8 (no surrogates, no overlongs, <= U+10FFFF): what both
- * serde-pickle (Rust String) and Python (utf-8 decode) accept. */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        if (c >= 0xc2 && c <= 0xdf)
-            k = 2;
-        else if (c >= 0xe0 && c <= 0xef)
-            k = 3;
-        else if (c >= 0xf0 && c <= 0xf4)
-            k = 4;
-        else
-            return 0;
-        if (n - i < k)
-            return 0;
-        for (size_t j = 1; j < k; j++)
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-        if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] >= 0xa0) || (c == 0xf0 && s[i + 1] < 0x90) ||
-            (c == 0xf4 && s[i + 1] >= 0x90))
-            return 0;
-        i += k;
-    }
-    return 1;
-}
 
 pk_writer *pk_persistent_data_begin(const char *path, cm_err *err)
 {
@@ -95,7 +64,7 @@ pk_writer *pk_persistent_data_begin(const char *path, cm_err *err)
 
 int pk_persistent_data_add(pk_writer *w, const char *id, size_t id_len, uint32_t label, uint32_t seq_id)
 {
-    if (!w || (!id && id_len) || id_len > UINT32_MAX || !utf8_valid((const unsigned char *)id, id_len))
+    if (!w || (!id && id_len) || id_len > UINT32_MAX || !utf8_valid(id, id_len))
         return -1;
     w->ids = xgrow(w->ids, &w->ids_cap, w->ids_len + id_len, 1);
     if (id_len)

@@ -640,11 +640,8 @@ static int rd_next(cm_reader *rd, cm_record *r, cm_err *err)
         r->doc_len = row.doc_len;
     }
     r->src_row = rd->row++;
-    if (row.meta && cm_meta_parse((const char *)row.meta, row.meta_len, &r->meta, &r->has_meta, err) < 0)
-        return cm_err_prefix(err, "ClickHouse at %s, table %s.embeddings, collection '%s', record id '%s' (row %lld): "
-                                  "metadata",
-                             cs->conn.where, cs->conn.database, rd->name, r->id ? r->id : "(none)",
-                             (long long)r->src_row);
+    if (row.meta)
+        cm_record_meta_from_text(r, (const char *)row.meta, row.meta_len);
     return 1;
 }
 

@@ -470,9 +470,8 @@ static int rd_next(cm_reader *rd, cm_record *r, cm_err *err)
         if (!mine)
             continue;
         r->src_row = row;
-        if (meta && cm_meta_parse(meta, len, &r->meta, &r->has_meta, err) < 0)
-            return cm_err_prefix(err, "%s: collection '%s', record id '%s' (row %lld): metadata", ls->emb_path,
-                                 rd->name, r->id ? r->id : "(none)", (long long)row);
+        if (meta)
+            cm_record_meta_from_text(r, meta, len);
         return 1;
     }
 }

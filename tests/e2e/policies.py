@@ -99,6 +99,85 @@ case_ok("invalid metadata drop", badmeta, ["--invalid-metadata", "drop"], ["--in
 case_ok("invalid metadata stringify", badmeta, ["--invalid-metadata", "stringify"],
         ["--invalid-metadata", "stringify"])
 
+# text Chroma cannot hold and metadata that is no JSON object (issue 14: lone UTF-16 surrogates, a
+# Python repr, bare lists/strings/numbers, keys in the reserved 'chroma:' namespace, the empty id)
+def text_columns_valid(out):
+    """Every TEXT value in the result's SQLite is strict UTF-8 (nothing invalid written)."""
+    import sqlite3
+    con = sqlite3.connect(os.path.join(out, "chroma.sqlite3"))
+    con.text_factory = bytes
+    bad = []
+    tables = [r[0].decode() for r in con.execute("select name from sqlite_master where type='table'")]
+    for t in tables:
+        if "_fts" in t:
+            continue
+        cols = [r[1].decode() for r in con.execute(f'pragma table_info("{t}")')]
+        for c in cols:
+            for (v,) in con.execute(f'select "{c}" from "{t}" where typeof("{c}") = \'text\''):
+                try:
+                    v.decode("utf-8", "strict")
+                except UnicodeDecodeError:
+                    bad.append((t, c, v[:40]))
+    con.close()
+    return bad
+
+
+def case_clean(label, store, mig_args=(), check_args=()):
+    out = os.path.join(tmp, label.replace(" ", "_"))
+    r = migrate(store, out, *mig_args)
+    check(r.returncode == 0, f"{label}: migrate succeeds", r.stderr)
+    if r.returncode == 0:
+        bad = text_columns_valid(out)
+        check(not bad, f"{label}: no invalid UTF-8 in any SQLite text", str(bad[:5]))
+        ok, log = checker(store, out, *check_args)
+        check(ok, f"{label}: real Chroma server shows the expected content", log)
+    shutil.rmtree(out, ignore_errors=True)
+    return r
+
+
+cu = str(uuid.uuid4())
+recs = [rec(cu, f"t-{i}") for i in range(12)]
+recs[1]["metadata"] = '{"s": "\\udcff", "ok": 1}'
+recs[2]["metadata"] = '{"\\udcff": 1, "fine": "yes"}'
+recs[3]["metadata"] = "{'a': 1}"
+recs[4]["metadata"] = '["m.txt", 2]'
+recs[5]["metadata"] = '"n.txt"'
+recs[6]["metadata"] = '42'
+recs[7]["metadata"] = '{"chroma:document": "x", "_chroma:document": 3, "chroma:uri": "u", "k": 2}'
+recs[8]["metadata"] = '{"n": ["\\ud800"], "p": "\\ud83d\\ude00 pair is fine"}'
+recs[9]["metadata"] = '{"mix": "a\\ud800x"}'
+recs[10]["id"] = ""
+texty = make_store("texty", [{"uuid": cu, "name": "texty", "metadata": None}], recs)
+case_stops("unstorable text error", texty, ["t-1", "t-3", "t-4", "t-7", "--invalid-metadata", "empty id",
+                                           "--skip-invalid-records"])
+r = subprocess.run([BIN, "inspect", "--json", texty], capture_output=True, text=True)
+try:
+    c = json.loads(r.stdout)["collections"][0]
+    kinds = {p["kind"]: p["count"] for p in c["problems"]}
+    check(r.returncode == 0, "unstorable text: inspect exits 0", r.stderr)
+    check(c["unique_ids"] == 12 and c["records"] == 12, "unstorable text: inspect counts the empty id among the ids",
+          r.stdout)
+    check(kinds.get("metadata_not_object") == 4, "unstorable text: inspect counts 4 metadata texts that are no object",
+          r.stdout)
+    check(kinds.get("invalid_metadata") == 5, "unstorable text: inspect counts 5 records with unstorable metadata",
+          r.stdout)
+    check(kinds.get("missing_ids") == 1, "unstorable text: inspect lists the empty id", r.stdout)
+    ids = {e["id"] for p in c["problems"] for e in p.get("examples", [])}
+    check({"t-3", "t-4", "t-5", "t-6"} <= ids, "unstorable text: inspect names each record", r.stdout)
+except (ValueError, KeyError, IndexError) as e:
+    check(False, "unstorable text: inspect --json parses", f"{e}\n{r.stdout}\n{r.stderr}")
+case_clean("unstorable text drop", texty, ["--invalid-metadata", "drop", "--skip-invalid-records"],
+           ["--invalid-metadata", "drop", "--skip-invalid-records"])
+r = case_clean("unstorable text stringify", texty, ["--invalid-metadata", "stringify", "--skip-invalid-records",
+                                                     "--json"],
+               ["--invalid-metadata", "stringify", "--skip-invalid-records"])
+try:
+    c = json.loads(r.stdout)["collections"][0]
+    check(c["metadata_keys_renamed"] == 3 and c["metadata_not_object"] == 4 and c["skipped"]["missing_id"] == 1,
+          "unstorable text stringify: the report counts renamed keys, texts kept and the empty id", r.stdout)
+except (ValueError, KeyError, IndexError) as e:
+    check(False, "unstorable text stringify: --json report parses", f"{e}\n{r.stdout}\n{r.stderr}")
+
 # names invalid from 0.4 on: stop, then --rename
 cu1, cu2 = str(uuid.uuid4()), str(uuid.uuid4())
 names = make_store("names", [{"uuid": cu1, "name": "my docs", "metadata": None},

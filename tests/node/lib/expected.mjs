@@ -5,9 +5,12 @@
 //   policies: {
 //     duplicates: 'first' | 'last'                 which occurrence of a duplicated id (per collection) wins
 //     invalidMetadata: 'fail' | 'drop' | 'stringify'
-//         values Chroma cannot store (null, list, object, NaN, +-Infinity, ints outside i64): 'drop' removes
-//         the key, 'stringify' stores Python's json.dumps text of the value as a string; 'fail' (default)
-//         reports a problem (the migration should have refused) and then expects 'drop'
+//         values Chroma cannot store (null, list, object, NaN, +-Infinity, ints outside i64, strings with a
+//         lone surrogate): 'drop' removes the key, 'stringify' stores Python's json.dumps text of the value
+//         as a string; keys it cannot hold ('chroma:' namespace, lone surrogate): 'drop' removes them,
+//         'stringify' renames them (see renamedKey); record metadata that is no JSON object: 'drop' gives
+//         none, 'stringify' keeps the text under 'legacy_metadata'; 'fail' (default) reports a problem
+//         (the migration should have refused) and then expects 'drop'
 //     rename: Map(old name -> new name)
 //     skipInvalidRecords: boolean
 //         records Chroma cannot take (NULL/empty id, NULL/empty embedding, NULL/NaN/infinite element,
@@ -48,19 +51,60 @@ export function collectionNameProblem(name) {
   return null;
 }
 
+// A lone UTF-16 surrogate: JSON text such as "\udcff" that no UTF-8 encoder can write.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const LEGACY_METADATA_KEY = 'legacy_metadata';
+
+// Why Chroma >= 0.4 cannot hold a metadata key (null if it can): not UTF-8 text, or in the 'chroma:'
+// namespace (Chroma 1.x leaves such keys out of every answer; 0.4-0.6 refuse 'chroma:document').
+export function metadataKeyProblem(k) {
+  if (LONE_SURROGATE.test(k)) return 'key with a lone surrogate';
+  if (k.startsWith('chroma:')) return "key in the reserved 'chroma:' namespace";
+  return null;
+}
+
+function metadataValueProblem(v) {
+  if (v.t === 'str' && LONE_SURROGATE.test(v.v)) return 'string with a lone surrogate';
+  return TJ.chromaMetadataValueProblem(v);
+}
+
+// Stringify's new name for a key: '_' + a reserved key, a key that is not text as its json.dumps text
+// without the quotes; then '_' in front while the name is taken by any key of the metadata as it
+// stands at that moment (earlier entries already renamed, later ones not yet).
+function renamedKey(k, current) {
+  let name = k.startsWith('chroma:') && !LONE_SURROGATE.test(k) ? '_' + k : TJ.pyString(k).slice(1, -1);
+  while (current.some(([key]) => key === name)) name = '_' + name;
+  return name;
+}
+
 // Apply the invalid-metadata policy to a typed object. Returns {node: typed obj | null, bad: [key: reason]}.
 export function cleanMetadata(node, policy) {
   if (node === null || node.t === 'null') return { node: null, bad: [] };
   if (node.t !== 'obj') return { node: null, bad: [`(whole metadata): ${TJ.describe(node, 60)} is not an object`] };
-  const out = [];
+  const cur = TJ.entries(node).map(([k, v]) => [k, v]);
   const bad = [];
-  for (const [k, v] of TJ.entries(node)) {
-    const problem = TJ.chromaMetadataValueProblem(v);
-    if (!problem) { out.push([k, v]); continue; }
-    bad.push(`${k}: ${problem}`);
-    if (policy === 'stringify') out.push([k, { t: 'str', v: TJ.pyDumps(v) }]);
+  for (let i = 0; i < cur.length;) {
+    const [k, v] = cur[i];
+    const kp = metadataKeyProblem(k), vp = metadataValueProblem(v);
+    if (!kp && !vp) { i++; continue; }
+    bad.push(`${k}: ${kp || vp}`);
+    if (policy !== 'stringify') { cur.splice(i, 1); continue; }
+    const nk = kp ? renamedKey(k, cur) : k;
+    cur[i] = [nk, vp ? { t: 'str', v: TJ.pyDumps(v) } : v];
+    i++;
   }
-  return { node: out.length ? { t: 'obj', v: out } : null, bad };
+  return { node: cur.length ? { t: 'obj', v: cur } : null, bad };
+}
+
+// A record's metadata text: JSON that is no object (or no JSON at all) is dropped, or kept whole under
+// LEGACY_METADATA_KEY by stringify. Returns {node, bad}.
+function recordMetadata(raw, policy) {
+  let node;
+  try { node = TJ.parse(raw); } catch { node = undefined; }
+  if (node !== undefined && (node.t === 'obj' || node.t === 'null')) return cleanMetadata(node, policy);
+  const bad = [`(whole metadata): ${JSON.stringify(raw.slice(0, 60))} is no JSON object`];
+  if (policy !== 'stringify') return { node: null, bad };
+  return { node: { t: 'obj', v: [[LEGACY_METADATA_KEY, { t: 'str', v: raw }]] }, bad };
 }
 
 function recordProblem(rec) {
@@ -157,13 +201,9 @@ export function computeExpected(store, policies = {}) {
     for (const r of [...winner.values()].sort((a, b) => a.row - b.row)) {
       let metadata = null;
       if (r.metadataRaw !== null) {
-        let node;
-        try { node = TJ.parse(r.metadataRaw); } catch (e) { problems.push(`collection ${JSON.stringify(name)} id ${JSON.stringify(r.id)}: metadata does not parse: ${e.message}`); }
-        if (node) {
-          const { node: clean, bad } = cleanMetadata(node, p.invalidMetadata === 'stringify' ? 'stringify' : 'drop');
-          if (bad.length) badMeta.push(`id ${JSON.stringify(r.id)}: ${bad.join(', ')}`);
-          metadata = clean;
-        }
+        const { node: clean, bad } = recordMetadata(r.metadataRaw, p.invalidMetadata === 'stringify' ? 'stringify' : 'drop');
+        if (bad.length) badMeta.push(`id ${JSON.stringify(r.id)}: ${bad.join(', ')}`);
+        metadata = clean;
       }
       const rec = {
         id: r.id, row: r.row, embedding: r.embedding, embedding32: Float32Array.from(r.embedding),
