@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../core/meta_json.h"
+#include "../util/utf8.h"
 #include "cli.h"
 
 #include <stdlib.h>
@@ -188,8 +189,10 @@ static void text_cb(void *ctx, const char *kind, int64_t count, const char *msg,
     (void)kind;
     (void)count;
     fprintf(f, "    ! %s\n", msg);
+    char shown[300];
     for (size_t i = 0; is && i < is->nex; i++)
-        fprintf(f, "        e.g. id '%s' (row %lld): %s\n", is->ex[i].id ? is->ex[i].id : "(none)",
+        fprintf(f, "        e.g. id '%s' (row %lld): %s\n",
+                is->ex[i].id ? utf8_shown(is->ex[i].id, strlen(is->ex[i].id), shown, sizeof shown) : "(none)",
                 (long long)is->ex[i].row, is->ex[i].detail);
 }
 

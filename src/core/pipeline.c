@@ -115,9 +115,11 @@ static void examples(char *out, size_t cap, const cm_issue *is)
 {
     size_t o = 0;
     out[0] = '\0';
+    char shown[300];
     for (size_t i = 0; i < is->nex && o + 1 < cap; i++) {
-        int n = snprintf(out + o, cap - o, "%sid '%s' (row %lld): %s", i ? "; " : "",
-                         is->ex[i].id ? is->ex[i].id : "(none)", (long long)is->ex[i].row, is->ex[i].detail);
+        const char *id = is->ex[i].id ? utf8_shown(is->ex[i].id, strlen(is->ex[i].id), shown, sizeof shown) : "(none)";
+        int n = snprintf(out + o, cap - o, "%sid '%s' (row %lld): %s", i ? "; " : "", id, (long long)is->ex[i].row,
+                         is->ex[i].detail);
         if (n < 0)
             break;
         o += (size_t)n;

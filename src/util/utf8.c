@@ -1,6 +1,7 @@
 #include "utf8.h"
 
 #include <stdio.h>
+#include <string.h>
 
 size_t utf8_seq(const unsigned char *s, size_t n)
 {
@@ -65,4 +66,36 @@ void utf8_describe(const char *s, size_t n, char *buf, size_t cap)
         snprintf(buf, cap, "a lone UTF-16 surrogate \\u%04x at byte %zu", unit, at);
     else
         snprintf(buf, cap, "byte 0x%02x at byte %zu is not UTF-8", (unsigned char)s[at], at);
+}
+
+char *utf8_shown(const char *s, size_t n, char *buf, size_t cap)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && o + 1 < cap;) {
+        size_t k = utf8_seq(u + i, n - i);
+        unsigned unit;
+        char esc[8];
+        const char *piece = s + i;
+        size_t len = k;
+        if (!k) {
+            if (utf8_surrogate_at(u + i, n - i, &unit)) {
+                snprintf(esc, sizeof esc, "\\u%04x", unit);
+                k = 3;
+            } else {
+                snprintf(esc, sizeof esc, "\\x%02x", u[i]);
+                k = 1;
+            }
+            piece = esc;
+            len = strlen(esc);
+        }
+        if (o + len + 1 > cap)
+            break;
+        memcpy(buf + o, piece, len);
+        o += len;
+        i += k;
+    }
+    buf[o] = '\0';
+    return buf;
 }

@@ -31,4 +31,9 @@ int utf8_surrogate_at(const unsigned char *s, size_t n, unsigned *unit);
  * surrogate \udcff at byte 3" or "byte 0xff at byte 0 is not UTF-8". */
 void utf8_describe(const char *s, size_t n, char *buf, size_t cap);
 
+/* s for a message: valid UTF-8 as it is, a lone surrogate as \udXXX, any
+ * other invalid byte as \xNN, so no invalid byte reaches a terminal or a
+ * log. Truncated to fit cap (always NUL-terminated). Returns buf. */
+char *utf8_shown(const char *s, size_t n, char *buf, size_t cap);
+
 #endif

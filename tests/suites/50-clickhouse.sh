@@ -306,6 +306,70 @@ else
 fi
 stop_proxy
 
+# ---------------------------------------------------------------- text Chroma cannot hold
+# ClickHouse strings are bytes: an id or document need not be UTF-8, and metadata JSON may carry a lone
+# surrogate escape ("\ud800x") or be no JSON object at all. Nothing invalid may reach the target; the
+# policies decide, and the records they keep arrive exactly (checked through the real Chroma server
+# against a DuckDB-written store holding the same records).
+echo "-- text that is not UTF-8, metadata that is no object"
+cu=55555555-5555-4555-8555-555555555555
+sq "CREATE DATABASE textdb"
+sq "CREATE TABLE textdb.collections (uuid UUID, name String, metadata String) ENGINE = MergeTree() ORDER BY uuid"
+sq "CREATE TABLE textdb.embeddings ($emb_cols) ENGINE = MergeTree() ORDER BY collection_uuid"
+sq "INSERT INTO textdb.collections VALUES ('$cu', 'texts', 'null')"
+meta_sur='{"s": "\\ud800x", "k": 1}' # ClickHouse literal: \\ is one backslash
+sq "INSERT INTO textdb.embeddings VALUES ('$cu', '00000000-0000-4000-8000-000000000011', [1.0, 2.0], 'plain', 'c-ok', '{\"k\": 1}'), ('$cu', '00000000-0000-4000-8000-000000000012', [1.5, 2.5], 'doc', 'c-sur', '$meta_sur'), ('$cu', '00000000-0000-4000-8000-000000000013', [2.0, 1.0], 'doc', 'c-repr', '{''a'': 1}'), ('$cu', '00000000-0000-4000-8000-000000000014', [3.0, 1.0], concat('bad ', unhex('FF'), ' doc'), 'c-baddoc', NULL), ('$cu', '00000000-0000-4000-8000-000000000015', [4.0, 1.0], 'doc', concat('c-badid-', unhex('EDA080')), NULL)"
+same=$(ch_query "SELECT metadata = '$meta_sur' AND length(metadata) = 24 FROM textdb.embeddings WHERE id = 'c-sur'")
+check "textdb: ClickHouse holds the surrogate escape as text" [ "$same" = 1 ]
+run "$bin" inspect --json "$url/textdb"
+check "text: inspect exits 0 and reads all 5 records" python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["collections"][0]; sys.exit(c["records"] != 5)' "$tmp/out"
+check "text: inspect counts each kind" python3 -c '
+import json,sys
+c=json.load(open(sys.argv[1]))["collections"][0]
+k={p["kind"]: p for p in c["problems"]}
+ids=lambda kind: {e["id"] for e in k[kind]["examples"]}
+ok = k["text_not_utf8"]["count"] == 2 and k["invalid_metadata"]["count"] == 1 and k["metadata_not_object"]["count"] == 1
+ok = ok and "c-baddoc" in ids("text_not_utf8") and ids("invalid_metadata") == {"c-sur"} and ids("metadata_not_object") == {"c-repr"}
+sys.exit(0 if ok else 1)' "$tmp/out"
+expect_fail "text: migrate refuses by default, naming the records" "c-sur.*--invalid-metadata" \
+  "$bin" migrate --quiet --from "$url/textdb" --to "$tmp/text-refused"
+check "text: the refusal names the bad document and the metadata that is no object" grep -q "c-baddoc.*not UTF-8" "$tmp/err"
+check "text: nothing written when refused" [ ! -e "$tmp/text-refused" ]
+check "text: the refusal shows the bad id escaped, never its invalid bytes" \
+  python3 -c 'import sys; t=open(sys.argv[1],"rb").read(); t.decode("utf-8"); sys.exit(0 if b"c-badid-\\ud800" in t else 1)' "$tmp/err"
+cat >"$tmp/text-spec.json" <<EOF
+{"collections": [{"uuid": "$cu", "name": "texts", "metadata": null}],
+ "records": [
+  {"collection_uuid": "$cu", "uuid": "u1", "id": "c-ok", "embedding": [1.0, 2.0], "document": "plain", "metadata": "{\"k\": 1}"},
+  {"collection_uuid": "$cu", "uuid": "u2", "id": "c-sur", "embedding": [1.5, 2.5], "document": "doc", "metadata": "{\"s\": \"\\\\ud800x\", \"k\": 1}"},
+  {"collection_uuid": "$cu", "uuid": "u3", "id": "c-repr", "embedding": [2.0, 1.0], "document": "doc", "metadata": "{'a': 1}"}]}
+EOF
+(cd tests/node && node make-store-from-json.mjs "$tmp/text-oracle" "$tmp/text-spec.json") >"$tmp/text-oracle.log" 2>&1 ||
+  bad "text: oracle store: $(tail -3 "$tmp/text-oracle.log")"
+for pol in drop stringify; do
+  out="$tmp/text-$pol"
+  if run "$bin" migrate --quiet --json --from "$url/textdb" --to "$out" --invalid-metadata "$pol" --skip-invalid-records; then
+    check "text ($pol): 3 written, 2 left out as not UTF-8" python3 -c '
+import json,sys
+c=json.load(open(sys.argv[1]))["collections"][0]
+sys.exit(0 if c["written"] == 3 and c["skipped"]["not_utf8_text"] == 2 and c["metadata_not_object"] == 1 else 1)' "$tmp/out"
+    check "text ($pol): every SQLite text value is UTF-8" python3 -c '
+import sqlite3,sys
+con=sqlite3.connect(sys.argv[1]); con.text_factory=bytes
+for (t,) in con.execute("select name from sqlite_master where type=\"table\" and name not like \"%fts%\""):
+    for c in [r[1].decode() for r in con.execute(f"pragma table_info(\"{t.decode()}\")")]:
+        for (v,) in con.execute(f"select \"{c}\" from \"{t.decode()}\" where typeof(\"{c}\")=\"text\""):
+            v.decode("utf-8")' "$out/chroma.sqlite3"
+    (cd tests/node && node check-migrated.mjs --store "$tmp/text-oracle" --dir "$out" --invalid-metadata "$pol" --no-writes) \
+      >"$tmp/text-check-$pol.log" 2>&1
+    check "text ($pol): the real Chroma server shows exactly the kept records" \
+      grep -Eq "check-migrated: [1-9][0-9]* passed, 0 failed" "$tmp/text-check-$pol.log"
+    grep -E '^FAIL' "$tmp/text-check-$pol.log" | head -5
+  else
+    bad "text ($pol): migrate"
+  fi
+done
+
 # ---------------------------------------------------------------- wrong endpoints, bad URLs
 echo "-- endpoints and URLs"
 expect_fail "native TCP port instead of HTTP" "127.0.0.1:$CH_TCP_PORT.*(HTTP|http)" "$bin" inspect --quiet "clickhouse://127.0.0.1:$CH_TCP_PORT/"
