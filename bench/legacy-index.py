@@ -2,7 +2,7 @@
 """Give a legacy store the index/ folder chromadb 0.3.x would have saved for it.
 
 usage: legacy-index.py STORE_DIR [--batch N] [--threads N] [--stale K] [--deleted K] [--missing K]
-                       [--perturb K] [--shared-maps K] [--collection UUID]
+                       [--perturb K] [--shared-maps K] [--reopen 0|1] [--collection UUID]
 
 Needs Debian's python3-hnswlib and python3-numpy (run it with /usr/bin/python3) and node (the store is read
 with DuckDB by tests/node/dump-vectors.mjs). Per collection it does what chromadb 0.3.26-0.3.29's
@@ -22,6 +22,10 @@ Damage, to make the stores real life has (the Parquet data stays the truth):
   --perturb K    K records go in with one component changed by 1e-3 (an update the index never saw)
   --shared-maps K  chromadb <= 0.3.14 style: labels from 0, metadata {dimensionality, elements, time_created},
                  and K entries of another collection in both id maps (the maps were shared class attributes)
+  --reopen 1     every batch after the first is added by a new process (a script run per batch): chromadb's
+                 Hnswlib(.., self.count(collection)) -> _load(curr_elements) overwrites curr_elements with the
+                 row count, which already holds the batch being inserted, and add() counts the batch again, so
+                 curr_elements ends above total_elements_added (by the last batch), the file being fine
 """
 import json, os, pickle, shutil, subprocess, sys, tempfile, time, uuid
 
@@ -34,7 +38,8 @@ NODE_DIR = os.path.join(HERE, "..", "tests", "node")
 
 def parse_args(argv):
     o = {"store": None, "batch": 1000, "threads": None, "stale": 0, "deleted": 0, "missing": 0, "perturb": 0,
-         "shared_maps": -1, "collection": None}
+         "shared_maps": -1, "reopen": 0,
+         "collection": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -91,6 +96,8 @@ def build(o, idx_dir, c, keys, vecs):
     id_to_label, label_to_id = {}, {}
     for s in range(0, len(order), o["batch"]):
         part = order[s:s + o["batch"]]
+        if o["reopen"] and s > 0:
+            curr = s + len(part)  # _load(self.count(collection_id)): the rows, this batch's inserted already
         labels = []
         for u, _ in part:
             label = total if old else total + 1

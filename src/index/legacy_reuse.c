@@ -6,7 +6,8 @@
  * reason reported):
  *  1. index_<uuid>.bin parses with every offset, count, level and link in
  *     bounds (hnswlib_file.c); its dimension and M are the collection's.
- *  2. index_metadata_<uuid>.pkl agrees on the dimension and element counts.
+ *  2. index_metadata_<uuid>.pkl agrees on the dimension and on the elements
+ *     ever added (its curr_elements is not a live count: see check_metadata).
  *  3. id_to_uuid / uuid_to_id hold no entry whose label is not an element of
  *     this index (chromadb <= 0.3.14 kept one map for all collections) and
  *     agree with each other on every record.
@@ -442,33 +443,29 @@ static int meta_int(const pk_value *meta, const char *key, int64_t *v)
     return p && pk_get_int64(p, v);
 }
 
-/* Step 2: index_metadata agrees with the file. */
+/* Step 2: index_metadata agrees with the file on the dimension and on the
+ * number of elements ever added: 0.3.15-0.3.22 'elements', 0.3.26+
+ * 'total_elements_added' (labels handed out = hnswlib's cur_element_count;
+ * only add() changes it).
+ * 'curr_elements' is not consulted: chromadb 0.3.29's Hnswlib._load(
+ * curr_elements) overwrites it on every load with the collection's row count
+ * its caller passes in (already holding the batch being added, and duplicate
+ * rows), and add() then counts that batch again, so real stores with a
+ * matching index show it above the live count. Which elements are live is
+ * read from the file's deleted flags and the id maps (steps 3 and 4). */
 static int check_metadata(job *j)
 {
-    int64_t dim, total, curr;
+    int64_t dim, total;
     if (!meta_int(j->meta, "dimensionality", &dim))
         return say(j->why, j->why_cap, "index metadata has no dimensionality");
     if ((uint64_t)dim != j->x.dim)
         return say(j->why, j->why_cap, "index metadata says dimension %lld, the index file %zu", (long long)dim,
                    j->x.dim);
-    /* 0.3.15-0.3.22 'elements', 0.3.26+ 'total_elements_added': labels
-     * handed out = elements ever added = cur_element_count. 0.3.26+
-     * 'curr_elements' = live elements. */
-    int have = 0;
-    if (meta_int(j->meta, "total_elements_added", &total) || meta_int(j->meta, "elements", &total)) {
-        have = 1;
-        if ((uint64_t)total != j->x.count)
-            return say(j->why, j->why_cap, "index metadata counts %lld elements added, the index file holds %llu",
-                       (long long)total, (unsigned long long)j->x.count);
-    }
-    if (meta_int(j->meta, "curr_elements", &curr)) {
-        have = 1;
-        if ((uint64_t)curr != j->x.count - j->x.ndeleted)
-            return say(j->why, j->why_cap, "index metadata counts %lld live elements, the index file holds %llu",
-                       (long long)curr, (unsigned long long)(j->x.count - j->x.ndeleted));
-    }
-    if (!have)
-        return say(j->why, j->why_cap, "index metadata has no element count");
+    if (!meta_int(j->meta, "total_elements_added", &total) && !meta_int(j->meta, "elements", &total))
+        return say(j->why, j->why_cap, "index metadata has no element count (total_elements_added or elements)");
+    if ((uint64_t)total != j->x.count)
+        return say(j->why, j->why_cap, "index metadata counts %lld elements added, the index file holds %llu",
+                   (long long)total, (unsigned long long)j->x.count);
     return 1;
 }
 

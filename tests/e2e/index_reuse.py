@@ -13,10 +13,12 @@ Then the same on stores whose legacy index was written by real hnswlib the way c
 (bench/legacy-index.py with Debian's python3-hnswlib; skipped, and counted as failed, when it is missing):
 a 3-collection store with l2, ip and cosine (reused, checked, compared), and damaged variants (stale
 entries and soft deletes, kept as tombstones; missing rows and changed vectors, inserted into the legacy
-graph, and too many of them, rebuilt; shared maps; a truncated index file).
+graph, and too many of them, rebuilt; shared maps; a truncated index file), and one added to a batch per
+process, whose index_metadata curr_elements chromadb left above total_elements_added (reused: the file and
+the id maps decide, not that counter).
 
 usage: index_reuse.py BINARY   (prints 'index-reuse: N passed, N failed')"""
-import glob, json, os, re, shutil, subprocess, sys, tempfile
+import glob, json, os, pickle, re, shutil, subprocess, sys, tempfile
 
 ROOT = os.path.abspath(os.environ.get("CM_ROOT", os.path.join(os.path.dirname(__file__), "..", "..")))
 NODE_DIR = os.path.join(ROOT, "tests", "node")
@@ -162,6 +164,11 @@ def hnswlib_python():
     return None
 
 
+def pickle_load(path):
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
 def make_store(label, *args):
     d = os.path.join(tmp, label)
     subprocess.run(["node", "make-store.mjs", d, *args], cwd=NODE_DIR, check=True, stdout=subprocess.DEVNULL)
@@ -234,6 +241,35 @@ def synthetic():
           f"got {note!r}\n{r.stderr[-800:]}")
     shutil.rmtree(out, ignore_errors=True)
     reuse_and_compare("hnswlib-behind", store)
+
+    # curr_elements is no live count: chromadb 0.3.x's Hnswlib._load(count) overwrites it with the row count at
+    # each load, and add() counts the batch again. A store added to by one process per batch is left with
+    # curr_elements above total_elements_added; its index matches the records and is reused.
+    store = make_store("hnswlib-reopened", "--collections", "1", "--rows", "300", "--dim", "16", "--space", "cosine",
+                       "--seed", "9")
+    legacy_index(py, store, "--batch", "100", "--reopen", "1")
+    metas = [pickle_load(f) for f in glob.glob(os.path.join(store, "index", "index_metadata_*.pkl"))]
+    check(len(metas) == 1 and metas[0].get("curr_elements") == 400 and metas[0].get("total_elements_added") == 300,
+          "hnswlib-reopened: index_metadata says curr_elements 400, total_elements_added 300", repr(metas))
+    out = os.path.join(tmp, "reopened-auto")
+    r = migrate(store, out, "--json")
+    notes, _ = notes_of(r)
+    note = list(notes.values())[0] if notes else None
+    print(f"     hnswlib-reopened: {note}")
+    check(r.returncode == 0 and note == REUSED, "hnswlib-reopened: curr_elements above the element count: reused",
+          f"got {note!r}\n{r.stderr[-800:]}")
+    shutil.rmtree(out, ignore_errors=True)
+    reuse_and_compare("hnswlib-reopened", store)
+    # the counter does not hide a damaged file
+    for f in glob.glob(os.path.join(store, "index", "index_*.bin")):
+        with open(f, "r+b") as fh:
+            fh.truncate(os.path.getsize(f) - 100)
+    r = migrate(store, out, "--json")
+    notes, _ = notes_of(r)
+    note = list(notes.values())[0] if notes else None
+    check(r.returncode == 0 and note is not None and note.startswith("built (index file damaged"),
+          "hnswlib-reopened, truncated: rebuilt with the reason", f"got {note!r}\n{r.stderr[-800:]}")
+    shutil.rmtree(out, ignore_errors=True)
 
     # a damaged index file: never a crash, a rebuild with the reason
     store = make_store("hnswlib-truncated", "--collections", "1", "--rows", "300", "--dim", "16", "--seed", "6")

@@ -217,6 +217,7 @@ typedef struct scen {
     size_t deleted;       /* soft-deleted elements (not in the maps) */
     size_t foreign;       /* map entries for labels the index lacks */
     int old_meta;         /* 'elements' instead of curr_elements/total_elements_added */
+    long curr_delta;      /* curr_elements minus the live count (chromadb 0.3.x's _load(count) leaves it off) */
     int reverse;          /* stage the records in reverse order */
     size_t M;
 } scen;
@@ -354,7 +355,7 @@ static void fx_build(fx *f, const scen *s)
         pb_int(&m, (int64_t)f->nlegacy);
     } else {
         pb_str(&m, "curr_elements");
-        pb_int(&m, (int64_t)(in_index + s->stale));
+        pb_int(&m, (int64_t)(in_index + s->stale) + s->curr_delta);
         pb_str(&m, "total_elements_added");
         pb_int(&m, (int64_t)f->nlegacy);
     }
@@ -864,6 +865,36 @@ static void reduce_pickle(fx *f) /* a pickle that would call a function: rejecte
     free(p);
 }
 
+/* chromadb 0.3.x's Hnswlib._load(curr_elements) overwrites curr_elements
+ * with the row count its caller passes in (which already holds the batch
+ * being added, and duplicate rows), and add() counts that batch again: the
+ * counter says nothing about the file. A matching index is reused whatever
+ * it says; the file and the maps still decide. */
+static void test_curr_elements_ignored(void)
+{
+    scen s = {.n = 26, .dim = 8, .space = HNSW_COSINE, .label_base = 1, .curr_delta = 10};
+    fx f;
+    fx_build(&f, &s);
+    char why[200] = "";
+    int rc = fx_try(&f, s.space, why, sizeof why);
+    CHECK_MSG(rc == 1 && strcmp(why, "reused") == 0, "curr_elements 36 for 26 elements: got %d '%s'", rc, why);
+    if (rc == 1)
+        check_output(&f, &s, 0);
+    fx_free(&f);
+    /* below the live count, with soft-deleted elements kept as tombstones */
+    scen lo = {.n = 30, .dim = 8, .space = HNSW_L2, .label_base = 1, .deleted = 4, .curr_delta = -3};
+    fx_build(&f, &lo);
+    uint32_t total = 0;
+    cm_err err = {0};
+    rc = fx_try_ex(&f, lo.space, &total, why, sizeof why, &err);
+    CHECK_MSG(rc == 1 && contains(why, "4 deleted elements kept"), "deleted: got %d '%s'", rc, why);
+    fx_free(&f);
+    /* a damaged file or a changed vector still rebuilds, whatever the counter says */
+    expect_no(&s, flip_one_ulp, "1 vector differs");
+    cut_at = 200;
+    expect_no(&s, truncate_index, "index file damaged");
+}
+
 static void test_damaged(void)
 {
     scen s = {.n = 50, .dim = 6, .space = HNSW_L2, .label_base = 1};
@@ -1016,6 +1047,7 @@ int main(void)
     test_dimension();
     test_ex();
     test_damaged();
+    test_curr_elements_ignored();
     test_random_damage();
     test_available_and_io();
     return check_done("test_legacy_reuse");
