@@ -18,6 +18,23 @@ static void examples(FILE *f, const char *what, const cm_issue *is)
         fprintf(f, "      %s: id '%s': %s\n", what, is->ex[i].id ? is->ex[i].id : "(none)", is->ex[i].detail);
 }
 
+/* Examples are capped (CM_MAX_EXAMPLES a kind): says how many others each
+ * kind counted, so the listed lines account for every counted problem. */
+static void more(FILE *f, const cm_verify_coll *c)
+{
+    const struct {
+        const char *what;
+        int64_t counted;
+        size_t shown;
+    } k[] = {{"missing", c->missing, c->ex_missing.nex},
+             {"differing", c->different, c->ex_different.nex},
+             {"self-query misses", c->sampled - c->self_first, c->ex_self.nex}};
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        if (k[i].counted > (int64_t)k[i].shown)
+            fprintf(f, "      ... and %lld more %s (%lld in all)\n", (long long)(k[i].counted - (int64_t)k[i].shown),
+                    k[i].what, (long long)k[i].counted);
+}
+
 void cli_verify_print_text(FILE *f, const cm_verify *v, const char *target)
 {
     fprintf(f, "\n%-32s %10s %10s %8s %6s %8s %9s\n", "collection", "expected", "target", "missing", "extra",
@@ -38,6 +55,9 @@ void cli_verify_print_text(FILE *f, const cm_verify *v, const char *target)
                 (long long)c->different, hit);
         examples(f, "missing", &c->ex_missing);
         examples(f, "differs", &c->ex_different);
+        examples(f, "extra", &c->ex_extra);
+        examples(f, "self-query", &c->ex_self);
+        more(f, c);
         lines(f, "    ! ", c->settings);
         lines(f, "    ! structure: ", c->structure);
         na |= c->structure_na;
@@ -120,6 +140,10 @@ void cli_verify_json(json_out *o, const cm_verify *v)
         jissue(o, "missing_examples", &c->ex_missing);
         jo_raw(o, ",", 1);
         jissue(o, "different_examples", &c->ex_different);
+        jo_raw(o, ",", 1);
+        jissue(o, "extra_examples", &c->ex_extra);
+        jo_raw(o, ",", 1);
+        jissue(o, "self_query_examples", &c->ex_self);
         jo_raw(o, ",", 1);
         jlines(o, "settings", c->settings);
         jo_raw(o, ",", 1);

@@ -49,6 +49,7 @@ void cm_verify_free(cm_verify *v)
         issue_free(&v->c[i].ex_missing);
         issue_free(&v->c[i].ex_extra);
         issue_free(&v->c[i].ex_different);
+        issue_free(&v->c[i].ex_self);
     }
     free(v->c);
     for (size_t i = 0; i < v->nextra; i++)
@@ -177,24 +178,50 @@ void vf_settings_check(cm_verify_coll *vc, const cm_coll_result *cr, const cm_hn
     cm_meta_free(&got.meta);
 }
 
-static void self_query(cm_verify_coll *vc, const cdr_vec *v, int64_t sample)
+/* label -> id, pointing into v->label_of's keys (NULL: no id has it). */
+typedef struct id_of_label {
+    const char **id;
+    size_t *len;
+    int64_t n;
+} id_of_label;
+
+static void note_label(void *ctx, const char *key, size_t len, const strmap_val *val)
 {
-    size_t n = hnsw_count(v->h);
-    if (!n || sample <= 0)
+    id_of_label *m = ctx;
+    if (val->first >= 0 && val->first < m->n) {
+        m->id[val->first] = key;
+        m->len[val->first] = len;
+    }
+}
+
+static void self_query(cm_verify_coll *vc, const cdr_vec *v, cm_space space, int64_t sample)
+{
+    size_t n = hnsw_count(v->h), dim = hnsw_dim(v->h);
+    if (!n || sample <= 0 || !v->label_of)
         return;
+    id_of_label ids = {.n = v->max_label + 1};
+    ids.id = xcalloc((size_t)ids.n, sizeof *ids.id);
+    ids.len = xcalloc((size_t)ids.n, sizeof *ids.len);
+    strmap_each(v->label_of, note_label, &ids);
     size_t step = (size_t)sample >= n ? 1 : n / (size_t)sample;
     for (size_t i = 0; i < n && vc->sampled < sample; i += step) {
-        uint64_t lab[2];
+        uint64_t lab[2], own = hnsw_label(v->h, i);
         float dist[2];
-        if (hnsw_is_deleted(v->h, i))
-            continue; /* a tombstone: searches pass over it by design */
+        if (hnsw_is_deleted(v->h, i) || own >= (uint64_t)ids.n || !ids.id[own])
+            continue; /* a tombstone: searches pass over it by design (an unmapped label is a structure problem) */
         const float *q = hnsw_vector(v->h, i);
         size_t got = hnsw_search(v->h, q, 1, 100, lab, dist);
-        vc->sampled++;
-        /* An exact duplicate vector may legitimately come first. */
-        if (got && (lab[0] == hnsw_label(v->h, i) || dist[0] <= hnsw_distance(v->h, q, q)))
-            vc->self_first++;
+        vf_self_query sq = {.id = ids.id[own], .id_len = ids.len[own], .q = q, .dim = dim, .hit_dist = NAN};
+        if (got) {
+            int mapped = lab[0] < (uint64_t)ids.n && ids.id[lab[0]];
+            sq.hit_id = mapped ? ids.id[lab[0]] : "(a label no id maps to)";
+            sq.hit_len = mapped ? ids.len[lab[0]] : strlen(sq.hit_id);
+            sq.hit_dist = dist[0];
+        }
+        vf_self_judge(vc, space, &sq);
     }
+    free(ids.id);
+    free(ids.len);
 }
 
 void vf_expect_collection(cm_verify_coll *vc, cm_coll_result *cr, const cm_policy *p)
@@ -279,7 +306,7 @@ static int verify_one(const vf_args *a, cdr *d, const cdr_coll *tc, cm_coll_resu
     }
     vf_note_extra(vc);
     if (v.h)
-        self_query(vc, &v, a->sample);
+        self_query(vc, &v, tc->hnsw.space, a->sample);
     cdr_vec_free(&v);
     return 0;
 }

@@ -6,8 +6,9 @@
  * (float32; cosine within a few ulps, since the target keeps unit vectors and
  * norms), then counts what the target has beyond that. For a persistent
  * directory it also checks the HNSW files' structure against the pickle and
- * the embeddings rows, and how many sampled records find themselves first
- * when queried with their own vector. Memory: one collection at a time. */
+ * the embeddings rows; for both kinds of target, how many sampled records
+ * their index finds when queried with their own vector (the record itself
+ * or one no farther from it: verify_self.c). Memory: one collection at a time. */
 #ifndef CM_CORE_VERIFY_H
 #define CM_CORE_VERIFY_H
 
@@ -19,6 +20,7 @@ typedef struct cm_verify_coll {
     int found;              /* the target has the collection */
     int64_t expected, target_count, matched, missing, extra, different;
     cm_issue ex_missing, ex_extra, ex_different;
+    cm_issue ex_self;       /* sampled records their self-query did not find (sampled - self_first) */
     char *settings;         /* mismatching space / HNSW parameters / metadata, one per line, or NULL */
     char *structure;        /* structural problems, one per line, or NULL */
     int structure_na;       /* a server target: its HNSW files cannot be checked */

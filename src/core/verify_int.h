@@ -42,6 +42,27 @@ int vf_run(const vf_args *a, size_t nt, vf_name_fn name_of, vf_one_fn one, void 
 /* The next record the migration should have written (the policies applied
  * to the source's next ones; *idx counts the source's): 1, 0 at the end, -1. */
 int vf_next_expected(const vf_args *a, cm_reader *rd, cm_coll_result *cr, int64_t *idx, cm_record *r, cm_err *err);
+/* One sampled self-query (verify_self.c): the record id, queried with q
+ * (dim floats, as the target holds it), whose first answer was hit_id
+ * (NULL: none) at hit_dist (NAN: not given). */
+typedef struct vf_self_query {
+    const char *id;
+    size_t id_len;
+    const float *q;
+    size_t dim;
+    const char *hit_id;
+    size_t hit_len;
+    double hit_dist;
+} vf_self_query;
+/* The record's distance to itself in space, in double. */
+double vf_self_distance(cm_space space, const float *q, size_t dim);
+/* The float32 rounding allowed in a distance to q, relative to its magnitude. */
+double vf_distance_tolerance(cm_space space, const float *q, size_t dim);
+/* The rule both targets use: the answer is the record itself, or a record no
+ * farther than the record's own distance (within the rounding allowed). */
+int vf_self_found(cm_space space, const vf_self_query *sq);
+/* Counts sq in vc->sampled / self_first; a miss goes to vc->ex_self. */
+void vf_self_judge(cm_verify_coll *vc, cm_space space, const vf_self_query *sq);
 /* Adds up out->mismatches. */
 void vf_totals(cm_verify *out);
 

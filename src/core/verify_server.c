@@ -13,8 +13,9 @@
  * What a server does not show cannot be checked: its HNSW files (there is no
  * structural check; the report says so) and the dimension of an empty
  * collection. The self-query check asks the server itself: each sampled
- * record, queried with its own embedding, must come back first (or at
- * distance 0, when another record has the same vector). */
+ * record, queried with its own embedding, must come back first or be beaten
+ * only by records no farther from it - the rule the directory check uses
+ * too (verify_self.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 
 typedef struct samples {
     char **ids;
+    size_t *id_len; /* ids may hold NUL bytes */
     float *vec;
     size_t n, cap, dim;
 } samples;
@@ -38,6 +40,7 @@ static void samples_free(samples *s)
     for (size_t i = 0; i < s->n; i++)
         free(s->ids[i]);
     free(s->ids);
+    free(s->id_len);
     free(s->vec);
     memset(s, 0, sizeof *s);
 }
@@ -48,6 +51,7 @@ static void samples_add(samples *s, const cm_record *r)
         return;
     if (!s->ids) {
         s->ids = xcalloc(s->cap, sizeof *s->ids);
+        s->id_len = xcalloc(s->cap, sizeof *s->id_len);
         s->dim = r->dim;
         size_t nf = s->cap * s->dim;
         s->vec = xmalloc((nf ? nf : 1) * sizeof *s->vec);
@@ -55,6 +59,7 @@ static void samples_add(samples *s, const cm_record *r)
     if (r->dim != s->dim)
         return;
     s->ids[s->n] = xmemdup0(r->id, r->id_len);
+    s->id_len[s->n] = r->id_len;
     for (size_t k = 0; k < r->dim; k++)
         s->vec[s->n * s->dim + k] = (float)r->emb[k];
     s->n++;
@@ -102,8 +107,8 @@ static int check_batch(cm_source *tgt, const cm_collection *tc, cm_record *b, si
     return 0;
 }
 
-static int self_queries(cm_source *tgt, const cm_collection *tc, const samples *sm, cm_verify_coll *vc,
-                        cm_err *err)
+static int self_queries(cm_source *tgt, const cm_collection *tc, const samples *sm, cm_space space,
+                        cm_verify_coll *vc, cm_err *err)
 {
     char *first[QUERY_BATCH];
     double dist[QUERY_BATCH];
@@ -112,10 +117,11 @@ static int self_queries(cm_source *tgt, const cm_collection *tc, const samples *
         if (chroma_server_nearest(tgt, tc, sm->vec + i * sm->dim, nq, sm->dim, first, dist, err) < 0)
             return -1;
         for (size_t k = 0; k < nq; k++) {
-            vc->sampled++;
-            /* An exact duplicate vector may legitimately come first. */
-            if (first[k] && (strcmp(first[k], sm->ids[i + k]) == 0 || (dist[k] >= 0 && dist[k] <= 1e-6)))
-                vc->self_first++;
+            vf_self_query sq = {.id = sm->ids[i + k], .id_len = sm->id_len[i + k],
+                                .q = sm->vec + (i + k) * sm->dim, .dim = sm->dim,
+                                .hit_id = first[k], .hit_len = first[k] ? strlen(first[k]) : 0,
+                                .hit_dist = dist[k]};
+            vf_self_judge(vc, space, &sq);
             free(first[k]);
         }
     }
@@ -134,10 +140,12 @@ static int verify_coll(const vf_args *a, cm_source *tgt, const cm_collection *tc
                        cm_verify_coll *vc, cm_err *err)
 {
     vf_expect_collection(vc, cr, a->p);
-    cm_hnsw_cfg got_cfg;
+    cm_hnsw_cfg got_cfg = cr->hnsw;
     cm_err e = {0};
-    if (cm_hnsw_cfg_from_meta(tc->has_meta ? &tc->meta : NULL, &got_cfg, &e) < 0)
+    if (cm_hnsw_cfg_from_meta(tc->has_meta ? &tc->meta : NULL, &got_cfg, &e) < 0) {
         vf_add_line(&vc->settings, "the server's configuration: %s", e.msg);
+        got_cfg.space = cr->hnsw.space;
+    }
     if (a->pr && a->pr->phase)
         a->pr->phase(a->pr->ctx, "verifying", vc->name, cr->st.records);
     cm_reader *rd = a->src->ops->open(a->src, &cr->src, err);
@@ -178,7 +186,7 @@ static int verify_coll(const vf_args *a, cm_source *tgt, const cm_collection *tc
     }
     if (rc == 0) {
         vf_note_extra(vc);
-        rc = self_queries(tgt, tc, &sm, vc, err);
+        rc = self_queries(tgt, tc, &sm, got_cfg.space, vc, err); /* distances in the server's own space */
     }
     samples_free(&sm);
     if (rc < 0)

@@ -38,6 +38,7 @@
  * The next page is requested while the current one is handed out. */
 #include "chroma_server.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1224,12 +1225,12 @@ int chroma_server_nearest(cm_source *base, const cm_collection *c, const float *
         for (size_t i = 0; i < nq; i++) {
             const jv *a = jids->u.arr.items[i], *b = jd->u.arr.items[i];
             ids[i] = NULL;
-            dist[i] = -1;
+            dist[i] = NAN; /* not -1: an ip distance (1 - dot) may well be negative */
             if (a->type == JV_ARRAY && a->u.arr.n > 0 && a->u.arr.items[0]->type == JV_STRING)
                 ids[i] = xmemdup0(a->u.arr.items[0]->u.str.s, a->u.arr.items[0]->u.str.len);
             if (b->type == JV_ARRAY && b->u.arr.n > 0) {
                 const jv *d = b->u.arr.items[0];
-                dist[i] = d->type == JV_FLOAT ? d->u.f : d->type == JV_INT ? (double)d->u.i : -1;
+                dist[i] = d->type == JV_FLOAT ? d->u.f : d->type == JV_INT ? (double)d->u.i : NAN;
             }
         }
     } else {

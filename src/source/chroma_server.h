@@ -177,7 +177,8 @@ int chroma_server_get_ids(cm_source *s, const cm_collection *c, const cs_str *id
 /* The collection's record count, or -1. */
 int64_t chroma_server_count(cm_source *s, const cm_collection *c, cm_err *err);
 /* Queries nq float32 vectors of dim; for each, the nearest record's id
- * (malloc'd; NULL when none) and its distance. */
+ * (malloc'd; NULL when none) and its distance (NAN when none; under ip
+ * it may be negative). */
 int chroma_server_nearest(cm_source *s, const cm_collection *c, const float *q, size_t nq, size_t dim, char **ids,
                           double *dist, cm_err *err);
 

@@ -123,3 +123,15 @@ size_t strmap_size(const strmap *m)
 {
     return m->n;
 }
+
+void strmap_each(const strmap *m, strmap_each_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        const slot *s = &m->slots[i];
+        if (!s->off)
+            continue;
+        uint32_t klen;
+        memcpy(&klen, m->arena + s->off, 4);
+        fn(ctx, m->arena + s->off + 4, klen, &s->val);
+    }
+}

@@ -22,5 +22,9 @@ void strmap_free(strmap *m);
 strmap_val *strmap_upsert(strmap *m, const char *key, size_t len, int *created);
 strmap_val *strmap_get(const strmap *m, const char *key, size_t len);
 size_t strmap_size(const strmap *m);
+/* Calls fn for every key (in no particular order). key points into the map:
+ * valid until the next upsert or free. */
+typedef void (*strmap_each_fn)(void *ctx, const char *key, size_t len, const strmap_val *v);
+void strmap_each(const strmap *m, strmap_each_fn fn, void *ctx);
 
 #endif

@@ -6,7 +6,8 @@ pickle, and where the reused legacy index kept tombstones, one given a live
 label) - each must be detected (exit 3) and named; the untouched result
 passes (exit 0).
 
-usage: verify_tamper.py BINARY   (prints 'verify: N passed, N failed')"""
+usage: verify_tamper.py BINARY [STORE...]   (prints 'verify: N passed, N failed')
+Without STOREs: three real fixtures; with them, those legacy stores (e.g. generated ones in every space)."""
 import json, os, shutil, sqlite3, struct, subprocess, sys, tempfile
 
 ROOT = os.path.abspath(os.environ.get("CM_ROOT", os.path.join(os.path.dirname(__file__), "..", "..")))
@@ -158,8 +159,15 @@ def stale_pickle(out):
     seg = first_vector_segment(out)
     db = sqlite3.connect(os.path.join(out, "chroma.sqlite3"))
     others = [r[0] for r in db.execute("SELECT id FROM segments WHERE scope = 'VECTOR'")]
+    # another collection with as many records may hold the same ids in the same order (generated stores
+    # do): its pickle would be the same map, no damage - then the pickle is cut short instead
+    def records(vec_seg):
+        return db.execute("SELECT count(*) FROM embeddings e JOIN segments m ON m.id = e.segment_id "
+                          "JOIN segments v ON v.collection = m.collection WHERE v.id = ?", (vec_seg,)).fetchone()[0]
+    mine = records(os.path.basename(seg))
+    src = [o for o in others if o != os.path.basename(seg) and os.path.exists(os.path.join(out, o, "index_metadata.pickle"))
+           and records(o) != mine]
     db.close()
-    src = [o for o in others if o != os.path.basename(seg) and os.path.exists(os.path.join(out, o, "index_metadata.pickle"))]
     if src:
         shutil.copy(os.path.join(out, src[0], "index_metadata.pickle"), os.path.join(seg, "index_metadata.pickle"))
     else:
@@ -169,9 +177,11 @@ def stale_pickle(out):
 
 
 tmp = tempfile.mkdtemp(prefix="cm-verify-")
-for fixture in ["chroma-core__chroma-migrate__test_data_duckdb", "sdan__chatmaps__cafe_data",
-                "nagiteja__PaperScope-AI__data-chroma"]:
-    STORE = os.path.join(FIX, fixture)
+STORES = [os.path.abspath(p) for p in sys.argv[2:]] or [
+    os.path.join(FIX, f) for f in ["chroma-core__chroma-migrate__test_data_duckdb", "sdan__chatmaps__cafe_data",
+                                   "nagiteja__PaperScope-AI__data-chroma"]]
+for STORE in STORES:
+    fixture = os.path.basename(STORE)
     base = os.path.join(tmp, fixture)
     r = subprocess.run([BIN, "migrate", "--quiet", "--from", STORE, "--to", base], capture_output=True, text=True)
     check(r.returncode == 0, f"{fixture}: migrate", r.stderr)

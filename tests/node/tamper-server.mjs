@@ -51,6 +51,13 @@ function problems(c) {
   return p;
 }
 
+// Counted problems of a collection the report gives no example line for (every one must be explained).
+function unexplained(c) {
+  const kinds = [['missing', c.missing, c.missing_examples], ['extra', c.extra, c.extra_examples],
+    ['different', c.different, c.different_examples], ['self-query', c.sampled - c.self_first, c.self_query_examples]];
+  return kinds.filter(([, n, ex]) => n > 0 && !(ex && ex.length >= Math.min(n, 5))).map(([k]) => k);
+}
+
 const ef = { generate: async () => { throw new Error('tamper-server: nothing here embeds text'); } };
 
 // Each: [name, kind the report must show, detail text it must contain, async (collection) => void]
@@ -124,6 +131,8 @@ try {
     const flagged = v.rep.collections.filter((x) => problems(x).length).map((x) => x.name).sort();
     check(JSON.stringify(flagged) === JSON.stringify([...damaged.keys()].sort()),
       `${what}: exactly the damaged collections are flagged (${damaged.size})`, `flagged: ${flagged}`);
+    const bare = v.rep.collections.filter((x) => unexplained(x).length).map((x) => `${x.name}: ${unexplained(x)}`);
+    check(bare.length === 0, `${what}: every counted problem has example lines`, bare.join('\n'));
   }
   // The text report of the last state names the collections and ends with the verdict.
   const t = run('verify', '--from', store, '--to', srv.url);
