@@ -121,7 +121,9 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
     jo_cstr(&o, "},\"target\":{\"kind\":");
     jo_str(&o, sink->ops->kind, strlen(sink->ops->kind));
     jo_cstr(&o, ",\"location\":");
-    jo_str(&o, m->to, strlen(m->to));
+    char shown[1200];
+    cli_location_shown(m->to, shown, sizeof shown);
+    jo_str(&o, shown, strlen(shown));
     jo_cstr(&o, ",\"format\":");
     const char *fmt = cli_target_format(m->to, &m->target);
     jo_str(&o, fmt, strlen(fmt));
@@ -261,6 +263,13 @@ int cmd_migrate(int argc, char **argv)
         return rc == 1 ? EXIT_OK : rc;
     }
     cm_err err = {0};
+    if (cli_check_target(m.from, m.to, &err) < 0) {
+        cli_error("%s", err.msg);
+        cm_policy_free(&m.pol);
+        cli_source_opts_free(&m.source);
+        cli_target_opts_free(&m.target);
+        return EXIT_FAIL;
+    }
     cm_source *src = cm_source_open_ex(m.from, &m.source, &err);
     if (!src) {
         cli_error("%s", err.msg);
@@ -273,10 +282,18 @@ int cmd_migrate(int argc, char **argv)
     cm_progress pr;
     cli_progress_bind(pg, &pr);
     cm_run run;
-    cm_sink *sink = NULL;
+    memset(&run, 0, sizeof run);
     int status = 1;
-    rc = cm_run_analyze(src, &m.pol, &pr, &run, &err);
+    /* The target is opened (a server probed, a folder checked and its
+     * staging folder made) before the source is read, so that a target that
+     * cannot work fails in a second, not after a long read. */
+    json_out manifest = {0};
+    cli_policy_to_json(&manifest, &m.pol, src->location);
+    m.target.dir.manifest = manifest.buf;
+    cm_sink *sink = cli_open_target(m.to, &m.target, &err);
+    rc = sink ? cm_run_analyze(src, &m.pol, &pr, &run, &err) : -1;
     if (rc == 0 && cm_run_blockers(&run, &m.pol) > 0) {
+        sink->ops->abort(sink);
         cli_progress_end(pg);
         if (src->ops->notes && src->ops->notes(src))
             fprintf(stderr, "chroma-migrate: note about the source: %s\n", src->ops->notes(src));
@@ -290,16 +307,10 @@ int cmd_migrate(int argc, char **argv)
         status = 2;
         rc = -1;
     }
-    json_out manifest = {0};
-    cli_policy_to_json(&manifest, &m.pol, src->location);
-    m.target.dir.manifest = manifest.buf;
-    if (rc == 0) {
-        sink = cli_open_target(m.to, &m.target, &err);
-        if (!sink)
-            rc = -1;
-    }
     if (rc == 0)
         rc = cm_run_write(src, sink, &m.pol, &pr, &run, &err);
+    else if (sink && status != 2)
+        sink->ops->abort(sink);
     cli_progress_end(pg);
     if (rc == 0)
         status = 0;
@@ -307,7 +318,7 @@ int cmd_migrate(int argc, char **argv)
         report_json(&m, src, sink, &run, rc < 0 ? err.msg : NULL, status);
     else if (m.json) {
         /* Stopped before a target existed: still one JSON object. */
-        cm_sink_ops none = {.kind = "Chroma persistent directory"};
+        cm_sink_ops none = {.kind = cli_target_is_server(m.to) ? "Chroma server" : "Chroma persistent directory"};
         cm_sink fake = {.ops = &none};
         report_json(&m, src, &fake, &run, err.msg, status);
     }

@@ -1,5 +1,6 @@
 #include "endpoints.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <strings.h>
 
 #include "../sink/chroma_http.h"
+#include "../util/fsutil.h"
 #include "../util/mem.h"
 #include "cli.h"
 #include "opts.h"
@@ -258,4 +260,91 @@ const char *cli_target_format(const char *to, const cli_target_opts *t)
 void cli_target_opts_free(cli_target_opts *t)
 {
     http_headers_free(&t->http.headers);
+}
+
+/* "scheme://" at the start of s: the scheme's length, else 0. */
+static size_t scheme_len(const char *s)
+{
+    size_t n = 0;
+    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+        return 0;
+    while (s[n] && (isalnum((unsigned char)s[n]) || s[n] == '+' || s[n] == '.' || s[n] == '-'))
+        n++;
+    return strncmp(s + n, "://", 3) == 0 ? n : 0;
+}
+
+/* HOST:PORT[/...] with no scheme, e.g. "localhost:8000". */
+static int looks_like_host_port(const char *s)
+{
+    const char *colon = strchr(s, ':');
+    if (!colon || colon == s)
+        return 0;
+    for (const char *q = s; q < colon; q++)
+        if (!isalnum((unsigned char)*q) && *q != '.' && *q != '-' && *q != '_')
+            return 0;
+    const char *q = colon + 1;
+    size_t digits = 0;
+    while (isdigit((unsigned char)*q))
+        q++, digits++;
+    return digits >= 1 && digits <= 5 && (*q == '\0' || *q == '/');
+}
+
+/* The real path `to` would have: itself when it exists, else its parent's
+ * real path joined with its name. NULL when neither resolves. */
+static char *real_target(const char *to)
+{
+    char *r = realpath(to, NULL);
+    if (r)
+        return r;
+    char *parent = fs_dirname(to), *base = fs_basename(to);
+    char *rp = realpath(parent, NULL);
+    char *out = rp ? fs_join(rp, base) : NULL;
+    free(rp);
+    free(parent);
+    free(base);
+    return out;
+}
+
+int cli_check_target(const char *from, const char *to, cm_err *err)
+{
+    size_t sl = scheme_len(to);
+    if (sl && !cli_target_is_server(to))
+        return cm_err_set(err, "--to %.*s://...: chroma-migrate writes a folder or a Chroma server (http:// or "
+                               "https://), not %.*s://",
+                          (int)sl, to, (int)sl, to);
+    if (!sl && looks_like_host_port(to) && fs_dir_state(to) < 0)
+        return cm_err_set(err, "--to %s looks like a server address; give http://%s for a Chroma server, or ./%s "
+                               "for a folder of that name",
+                          to, to, to);
+    if (sl || !from || scheme_len(from))
+        return 0;
+    char *rf = realpath(from, NULL), *rt = real_target(to);
+    int rc = 0;
+    if (rf && rt) {
+        size_t n = strlen(rf);
+        if (strncmp(rt, rf, n) == 0 && (rt[n] == '\0' || rt[n] == '/' || n == 1))
+            rc = cm_err_set(err, "--to %s is inside the source folder %s; the result would be written into the store "
+                                 "being read: choose a --to outside it",
+                            to, from);
+    }
+    free(rf);
+    free(rt);
+    return rc;
+}
+
+const char *cli_location_shown(const char *loc, char *buf, size_t cap)
+{
+    size_t sl = scheme_len(loc);
+    const char *auth = loc + sl + 3;
+    const char *end = auth + strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (const char *q = auth; sl && q < end; q++)
+        if (*q == '@')
+            at = q;
+    if (!at) {
+        snprintf(buf, cap, "%s", loc);
+        return buf;
+    }
+    snprintf(buf, cap, "%.*s***%s", (int)(auth - loc), loc, at);
+    return buf;
 }

@@ -43,4 +43,14 @@ const char *cli_target_format(const char *to, const cli_target_opts *t);
 int cli_target_is_server(const char *to);
 void cli_target_opts_free(cli_target_opts *t);
 
+/* Refuses, before any work, a --to that cannot be what was meant: a URL of
+ * a scheme other than http(s), a HOST:PORT without a scheme (which would
+ * otherwise become a folder of that name), or a folder inside the source
+ * folder --from (the result would be written into the store being read). */
+int cli_check_target(const char *from, const char *to, cm_err *err);
+
+/* loc for a message or report: user and password in a URL become "***"
+ * (the rest is shown as given). Returns buf. */
+const char *cli_location_shown(const char *loc, char *buf, size_t cap);
+
 #endif

@@ -76,6 +76,10 @@ int cm_run_analyze(cm_source *src, const cm_policy *p, const cm_progress *pr, cm
         cm_collection_copy(&cr->src, &cols[j]);
         cr->target_name = xstrdup(cm_policy_target_name(p, cols[j].name));
         phase(pr, "reading", cr->src.name, cr->src.count_hint);
+        /* The space and HNSW settings as far as the metadata says, so that a
+         * report of a run that stops before writing names them right. */
+        if (cm_hnsw_cfg_from_meta(cr->src.has_meta ? &cr->src.meta : NULL, &cr->hnsw, NULL) < 0)
+            cm_hnsw_cfg_from_meta(NULL, &cr->hnsw, NULL);
         if (cm_analyze(src, &cr->src, &cr->st, tick, (void *)pr, err) < 0) {
             cm_collections_free(cols, n);
             return -1;

@@ -12,14 +12,13 @@
  *    skipped). So each collection keeps one harmless queue row AT its
  *    watermark: a copy of its last record's ADD.
  *  - The HNSW pickle's id_to_label must cover exactly the embeddings rows.
- * The result is built in a hidden sibling folder and renamed into place only
- * when the SQLite transaction is committed and every file is fsynced, so an
- * interrupted run never leaves a directory that looks complete. */
+ * The result is built in a hidden staging folder (dir_place.h says where)
+ * and moved into place only when the SQLite transaction is committed and
+ * every file is fsynced, so an interrupted run never leaves a directory that
+ * looks complete. */
 #include "chroma_dir.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,7 @@
 #include "../util/mem.h"
 #include "../util/uuid.h"
 #include "chroma_migrations.h"
+#include "dir_place.h"
 
 #define DEFAULT_DATABASE_ID "00000000-0000-0000-0000-000000000000"
 
@@ -45,7 +45,8 @@ enum { ST_EMB, ST_META, ST_FTS, NSTMT };
 typedef struct chroma_dir {
     cm_sink base;
     chroma_dir_opts o;
-    char *final_dir, *tmp_dir, *db_path;
+    dir_place place; /* where the result is built and how it comes into place */
+    char *db_path;
     sqlite3 *db;
     sqlite3_stmt *st[NSTMT];
     int64_t next_rowid; /* embeddings.id, global */
@@ -146,30 +147,6 @@ static int apply_migrations(chroma_dir *d, cm_err *err)
     return exec(d, qc, err);
 }
 
-static void drop_partials(const char *parent, const char *base)
-{
-    /* A killed earlier run leaves ".<base>.partial-<pid>"; remove those whose
-     * process is gone so reruns start clean. */
-    DIR *dir = opendir(parent);
-    if (!dir)
-        return;
-    char prefix[512];
-    snprintf(prefix, sizeof prefix, ".%s.partial-", base);
-    size_t pl = strlen(prefix);
-    struct dirent *e;
-    while ((e = readdir(dir))) {
-        if (strncmp(e->d_name, prefix, pl) != 0)
-            continue;
-        long pid = strtol(e->d_name + pl, NULL, 10);
-        if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
-            continue;
-        char *p = fs_join(parent, e->d_name);
-        fs_rm_rf(p);
-        free(p);
-    }
-    closedir(dir);
-}
-
 static void drop_keys(chroma_dir *d)
 {
     for (size_t i = 0; i < d->nkeys; i++)
@@ -197,8 +174,7 @@ static void destroy(cm_sink *s)
         free(d->used_ids[i]);
     free(d->used_ids);
     free(d->vec_dir);
-    free(d->final_dir);
-    free(d->tmp_dir);
+    dir_place_free(&d->place);
     free(d->db_path);
     free(d->base.location);
     free(d);
@@ -215,8 +191,7 @@ static void do_abort(cm_sink *s)
         sqlite3_close(d->db);
         d->db = NULL;
     }
-    if (d->tmp_dir)
-        fs_rm_rf(d->tmp_dir);
+    dir_place_abort(&d->place);
 }
 
 /* ---- collections ---- */
@@ -368,7 +343,7 @@ static int begin_collection(cm_sink *s, const cm_target_collection *tc, cm_err *
         if (!d->index)
             return cm_err_prefix(err, "collection '%s'", tc->name);
         free(d->vec_dir);
-        d->vec_dir = fs_join(d->tmp_dir, d->vec_seg);
+        d->vec_dir = fs_join(d->place.stage_dir, d->vec_seg);
         if (mkdir(d->vec_dir, 0755) != 0)
             return cm_err_set(err, "%s: %s", d->vec_dir, strerror(errno));
         char *pp = fs_join(d->vec_dir, "index_metadata.pickle");
@@ -611,7 +586,7 @@ static int finish(cm_sink *s, cm_err *err)
         return sql_fail(d, err, "closing the database");
     d->db = NULL;
     if (d->o.manifest) {
-        char *mp = fs_join(d->tmp_dir, ".chroma-migrate.json");
+        char *mp = fs_join(d->place.stage_dir, ".chroma-migrate.json");
         FILE *f = fopen(mp, "wb");
         int ok = f && fputs(d->o.manifest, f) >= 0;
         if (f && fclose(f) != 0)
@@ -623,18 +598,9 @@ static int finish(cm_sink *s, cm_err *err)
         }
         free(mp);
     }
-    if (fs_fsync_path(d->db_path, err) < 0 || fs_fsync_path(d->tmp_dir, err) < 0)
+    if (fs_fsync_path(d->db_path, err) < 0 || fs_fsync_path(d->place.stage_dir, err) < 0)
         return -1;
-    /* rename() replaces an empty directory atomically; the result appears
-     * whole or not at all. */
-    if (rename(d->tmp_dir, d->final_dir) != 0)
-        return cm_err_set(err, "%s: cannot move the finished result into place: %s", d->final_dir, strerror(errno));
-    char *parent = fs_dirname(d->final_dir);
-    int rc = fs_fsync_path(parent, err);
-    free(parent);
-    free(d->tmp_dir);
-    d->tmp_dir = NULL;
-    return rc;
+    return dir_place_commit(&d->place, err);
 }
 
 static const char *index_note(cm_sink *s)
@@ -656,45 +622,19 @@ static const cm_sink_ops chroma_dir_ops = {
 
 cm_sink *chroma_dir_create(const char *dir_in, const chroma_dir_opts *o, cm_err *err)
 {
-    char *dir = xstrdup(dir_in);
-    for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
-        dir[n - 1] = '\0';
-    int state = fs_dir_state(dir);
-    if (state == 0) {
-        cm_err_set(err, "%s: already exists and is not an empty directory; choose a new --to path or remove it",
-                   dir);
-        free(dir);
+    dir_place place;
+    if (dir_place_plan(dir_in, &place, err) < 0 || dir_place_stage(&place, err) < 0) {
+        dir_place_free(&place);
         return NULL;
     }
-    char *parent = fs_dirname(dir), *base = fs_basename(dir);
-    if (fs_dir_state(parent) < 0) {
-        cm_err_set(err, "%s: the parent folder %s does not exist; create it first", dir, parent);
-        free(parent);
-        free(base);
-        free(dir);
-        return NULL;
-    }
-    drop_partials(parent, base);
     chroma_dir *d = xcalloc(1, sizeof *d);
     d->base.ops = &chroma_dir_ops;
-    d->base.location = xstrdup(dir);
+    d->base.location = xstrdup(dir_in);
     d->o = *o;
-    d->final_dir = dir;
-    char tmpname[600];
-    snprintf(tmpname, sizeof tmpname, ".%s.partial-%ld", base, (long)getpid());
-    d->tmp_dir = fs_join(parent, tmpname);
-    free(parent);
-    free(base);
+    d->place = place;
     d->next_rowid = 1;
     d->next_seq = 1;
-    if (mkdir(d->tmp_dir, 0755) != 0) {
-        cm_err_set(err, "%s: cannot create: %s", d->tmp_dir, strerror(errno));
-        free(d->tmp_dir);
-        d->tmp_dir = NULL;
-        destroy(&d->base);
-        return NULL;
-    }
-    d->db_path = fs_join(d->tmp_dir, "chroma.sqlite3");
+    d->db_path = fs_join(d->place.stage_dir, "chroma.sqlite3");
     if (sqlite3_open_v2(d->db_path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         sql_fail(d, err, "cannot create");
         goto fail;
