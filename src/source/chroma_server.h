@@ -162,6 +162,26 @@ size_t cs_ids_to_fetch(const cs_idlist *l, size_t from, size_t to, const cs_bads
 char *cs_body_get_ids(const cs_str *ids, size_t n, int with_data, size_t *len);
 char *cs_body_get_page(long limit, long offset, int with_data, size_t *len);
 
+/* A 0.3.x get of the whole collection sorted by the internal uuid (a total
+ * order, so its limit/offset pages are stable, unlike the default order);
+ * limit < 0: no sort, no limit (the stored order, in one answer). */
+char *cs_body_get_sorted(long limit, long offset, int with_data, size_t *len);
+
+/* 0.3.x writes the ids into its SQL with Python's repr(), which ClickHouse
+ * reads back as other bytes for some ids (non-printable characters: \u200b,
+ * \x85, ...; an id with ' but no " becomes a column name). Such ids come
+ * back with no rows. cs_missing_ids puts into want the first-listed ids of
+ * [from, to) that got has no row for (not null, not in bad), each with
+ * the number of rows the list has for it (count); returns the total and
+ * sets *dups when one is listed more than once. cs_take_wanted moves the
+ * rows of page that want still needs into got (page is emptied). cs_keep_asked
+ * drops the rows of got whose id is not first listed in [from, to) or is in
+ * bad (ClickHouse may find another id than the one asked for). */
+size_t cs_missing_ids(const cs_idlist *l, size_t from, size_t to, const cs_batch *got, const cs_badset *bad,
+                      strmap *want, int *dups);
+size_t cs_take_wanted(cs_batch *page, strmap *want, cs_batch *got);
+void cs_keep_asked(cs_batch *got, const cs_idlist *l, size_t from, size_t to, const cs_badset *bad);
+
 /* Records per request for about target bytes, from what the last answer
  * cost per record; between lo and hi. */
 long cs_next_page(long cur, size_t answer_bytes, size_t records, size_t target, long lo, long hi);
