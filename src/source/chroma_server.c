@@ -1152,9 +1152,9 @@ static const char *src_notes(cm_source *base)
             if (b->n > 20)
                 notes_add(&s->notes, &len, &cap, " and %zu more", b->n - 20);
             notes_add(&s->notes, &len, &cap,
-                      "; %s counted as record%s without an embedding, so the run stops unless "
-                      "--skip-invalid-records leaves %s out",
-                      rows == 1 ? "it is" : "they are", rows == 1 ? "" : "s", rows == 1 ? "it" : "them");
+                      "; %s named as %s the server could not send (not as without an embedding), so the run "
+                      "stops unless --skip-invalid-records leaves %s out",
+                      rows == 1 ? "it is" : "they are", rows == 1 ? "a record" : "records", rows == 1 ? "it" : "them");
             if (s->route.gen == CS_GEN_03)
                 notes_add(&s->notes, &len, &cap,
                           "; to migrate %s too, read the store behind this server directly, which reads %s as "

@@ -14,8 +14,9 @@
  * Rows the server cannot send (a 500 "Out of range float values are not JSON
  * compliant" for NaN/Infinity, or an answer whose lists cannot be matched to
  * its ids) are narrowed down by splitting the request; each one becomes a
- * record with its id and nothing else (counted as "no embedding", so the
- * run stops by default and --skip-invalid-records leaves them out), and the
+ * record with its id and nothing else, marked unsent (named as records the
+ * server could not send, not as records without an embedding; the run stops
+ * by default and --skip-invalid-records leaves them out), and the
  * source's notes list them by id with how to get them. */
 #ifndef CM_SOURCE_CHROMA_SERVER_H
 #define CM_SOURCE_CHROMA_SERVER_H

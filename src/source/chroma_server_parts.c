@@ -752,6 +752,7 @@ static void placeholder(cs_batch *out, cs_str id, int64_t row)
     if (id.s) {
         r->id = xmemdup0(id.s, id.len);
         r->id_len = id.len;
+        r->unsent = 1;
     }
     r->src_row = row;
 }

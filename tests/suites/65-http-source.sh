@@ -199,8 +199,9 @@ check "0.3.29: no get with limit or offset, ids first (include []), then by id" 
 check "0.3.29: the NaN row e3 is named in the notes, with the 500 and the way to get it (clickhouse://)" \
   'json_field "$tmp/rig.json" "d[\"source\"][\"notes\"]" | grep -q "collection .rig_edge.: 1 record the server cannot send (it answered 500 Internal Server Error: ValueError(.Out of range float values are not JSON compliant.)): id .e3." &&
    json_field "$tmp/rig.json" "d[\"source\"][\"notes\"]" | grep -q "clickhouse://"'
-check "0.3.29: inspect lists e3 as a record without an embedding" \
-  'json_field "$tmp/rig.json" "[p for c in d[\"collections\"] for p in c[\"problems\"]]" | grep -q "e3"'
+check "0.3.29: inspect lists e3 as a record the server could not send, not as one without an embedding" \
+  '[ "$(json_field "$tmp/rig.json" "[(p[\"kind\"], [e[\"id\"] for e in p[\"examples\"]]) for c in d[\"collections\"] for p in c[\"problems\"] if \"e3\" in str(p)]")" = "[(\x27unsent_records\x27, [\x27e3\x27])]" ] &&
+   json_field "$tmp/rig.json" "d[\"source\"][\"notes\"]" | grep -q "named as a record the server could not send (not as without an embedding)"'
 "$bin" migrate --from "$SURL" --to "$tmp/dir-rig" >"$tmp/rigm.out" 2>"$tmp/rigm.err"
 rc=$?
 check "0.3.29: the NaN row stops the run before writing (exit 1), naming e3 and --skip-invalid-records" \
@@ -208,6 +209,8 @@ check "0.3.29: the NaN row stops the run before writing (exit 1), naming e3 and 
 "$bin" migrate --from "$SURL" --to "$tmp/dir-rig" --skip-invalid-records --json >"$tmp/rigm.json" 2>/dev/null
 check "0.3.29: --skip-invalid-records migrates the rest (15 of 17: e3 unreadable, a6 of another dimension)" \
   '[ "$(json_field "$tmp/rigm.json" "\"%s %s %s\" % (d[\"status\"], d[\"records_read\"], d[\"records_written\"])")" = "ok 17 15" ]'
+check "0.3.29: e3 is left out as one the server could not send, not as a missing embedding" \
+  '[ "$(json_field "$tmp/rigm.json" "[(c[\"name\"], c[\"skipped\"][\"server_could_not_send\"], c[\"skipped\"][\"missing_embedding\"]) for c in d[\"collections\"] if c[\"name\"] == \"rig_edge\"]")" = "[(\x27rig_edge\x27, 1, 0)]" ]'
 check "0.3.29: the spaces came from the collection metadata (cosine, l2, ip)" \
   '[ "$(json_field "$tmp/rigm.json" "\" \".join(c[\"space\"] for c in d[\"collections\"])")" = "cosine l2 ip l2 l2" ]'
 "$bin" inspect "$SURL" --tenant t1 >"$tmp/rigt.out" 2>&1
@@ -248,8 +251,9 @@ rc=$?
 check "0.3.29 + 3 NaN rows: stops, naming them" \
   '[ $rc -eq 1 ] && grep -q "nan-1" "$tmp/n.out" && grep -q "nan-2" "$tmp/n.out" && grep -q "nan-3" "$tmp/n.out"'
 "$bin" migrate --from "$SURL" --to "$tmp/dir-nan03" --skip-invalid-records >"$tmp/n2.out" 2>"$tmp/n2.err"
-check "0.3.29 + 3 NaN rows: --skip-invalid-records: 518 read, 515 written, 3 left out" \
-  'grep -q "518 records read, 515 written, 3 left out" "$tmp/n2.err"'
+check "0.3.29 + 3 NaN rows: --skip-invalid-records: 518 read, 515 written, 3 left out, as rows the server could not send" \
+  'grep -q "518 records read, 515 written, 3 left out" "$tmp/n2.err" && grep -q "^collection_7 .* 2 the server could not send them$" "$tmp/n2.err" &&
+   ! grep -q "no embedding" "$tmp/n2.err"'
 check_migrated "0.3.29 + NaN rows, the rest" --store "$td" --dir "$tmp/dir-nan03"
 kill "$SPID" 2>/dev/null
 
