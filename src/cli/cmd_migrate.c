@@ -145,6 +145,8 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
         jo_int(&o, cr->dup_dropped);
         jo_cstr(&o, ",\"missing_id\":");
         jo_int(&o, cr->skipped_no_id);
+        jo_cstr(&o, ",\"server_could_not_send\":");
+        jo_int(&o, cr->skipped_unsent);
         jo_cstr(&o, ",\"missing_embedding\":");
         jo_int(&o, cr->skipped_no_emb);
         jo_cstr(&o, ",\"wrong_dimension\":");
@@ -203,8 +205,8 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
             snprintf(name, sizeof name, "%s -> %s", cr->src.name, cr->target_name);
         else
             snprintf(name, sizeof name, "%s", cr->src.name);
-        int64_t sk = cr->dup_dropped + cr->skipped_no_id + cr->skipped_no_emb + cr->skipped_wrong_dim +
-                     cr->skipped_nonfinite + cr->skipped_bad_text;
+        int64_t sk = cr->dup_dropped + cr->skipped_no_id + cr->skipped_unsent + cr->skipped_no_emb +
+                     cr->skipped_wrong_dim + cr->skipped_nonfinite + cr->skipped_bad_text;
         char why[256] = "";
         size_t o = 0;
         const struct {
@@ -212,6 +214,7 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
             const char *what;
         } parts[] = {{cr->dup_dropped, "duplicate ids"},
                      {cr->skipped_no_id, "no id"},
+                     {cr->skipped_unsent, "the server could not send them"},
                      {cr->skipped_no_emb, "no embedding"},
                      {cr->skipped_wrong_dim, "other dimension"},
                      {cr->skipped_nonfinite, "non-finite embedding"},

@@ -130,6 +130,11 @@ static void each_problem(const cm_coll_result *cr, problem_fn fn, void *ctx)
                  (long long)st->wrong_dim.count, (long long)st->dim);
         fn(ctx, "mixed_dimensions", st->wrong_dim.count, msg, NULL);
     }
+    if (st->unsent.count) {
+        snprintf(msg, sizeof msg, "%lld records the server could not send (only their ids are known)",
+                 (long long)st->unsent.count);
+        fn(ctx, "unsent_records", st->unsent.count, msg, &st->unsent);
+    }
     if (st->missing_emb.count) {
         snprintf(msg, sizeof msg, "%lld records have no usable embedding", (long long)st->missing_emb.count);
         fn(ctx, "missing_embeddings", st->missing_emb.count, msg, &st->missing_emb);

@@ -180,8 +180,8 @@ static int decide(const char *from, const char *headers, argv_b *a)
     for (size_t i = 0; i < run.n; i++) {
         dups += run.c[i].st.dup_ids.count;
         badmeta += run.c[i].st.bad_meta.count + run.c[i].st.meta_not_object.count;
-        invalid += run.c[i].st.missing_emb.count + run.c[i].st.missing_id.count + run.c[i].st.wrong_dim.count +
-                   run.c[i].st.nonfinite_emb.count + run.c[i].st.bad_text.count;
+        invalid += run.c[i].st.unsent.count + run.c[i].st.missing_emb.count + run.c[i].st.missing_id.count +
+                   run.c[i].st.wrong_dim.count + run.c[i].st.nonfinite_emb.count + run.c[i].st.bad_text.count;
     }
     int r = 0;
     if (dups) {

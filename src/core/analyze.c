@@ -41,6 +41,7 @@ void cm_stats_free(cm_stats *st)
     issue_free(&st->dup_ids);
     issue_free(&st->missing_id);
     issue_free(&st->missing_emb);
+    issue_free(&st->unsent);
     issue_free(&st->nonfinite_emb);
     issue_free(&st->wrong_dim);
     issue_free(&st->bad_meta);
@@ -153,7 +154,9 @@ int cm_analyze(cm_source *src, const cm_collection *c, cm_stats *st, int (*tick)
             v->count++;
         }
         const char *ep = cm_record_emb_problem(&r);
-        if (ep) {
+        if (r.unsent) { /* nothing but its id came: not a record without an embedding */
+            cm_issue_add(&st->unsent, &r, "the server could not send it");
+        } else if (ep) {
             cm_issue_add(&st->missing_emb, &r, "%s", ep);
         } else {
             note_dim(st, (int64_t)r.dim);

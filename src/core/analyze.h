@@ -35,6 +35,7 @@ typedef struct cm_stats {
     cm_issue dup_ids;                   /* records whose id appeared before */
     cm_issue missing_id;                /* no id, or the empty id "" (counted among the ids) */
     cm_issue missing_emb;               /* no embedding, empty, or null elements */
+    cm_issue unsent;                    /* rows the source could not send (only their ids) */
     cm_issue nonfinite_emb;
     cm_issue wrong_dim;                 /* dimension differs from `dim` (filled after the pass) */
     cm_issue bad_meta;                  /* metadata keys or values Chroma cannot store */

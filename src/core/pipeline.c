@@ -196,6 +196,13 @@ size_t cm_run_blockers(cm_run *run, const cm_policy *p)
                     "0.4 cannot store (%s); give --skip-invalid-records to leave them out",
                     name, (long long)cr->st.bad_text.count, ex);
         }
+        if (cr->st.unsent.count) {
+            examples(ex, sizeof ex, &cr->st.unsent);
+            blk_add(&b,
+                    "collection '%s': %lld records the server could not send (%s); give --skip-invalid-records to "
+                    "leave them out (the note about the source says how to get them)",
+                    name, (long long)cr->st.unsent.count, ex);
+        }
         if (cr->st.missing_emb.count) {
             examples(ex, sizeof ex, &cr->st.missing_emb);
             blk_add(&b,
@@ -275,6 +282,8 @@ cm_verdict cm_prepare_record(const cm_coll_result *cr, const cm_policy *p, cm_re
         return CM_SKIP_NO_ID;
     if (!keep_copy(cr, p, r, idx))
         return CM_SKIP_DUPLICATE;
+    if (r->unsent)
+        return CM_SKIP_UNSENT;
     if (cm_record_emb_problem(r))
         return CM_SKIP_NO_EMB;
     if ((int64_t)r->dim != cr->st.dim)
@@ -334,6 +343,7 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
         switch (cm_prepare_record(cr, p, &r, i, &cr->meta_changes)) {
         case CM_SKIP_NO_ID: cr->skipped_no_id++; continue;
         case CM_SKIP_DUPLICATE: cr->dup_dropped++; continue;
+        case CM_SKIP_UNSENT: cr->skipped_unsent++; continue;
         case CM_SKIP_NO_EMB: cr->skipped_no_emb++; continue;
         case CM_SKIP_WRONG_DIM: cr->skipped_wrong_dim++; continue;
         case CM_SKIP_NONFINITE: cr->skipped_nonfinite++; continue;

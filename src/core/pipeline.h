@@ -32,7 +32,8 @@ typedef struct cm_coll_result {
     int64_t written;
     int64_t dup_dropped;  /* later (or earlier) copies of an id not written */
     int64_t skipped_no_id, skipped_no_emb, skipped_wrong_dim, skipped_nonfinite;
-    int64_t skipped_bad_text;    /* id or document not UTF-8 text */
+    int64_t skipped_unsent;       /* rows the source could not send */
+    int64_t skipped_bad_text;     /* id or document not UTF-8 text */
     cm_meta_changes meta_changes; /* what the metadata policy changed */
     char index_note[400];        /* what the sink did about the vector index */
     double seconds;
@@ -63,6 +64,7 @@ typedef enum cm_verdict {
     CM_KEEP,
     CM_SKIP_NO_ID,
     CM_SKIP_DUPLICATE,
+    CM_SKIP_UNSENT,
     CM_SKIP_NO_EMB,
     CM_SKIP_WRONG_DIM,
     CM_SKIP_NONFINITE,

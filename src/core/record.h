@@ -45,6 +45,7 @@ typedef struct cm_record {
     double *emb; /* NULL when the row has no embedding */
     size_t dim;
     int emb_has_null; /* an element of the list was NULL (held as NaN in emb) */
+    int unsent;       /* the source could not send this row: only its id is known (a server's 500) */
     char *doc;        /* NULL: no document */
     size_t doc_len;
     int has_meta; /* 0: no metadata (NULL, or the source said none) */

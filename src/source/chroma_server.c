@@ -30,6 +30,14 @@
  *    A single id that still fails becomes a record holding only its id; the
  *    source's notes name those ids, and they are remembered so that the
  *    second pass (writing) does not ask again.
+ *  - 0.3.x finds some ids not at all by id: it writes them into its SQL with
+ *    Python's repr(), which ClickHouse reads back as other bytes (\u200b
+ *    becomes "u200b", \x85 one byte) or, for an id with ' but no ", as a
+ *    column name (a 500 for the whole request, narrowed down to the id).
+ *    The rows of such ids are read from the collection sorted by its
+ *    internal uuid ("sort": "uuid", a total order, so limit/offset pages are
+ *    stable), or, when such an id is stored more than once, from one read of
+ *    the whole collection (the only answer with its copies in stored order).
  *  - Both passes of a migration must see the same records in the same order
  *    (the analysis remembers each id's first and last position): the ids of
  *    each collection are fingerprinted and a difference is an error.
@@ -64,6 +72,7 @@ typedef struct coll_state {
     uint64_t fp;
     int64_t n;
     cs_badset bad;
+    int64_t unfound_ids; /* 0.3.x: ids not found by id, read from the sorted collection */
 } coll_state;
 
 typedef struct cs_src {
@@ -106,6 +115,8 @@ struct cm_reader {
     cs_str *pend_ids;
     size_t pend_nids;
     cs_stash stash;
+    int64_t unfound_ids;
+    size_t found_by_id, refused_by_id; /* single ids: rows came / a query error */
     /* v1/v2 */
     int64_t expected;
     long offset, pend_limit;
@@ -533,13 +544,23 @@ static int fetch_ids(void *ctx, const cs_str *ids, size_t n, cs_batch *out, char
             http_response_free(&r);
             return cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
         }
+        size_t before = out->n;
         rc = cs_batch_from_get(v, out, why, err);
         jv_free(v);
         http_response_free(&r);
+        if (rc == 0 && out->n > before)
+            rd->found_by_id++;
         return rc;
     }
     if (r.status == 500) {
         int nan = nan_answer(&r);
+        /* 0.3.x: a query error for one id is its repr read as a column name;
+         * its rows are then looked for in the sorted collection (unless the
+         * server fails every request). */
+        if (!nan && n == 1 && s->route.gen == CS_GEN_03 && (++rd->refused_by_id < 12 || rd->found_by_id)) {
+            http_response_free(&r);
+            return 0;
+        }
         *why = server_text(s, &r);
         http_response_free(&r);
         return nan ? 1 : 2;
@@ -574,6 +595,149 @@ static int narrow_list(cm_reader *rd, const cs_idlist *l, size_t from, size_t to
     return rc;
 }
 
+/* ---- reading 0.3.x: ids the server does not find by id ---- */
+
+/* One POST of a get body (taken over): 0 with the records appended to out;
+ * 1 when the server cannot send these rows (*why); -1 on other errors. */
+static int post_records(cm_reader *rd, char *body, size_t len, cs_batch *out, char **why, cm_err *err)
+{
+    cs_src *s = rd->s;
+    http_response r;
+    int rc = http_request(s->http, "POST", rd->get_path, body, len, &r, err);
+    free(body);
+    if (rc < 0)
+        return -1;
+    if (r.status == 200) {
+        cm_err perr = {0};
+        jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
+        http_response_free(&r);
+        if (!v)
+            return cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
+        rc = cs_batch_from_get(v, out, why, err);
+        jv_free(v);
+        return rc;
+    }
+    if (nan_answer(&r)) {
+        *why = server_text(s, &r);
+        http_response_free(&r);
+        return 1;
+    }
+    answer_error(s, err, &r, "POST %s (reading the collection for the ids the server does not find by id)",
+                 rd->get_path);
+    http_response_free(&r);
+    return -1;
+}
+
+/* post_records of a sorted page (limit < 0: the whole collection). */
+static int post_sorted(cm_reader *rd, long limit, long offset, int with_data, cs_batch *out, char **why, cm_err *err)
+{
+    size_t len;
+    char *body = cs_body_get_sorted(limit, offset, with_data, &len);
+    return post_records(rd, body, len, out, why, err);
+}
+
+/* A sorted page the server cannot send as a whole: its ids, then each
+ * wanted row alone (limit 1); a row that still fails is one it cannot send.
+ * *n: the rows of the page. */
+static int scan_page_by_rows(cm_reader *rd, long limit, long offset, strmap *want, cs_batch *got, size_t *left,
+                             size_t *n, cm_err *err)
+{
+    cs_batch ids = {0};
+    char *why = NULL;
+    int rc = post_sorted(rd, limit, offset, 0, &ids, &why, err);
+    if (rc == 1)
+        rc = cm_err_set(err, "the ids of records %ld to %ld sorted by uuid: the server cannot send them (%s)", offset,
+                        offset + limit, why);
+    free(why);
+    *n = ids.n;
+    for (size_t k = 0; rc == 0 && k < ids.n && *left; k++) {
+        const cm_record *r = &ids.r[k];
+        strmap_val *w = r->id ? strmap_get(want, r->id, r->id_len) : NULL;
+        if (!w || !w->count)
+            continue;
+        cs_batch one = {0};
+        char *w1 = NULL;
+        rc = post_sorted(rd, 1, offset + (long)k, 1, &one, &w1, err);
+        if (rc == 1) { /* the whole id counts as one the server cannot send */
+            cs_badset_add(&rd->st->bad, r->id, r->id_len, w1);
+            *left -= w->count;
+            w->count = 0;
+            rc = 0;
+        } else if (rc == 0) {
+            *left -= cs_take_wanted(&one, want, got);
+        }
+        free(w1);
+        cs_batch_free(&one);
+    }
+    cs_batch_free(&ids);
+    return rc;
+}
+
+/* The wanted rows from the collection sorted by uuid, page by page, until
+ * all are found or the collection ends. */
+static int scan_sorted(cm_reader *rd, strmap *want, cs_batch *got, size_t *left, cm_err *err)
+{
+    long page = rd->page, offset = 0;
+    while (*left) {
+        size_t n;
+        cs_batch pg = {0};
+        char *why = NULL;
+        int rc = post_sorted(rd, page, offset, 1, &pg, &why, err);
+        n = pg.n;
+        if (rc == 0)
+            *left -= cs_take_wanted(&pg, want, got);
+        else if (rc == 1)
+            rc = scan_page_by_rows(rd, page, offset, want, got, left, &n, err);
+        free(why);
+        cs_batch_free(&pg);
+        if (rc < 0)
+            return -1;
+        if ((long)n < page)
+            break;
+        offset += (long)n;
+    }
+    return 0;
+}
+
+/* Ids stored more than once: their copies in stored order come only in one
+ * answer for the whole collection. */
+static int scan_whole(cm_reader *rd, strmap *want, cs_batch *got, size_t *left, cm_err *err)
+{
+    cs_batch all = {0};
+    char *why = NULL;
+    int rc = post_sorted(rd, -1, 0, 1, &all, &why, err);
+    if (rc == 0)
+        *left -= cs_take_wanted(&all, want, got);
+    else if (rc == 1)
+        rc = cm_err_set(err,
+                        "some ids stored more than once are not found by id on this server (chromadb 0.3.x writes "
+                        "ids into its query with Python's repr()), and the whole collection, the only answer with "
+                        "their copies in stored order, cannot be sent (%s); read the store behind the server "
+                        "directly (--from clickhouse://HOST:8123, or its persist_directory)",
+                        why);
+    free(why);
+    cs_batch_free(&all);
+    return rc;
+}
+
+/* After a chunk's rows came by id (got): the ids that got no row are looked
+ * for in the whole collection; then got keeps only rows of the ids asked. */
+static int find_unfound_03(cm_reader *rd, size_t from, size_t to, cs_batch *got, cm_err *err)
+{
+    strmap *want = strmap_new();
+    int dups, rc = 0;
+    size_t bad_before = rd->st->bad.n;
+    size_t left = cs_missing_ids(&rd->ids, from, to, got, &rd->st->bad, want, &dups);
+    if (left) {
+        rd->unfound_ids += (int64_t)strmap_size(want);
+        rc = dups ? scan_whole(rd, want, got, &left, err) : scan_sorted(rd, want, got, &left, err);
+    }
+    count_bad_rows(&rd->st->bad, bad_before, &rd->ids);
+    cs_keep_asked(got, &rd->ids, from, to, &rd->st->bad);
+    strmap_free(want);
+    return rc;
+}
+
 /* ---- reading 0.3.x: ids first, then by id ---- */
 
 static int submit_chunk_03(cm_reader *rd, cm_err *err)
@@ -596,64 +760,77 @@ static int submit_chunk_03(cm_reader *rd, cm_err *err)
     return slot_submit(rd->s, &rd->pend, rd->get_path, body, len, err);
 }
 
-static int next_chunk_03(cm_reader *rd, cm_err *err)
+/* Narrows down a chunk whose request failed as a whole (known: 1 row-level,
+ * 2 other; why its message) into got. */
+static int narrow_chunk_03(cm_reader *rd, int known, const char *why, cs_batch *got, cm_err *err)
+{
+    size_t bad_before = rd->st->bad.n;
+    int rc = cs_fetch_narrow(fetch_ids, rd, rd->pend_ids, rd->pend_nids, known, why, got, &rd->st->bad, err);
+    if (rc == 0)
+        count_bad_rows(&rd->st->bad, bad_before, &rd->ids);
+    return rc;
+}
+
+/* The answer for the pending chunk into got; *direct: it came whole. */
+static int take_chunk_03(cm_reader *rd, cs_batch *got, size_t *answer_bytes, int *direct, cm_err *err)
 {
     cs_src *s = rd->s;
+    http_response r;
+    if (slot_take(s, &rd->pend, &r, err) < 0)
+        return -1;
+    *answer_bytes = r.len;
+    *direct = 0;
+    char *why = NULL;
+    int rc;
+    if (r.status == 200) {
+        cm_err perr = {0};
+        jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
+        http_response_free(&r);
+        if (!v)
+            return cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
+        rc = cs_batch_from_get(v, got, &why, err);
+        jv_free(v);
+        if (rc == 1) {
+            cs_batch_reset(got);
+            rc = narrow_chunk_03(rd, 1, why, got, err);
+        } else if (rc == 0) {
+            *direct = 1;
+            rd->found_by_id += got->n > 0;
+        }
+    } else if (r.status == 500) {
+        int known = nan_answer(&r) ? 1 : 2;
+        why = server_text(s, &r);
+        http_response_free(&r);
+        rc = narrow_chunk_03(rd, known, why, got, err);
+    } else {
+        answer_error(s, err, &r, "POST %s", rd->get_path);
+        http_response_free(&r);
+        return -1;
+    }
+    free(why);
+    return rc;
+}
+
+static int next_chunk_03(cm_reader *rd, cm_err *err)
+{
     if (!rd->pend.busy && rd->pend_to <= rd->pos && submit_chunk_03(rd, err) < 0)
         return -1;
-    size_t from = rd->pend_from, to = rd->pend_to;
+    size_t from = rd->pend_from, to = rd->pend_to, answer_bytes = 0;
     cs_batch got = {0};
-    int rc = 0;
-    size_t answer_bytes = 0;
+    int rc = 0, direct = 0;
     if (rd->pend_nids > 0) {
-        http_response r;
-        if (slot_take(s, &rd->pend, &r, err) < 0)
-            return -1;
-        answer_bytes = r.len;
-        if (r.status == 200) {
-            cm_err perr = {0};
-            jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
-            char *why = NULL;
-            if (!v)
-                rc = cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
-            else
-                rc = cs_batch_from_get(v, &got, &why, err);
-            jv_free(v);
-            http_response_free(&r);
-            if (rc == 1) {
-                cs_batch_reset(&got);
-                rc = narrow_list(rd, &rd->ids, from, to, rd->pend_ids, rd->pend_nids, 1, why, 0, &rd->stash, err);
-                free(why);
-                cs_batch_free(&got);
-                goto next;
-            }
-            if (rc < 0) {
-                cs_batch_free(&got);
-                return -1;
-            }
-        } else if (r.status == 500) {
-            int known = nan_answer(&r) ? 1 : 2;
-            char *why = server_text(s, &r);
-            http_response_free(&r);
-            rc = narrow_list(rd, &rd->ids, from, to, rd->pend_ids, rd->pend_nids, known, why, 0, &rd->stash, err);
-            free(why);
-            goto next;
-        } else {
-            answer_error(s, err, &r, "POST %s", rd->get_path);
-            http_response_free(&r);
-            return -1;
-        }
+        rc = take_chunk_03(rd, &got, &answer_bytes, &direct, err);
+        if (rc == 0)
+            rc = find_unfound_03(rd, from, to, &got, err);
     }
-    {
-        size_t got_n = got.n;
+    size_t got_n = got.n;
+    if (rc == 0)
         rc = cs_assemble(&rd->ids, from, to, &got, &rd->st->bad, &rd->stash, 0, &rd->cur, err);
-        cs_batch_free(&got);
-        if (rc == 0 && got_n)
-            rd->page = cs_next_page(rd->page, answer_bytes, got_n, TARGET_BYTES, 1, MAX_CHUNK_03);
-    }
-next:
+    cs_batch_free(&got);
     if (rc < 0)
         return -1;
+    if (direct && got_n)
+        rd->page = cs_next_page(rd->page, answer_bytes, got_n, TARGET_BYTES, 1, MAX_CHUNK_03);
     rd->pos = to;
     if (rd->pos < rd->ids.n && submit_chunk_03(rd, err) < 0)
         return -1;
@@ -880,6 +1057,7 @@ static int finish(cm_reader *rd, cm_err *err)
         st->fp = rd->fp;
     } else {
         st->fp = rd->ids.fp;
+        st->unfound_ids = rd->unfound_ids;
     }
     st->n = rd->handed;
     st->complete = 1;
@@ -975,9 +1153,9 @@ static const char *src_notes(cm_source *base)
             if (b->n > 20)
                 notes_add(&s->notes, &len, &cap, " and %zu more", b->n - 20);
             notes_add(&s->notes, &len, &cap,
-                      "; %s counted as record%s without an embedding, so the run stops unless "
-                      "--skip-invalid-records leaves %s out",
-                      rows == 1 ? "it is" : "they are", rows == 1 ? "" : "s", rows == 1 ? "it" : "them");
+                      "; %s named as %s the server could not send (not as without an embedding), so the run "
+                      "stops unless --skip-invalid-records leaves %s out",
+                      rows == 1 ? "it is" : "they are", rows == 1 ? "a record" : "records", rows == 1 ? "it" : "them");
             if (s->route.gen == CS_GEN_03)
                 notes_add(&s->notes, &len, &cap,
                           "; to migrate %s too, read the store behind this server directly, which reads %s as "
@@ -990,6 +1168,14 @@ static const char *src_notes(cm_source *base)
                           rows == 1 ? "it" : "them", rows == 1 ? "it" : "them",
                           nan ? " (NaN or Infinity in the embedding or metadata)" : "");
         }
+        if (st->unfound_ids)
+            notes_add(&s->notes, &len, &cap,
+                      "; collection '%s': %lld id%s the server does not find by id (chromadb 0.3.x writes ids "
+                      "into its ClickHouse query with Python's repr(), which ClickHouse reads as other text for "
+                      "non-printable characters and for ids with ' but no \"); %s read from the whole "
+                      "collection instead",
+                      st->name, (long long)st->unfound_ids, st->unfound_ids == 1 ? "" : "s",
+                      st->unfound_ids == 1 ? "its rows were" : "their rows were");
         if (b->no_id_rows)
             notes_add(&s->notes, &len, &cap,
                       "; collection '%s': %lld row%s without an id, which the server cannot send by id; they are "

@@ -14,8 +14,9 @@
  * Rows the server cannot send (a 500 "Out of range float values are not JSON
  * compliant" for NaN/Infinity, or an answer whose lists cannot be matched to
  * its ids) are narrowed down by splitting the request; each one becomes a
- * record with its id and nothing else (counted as "no embedding", so the
- * run stops by default and --skip-invalid-records leaves them out), and the
+ * record with its id and nothing else, marked unsent (named as records the
+ * server could not send, not as records without an embedding; the run stops
+ * by default and --skip-invalid-records leaves them out), and the
  * source's notes list them by id with how to get them. */
 #ifndef CM_SOURCE_CHROMA_SERVER_H
 #define CM_SOURCE_CHROMA_SERVER_H
@@ -161,6 +162,26 @@ size_t cs_ids_to_fetch(const cs_idlist *l, size_t from, size_t to, const cs_bads
 /* Request bodies. */
 char *cs_body_get_ids(const cs_str *ids, size_t n, int with_data, size_t *len);
 char *cs_body_get_page(long limit, long offset, int with_data, size_t *len);
+
+/* A 0.3.x get of the whole collection sorted by the internal uuid (a total
+ * order, so its limit/offset pages are stable, unlike the default order);
+ * limit < 0: no sort, no limit (the stored order, in one answer). */
+char *cs_body_get_sorted(long limit, long offset, int with_data, size_t *len);
+
+/* 0.3.x writes the ids into its SQL with Python's repr(), which ClickHouse
+ * reads back as other bytes for some ids (non-printable characters: \u200b,
+ * \x85, ...; an id with ' but no " becomes a column name). Such ids come
+ * back with no rows. cs_missing_ids puts into want the first-listed ids of
+ * [from, to) that got has no row for (not null, not in bad), each with
+ * the number of rows the list has for it (count); returns the total and
+ * sets *dups when one is listed more than once. cs_take_wanted moves the
+ * rows of page that want still needs into got (page is emptied). cs_keep_asked
+ * drops the rows of got whose id is not first listed in [from, to) or is in
+ * bad (ClickHouse may find another id than the one asked for). */
+size_t cs_missing_ids(const cs_idlist *l, size_t from, size_t to, const cs_batch *got, const cs_badset *bad,
+                      strmap *want, int *dups);
+size_t cs_take_wanted(cs_batch *page, strmap *want, cs_batch *got);
+void cs_keep_asked(cs_batch *got, const cs_idlist *l, size_t from, size_t to, const cs_badset *bad);
 
 /* Records per request for about target bytes, from what the last answer
  * cost per record; between lo and hi. */

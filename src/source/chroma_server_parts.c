@@ -96,6 +96,21 @@ char *cs_body_get_page(long limit, long offset, int with_data, size_t *len)
     return o.buf;
 }
 
+char *cs_body_get_sorted(long limit, long offset, int with_data, size_t *len)
+{
+    char head[128];
+    if (limit < 0)
+        snprintf(head, sizeof head, "{");
+    else
+        snprintf(head, sizeof head, "{\"sort\":\"uuid\",\"limit\":%ld,\"offset\":%ld,", limit, offset);
+    json_out o = {0};
+    jo_cstr(&o, head);
+    jo_cstr(&o, with_data ? include_all : "\"include\":[]");
+    jo_cstr(&o, "}");
+    *len = o.len;
+    return o.buf;
+}
+
 long cs_next_page(long cur, size_t answer_bytes, size_t records, size_t target, long lo, long hi)
 {
     if (records == 0)
@@ -737,6 +752,7 @@ static void placeholder(cs_batch *out, cs_str id, int64_t row)
     if (id.s) {
         r->id = xmemdup0(id.s, id.len);
         r->id_len = id.len;
+        r->unsent = 1;
     }
     r->src_row = row;
 }
@@ -843,4 +859,86 @@ size_t cs_ids_to_fetch(const cs_idlist *l, size_t from, size_t to, const cs_bads
         (*ids)[n++] = s;
     }
     return n;
+}
+
+/* ---- ids a 0.3.x server does not find by id ---- */
+
+/* The first-listed ids of positions [from, to), not null, not in bad. */
+static strmap *range_ids(const cs_idlist *l, size_t from, size_t to, const cs_badset *bad)
+{
+    strmap *m = strmap_new();
+    for (size_t pos = from; pos < to; pos++) {
+        if (l->occ[pos] != 0 || l->len[pos] == CS_NULL_ID)
+            continue;
+        cs_str id = cs_idlist_get(l, pos);
+        if (bad && cs_badset_has(bad, id.s, id.len))
+            continue;
+        int created;
+        strmap_val *v = strmap_upsert(m, id.s, id.len, &created);
+        v->first = (int64_t)pos;
+    }
+    return m;
+}
+
+size_t cs_missing_ids(const cs_idlist *l, size_t from, size_t to, const cs_batch *got, const cs_badset *bad,
+                      strmap *want, int *dups)
+{
+    strmap *gm = strmap_new();
+    for (size_t i = 0; i < got->n; i++)
+        if (got->r[i].id) {
+            int created;
+            strmap_upsert(gm, got->r[i].id, got->r[i].id_len, &created)->count++;
+        }
+    size_t rows = 0;
+    *dups = 0;
+    for (size_t pos = from; pos < to; pos++) {
+        if (l->occ[pos] != 0 || l->len[pos] == CS_NULL_ID)
+            continue;
+        cs_str id = cs_idlist_get(l, pos);
+        if ((bad && cs_badset_has(bad, id.s, id.len)) || strmap_get(gm, id.s, id.len))
+            continue;
+        const strmap_val *lv = strmap_get(l->m, id.s, id.len);
+        int created;
+        strmap_val *w = strmap_upsert(want, id.s, id.len, &created);
+        w->count = lv ? lv->count : 1;
+        w->first = (int64_t)pos;
+        rows += w->count;
+        *dups |= w->count > 1;
+    }
+    strmap_free(gm);
+    return rows;
+}
+
+size_t cs_take_wanted(cs_batch *page, strmap *want, cs_batch *got)
+{
+    size_t taken = 0;
+    for (size_t i = 0; i < page->n; i++) {
+        cm_record *r = &page->r[i];
+        strmap_val *w = r->id ? strmap_get(want, r->id, r->id_len) : NULL;
+        if (!w || w->count == 0)
+            continue;
+        w->count--;
+        *batch_push(got) = *r;
+        memset(r, 0, sizeof *r);
+        taken++;
+    }
+    cs_batch_reset(page);
+    return taken;
+}
+
+void cs_keep_asked(cs_batch *got, const cs_idlist *l, size_t from, size_t to, const cs_badset *bad)
+{
+    strmap *m = range_ids(l, from, to, bad);
+    size_t k = 0;
+    for (size_t i = 0; i < got->n; i++) {
+        cm_record *r = &got->r[i];
+        if (r->id && strmap_get(m, r->id, r->id_len)) {
+            got->r[k++] = *r;
+            continue;
+        }
+        cm_record_clear(r);
+        cm_meta_free(&r->meta);
+    }
+    got->n = k;
+    strmap_free(m);
 }

@@ -6,7 +6,12 @@
 //           OFFSET m" on rows sharing that key; the recorded pages of rig_paging are reproduced exactly,
 //           other collections get a deterministic scramble with the same effect); offset without limit
 //           is a 500; get by ids returns every row with such an id (duplicates included), in storage
-//           order; include [] gives ids only; an unknown collection uuid gives 200 with empty lists
+//           order, where "such an id" is what ClickHouse reads from the Python repr() 0.3.29 writes
+//           into the query (ids-03.mjs: an id with a non-printable character other than tab/newline/
+//           CR/ASCII controls is not found; one with ' but no " fails the whole get with a 500
+//           Unknown identifier); "sort": COLUMN is ORDER BY COLUMN (uuid: the internal per-row uuid,
+//           in ClickHouse's order; a total order, so limit/offset pages are stable with it);
+//           include [] gives ids only; an unknown collection uuid gives 200 with empty lists
 //   0.3.29, 0.4.24  a row holding NaN/Infinity (embedding or metadata) makes any get that includes that
 //           field a 500 {"error":"ValueError('Out of range float values are not JSON compliant')"}
 //   0.4.24, 0.5.23  metadata keys sorted; 0.5.23: a record stored without an embedding leaves the
@@ -33,6 +38,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import * as TJ from '../node/lib/typed-json.mjs';
 import { readLegacyStore } from '../node/lib/legacy-oracle.mjs';
+import * as IDS from './ids-03.mjs';
 
 const o = { version: null, rig: false, store: null, nan: [], noEmb: [], token: null, log: null, port: 0, tenant: 'default_tenant', database: 'default_database' };
 for (let i = 2; i < process.argv.length; i++) {
@@ -63,7 +69,10 @@ function addCollection(name, id, metaText) {
   collections.push(c);
   return c;
 }
-const row = (id, emb, doc = null, metaText = null) => ({ id, emb, doc, metaText });
+let rowSeq = 0;
+// uuid: the internal per-row uuid (legacy stores have it; made up for the others)
+const row = (id, emb, doc = null, metaText = null, uuid = null) =>
+  ({ id, emb, doc, metaText, uuid: uuid ?? `00000000-0000-4000-8000-${(++rowSeq).toString(16).padStart(12, '0')}` });
 
 if (o.rig) {
   // The data of the 0.3.29 recording (the same uuids, ids, values and insertion order).
@@ -98,7 +107,7 @@ if (o.rig) {
         if (r.id === null || seen.has(r.id)) continue;
         seen.add(r.id);
       }
-      coll.rows.push(row(r.id, r.embedding ? Array.from(r.embedding) : null, r.document, r.metadataRaw));
+      coll.rows.push(row(r.id, r.embedding ? Array.from(r.embedding) : null, r.document, r.metadataRaw, r.uuid));
     }
   }
 }
@@ -203,15 +212,28 @@ function getAnswer(res, c, body) {
     return json(res, 500, { error: "DatabaseError(':HTTPDriver for http://127.0.0.1:8123 returned response code 404)\\n Code: 47, e.displayText() = DB::Exception: Unknown identifier: distance, e.what() = DB::Exception\\n')" });
   }
   let rows = c ? c.rows : [];
-  if (ids && ids.t === 'arr') {
+  if (ids && ids.t === 'arr' && V03) {
+    const inList = IDS.inListOf(ids.v.map((x) => x.v));
+    if (inList.error !== undefined) return send(res, 500, IDS.unknownIdentifierError(inList.error));
+    rows = rows.filter((r) => r.id !== null && inList.keys.has(IDS.storedKey(r.id)));
+  } else if (ids && ids.t === 'arr') {
     const want = new Set(ids.v.map((x) => x.v));
     rows = rows.filter((r) => want.has(r.id)); // every row with such an id, storage order
+  }
+  const sort = TJ.get(body, 'sort');
+  if (V03 && sort && sort.t === 'str') {
+    const col = sort.v;
+    if (col === 'uuid') rows = [...rows].sort((a, b) => IDS.uuidOrder(a.uuid, b.uuid));
+    else if (col === 'id') rows = [...rows].sort((a, b) => (a.id === null) - (b.id === null) || Buffer.compare(Buffer.from(a.id ?? ''), Buffer.from(b.id ?? '')));
+    else if (col !== 'collection_uuid') return send(res, 500, IDS.unknownIdentifierError(col));
   }
   if (V03) {
     if (offset && offset.t === 'int' && !(limit && limit.t === 'int')) {
       return json(res, 500, { error: `DatabaseError(':HTTPDriver for http://127.0.0.1:8123 returned response code 400)\\n Code: 62, e.displayText() = DB::Exception: Syntax error: failed at position 115 (line 1, col 115): OFFSET ${offset.v}\\n FORMAT Native. Expected one of: AS, UNION ALL, Comma, Dot, Arrow, QuestionMark, token, OR, BETWEEN, IS, SETTINGS, FORMAT, INTO OUTF')` });
     }
-    if (limit && limit.t === 'int') rows = clickhousePage(c, rows, Number(limit.v), offset && offset.t === 'int' ? Number(offset.v) : 0);
+    const off = offset && offset.t === 'int' ? Number(offset.v) : 0;
+    if (limit && limit.t === 'int' && sort && sort.t === 'str' && sort.v !== 'collection_uuid') rows = rows.slice(off, off + Number(limit.v));
+    else if (limit && limit.t === 'int') rows = clickhousePage(c, rows, Number(limit.v), off);
   } else {
     const off = offset && offset.t === 'int' ? Number(offset.v) : 0;
     rows = rows.slice(off);

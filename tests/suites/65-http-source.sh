@@ -199,8 +199,9 @@ check "0.3.29: no get with limit or offset, ids first (include []), then by id" 
 check "0.3.29: the NaN row e3 is named in the notes, with the 500 and the way to get it (clickhouse://)" \
   'json_field "$tmp/rig.json" "d[\"source\"][\"notes\"]" | grep -q "collection .rig_edge.: 1 record the server cannot send (it answered 500 Internal Server Error: ValueError(.Out of range float values are not JSON compliant.)): id .e3." &&
    json_field "$tmp/rig.json" "d[\"source\"][\"notes\"]" | grep -q "clickhouse://"'
-check "0.3.29: inspect lists e3 as a record without an embedding" \
-  'json_field "$tmp/rig.json" "[p for c in d[\"collections\"] for p in c[\"problems\"]]" | grep -q "e3"'
+check "0.3.29: inspect lists e3 as a record the server could not send, not as one without an embedding" \
+  '[ "$(json_field "$tmp/rig.json" "\" \".join(p[\"kind\"] + \":\" + \",\".join(e[\"id\"] for e in p[\"examples\"]) for c in d[\"collections\"] for p in c[\"problems\"] if \"e3\" in str(p))")" = "unsent_records:e3" ] &&
+   json_field "$tmp/rig.json" "d[\"source\"][\"notes\"]" | grep -q "named as a record the server could not send (not as without an embedding)"'
 "$bin" migrate --from "$SURL" --to "$tmp/dir-rig" >"$tmp/rigm.out" 2>"$tmp/rigm.err"
 rc=$?
 check "0.3.29: the NaN row stops the run before writing (exit 1), naming e3 and --skip-invalid-records" \
@@ -208,6 +209,8 @@ check "0.3.29: the NaN row stops the run before writing (exit 1), naming e3 and 
 "$bin" migrate --from "$SURL" --to "$tmp/dir-rig" --skip-invalid-records --json >"$tmp/rigm.json" 2>/dev/null
 check "0.3.29: --skip-invalid-records migrates the rest (15 of 17: e3 unreadable, a6 of another dimension)" \
   '[ "$(json_field "$tmp/rigm.json" "\"%s %s %s\" % (d[\"status\"], d[\"records_read\"], d[\"records_written\"])")" = "ok 17 15" ]'
+check "0.3.29: e3 is left out as one the server could not send, not as a missing embedding" \
+  '[ "$(json_field "$tmp/rigm.json" "\" \".join(\"%s %s %s\" % (c[\"name\"], c[\"skipped\"][\"server_could_not_send\"], c[\"skipped\"][\"missing_embedding\"]) for c in d[\"collections\"] if c[\"name\"] == \"rig_edge\")")" = "rig_edge 1 0" ]'
 check "0.3.29: the spaces came from the collection metadata (cosine, l2, ip)" \
   '[ "$(json_field "$tmp/rigm.json" "\" \".join(c[\"space\"] for c in d[\"collections\"])")" = "cosine l2 ip l2 l2" ]'
 "$bin" inspect "$SURL" --tenant t1 >"$tmp/rigt.out" 2>&1
@@ -248,9 +251,55 @@ rc=$?
 check "0.3.29 + 3 NaN rows: stops, naming them" \
   '[ $rc -eq 1 ] && grep -q "nan-1" "$tmp/n.out" && grep -q "nan-2" "$tmp/n.out" && grep -q "nan-3" "$tmp/n.out"'
 "$bin" migrate --from "$SURL" --to "$tmp/dir-nan03" --skip-invalid-records >"$tmp/n2.out" 2>"$tmp/n2.err"
-check "0.3.29 + 3 NaN rows: --skip-invalid-records: 518 read, 515 written, 3 left out" \
-  'grep -q "518 records read, 515 written, 3 left out" "$tmp/n2.err"'
+check "0.3.29 + 3 NaN rows: --skip-invalid-records: 518 read, 515 written, 3 left out, as rows the server could not send" \
+  'grep -q "518 records read, 515 written, 3 left out" "$tmp/n2.err" && grep -q "^collection_7 .* 2 the server could not send them$" "$tmp/n2.err" &&
+   ! grep -q "no embedding" "$tmp/n2.err"'
 check_migrated "0.3.29 + NaN rows, the rest" --store "$td" --dir "$tmp/dir-nan03"
+kill "$SPID" 2>/dev/null
+
+# ids 0.3.29 on ClickHouse does not find by id (it quotes them with Python's repr(): zero-width space,
+# other non-printables, ' without ", a non-BMP format character), next to ids it does find; one of
+# them stored twice. Exported row by row and migrated into a directory and the real Chroma server.
+node tests/http-source/ids-03.mjs --check >"$tmp/ids03.log" 2>&1 ||
+  { bad "ids-03.mjs: repr model differs from python3's repr"; show "$tmp/ids03.log"; }
+rs=$tmp/repr-store
+node tests/http-source/repr-ids-spec.mjs >"$tmp/repr-spec.json" &&
+  (cd tests/node && node make-store-from-json.mjs "$rs" "$tmp/repr-spec.json") >/dev/null 2>&1 || bad "make the repr-ids store"
+start_standin repr --version 0.3.29 --store "$rs"
+curl -s -X POST -d '{"ids":["zw\u200bsp","plain-1"],"include":[]}' "$SURL/api/v1/collections/3b8f6d2e-1c4a-4e5b-9a7d-0e2f4c6b8a10/get" >"$tmp/zw.json"
+curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"ids":["it'"'"'s"],"include":[]}' "$SURL/api/v1/collections/5d1e9a7c-2b3f-4c8d-8e6a-1f0b2c3d4e5f/get" >"$tmp/q.code"
+check "stand-in as 0.3.29: get by ids does not find 'zw\u200bsp' (repr), an id with ' fails with a 500" \
+  '[ "$(cat "$tmp/zw.json")" = "{\"ids\":[\"plain-1\"],\"embeddings\":null,\"documents\":null,\"metadatas\":null}" ] && [ "$(cat "$tmp/q.code")" = 500 ]'
+"$bin" export "$SURL" >"$tmp/repr.jsonl" 2>"$tmp/repr.err" || { bad "0.3.29 repr ids: export"; show "$tmp/repr.err"; }
+if node tests/node/compare-export.mjs "$rs" "$tmp/repr.jsonl" >"$tmp/cmp.log" 2>&1; then
+  ok "0.3.29 repr ids: every stored row once, in file order ($(tail -1 "$tmp/cmp.log"))"
+else
+  bad "0.3.29 repr ids: compare-export"; show "$tmp/cmp.log" 20
+fi
+"$bin" inspect "$SURL" --json >"$tmp/repr-i.json" 2>"$tmp/repr-i.err"
+check "0.3.29 repr ids: inspect names the 11 ids not found by id and reads them anyway (26 records)" \
+  'json_field "$tmp/repr-i.json" "d[\"source\"][\"notes\"]" | grep -q "8 ids the server does not find by id.*3 ids the server does not find by id" &&
+   [ "$(json_field "$tmp/repr-i.json" "sum(c[\"records\"] for c in d[\"collections\"])")" = 26 ]'
+for pol in first last; do
+  "$bin" migrate --quiet --from "$SURL" --to "$tmp/dir-repr-$pol" --duplicates "$pol" >"$tmp/rm.log" 2>&1 ||
+    { bad "0.3.29 repr ids: migrate --duplicates $pol"; show "$tmp/rm.log"; }
+  check_migrated "0.3.29 repr ids -> directory, --duplicates $pol" --store "$rs" --dir "$tmp/dir-repr-$pol" --duplicates "$pol"
+done
+create_db "$dst" repr03
+if "$bin" migrate --quiet --from "$SURL" --to "$dst" --database repr03 >"$tmp/rm2.log" 2>&1; then
+  check_migrated "0.3.29 repr ids -> the real Chroma server" --store "$rs" --url "$dst" --database repr03 --no-writes
+else
+  bad "0.3.29 repr ids -> the real Chroma server"; show "$tmp/rm2.log"
+fi
+kill "$SPID" 2>/dev/null
+# an unfindable id whose row holds NaN: its sorted page fails, then that row alone; named as one the server
+# cannot send. (A duplicated unfindable id in a collection with a NaN row stops the run: no answer has
+# its copies in stored order.)
+start_standin reprnan --version 0.3.29 --store "$rs" --nan $'repr_more:nan\u200bid'
+"$bin" migrate --from "$SURL" --to "$tmp/dir-reprnan" --skip-invalid-records --json >"$tmp/rn.json" 2>"$tmp/rn.err"
+check "0.3.29 repr ids + a NaN row not found by id: 27 read, 25 written (NaN row and a later copy left out)" \
+  '[ "$(json_field "$tmp/rn.json" "\"%s %s %s\" % (d[\"status\"], d[\"records_read\"], d[\"records_written\"])")" = "ok 27 25" ]'
+check_migrated "0.3.29 repr ids + NaN row, the rest" --store "$rs" --dir "$tmp/dir-reprnan"
 kill "$SPID" 2>/dev/null
 
 echo "     ($SECONDS s)"

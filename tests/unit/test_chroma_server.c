@@ -3,7 +3,8 @@
  * server's HNSW configuration), get answers into records (typed metadata,
  * embeddings, lists that cannot be matched), id lists, narrowing a request
  * down to the ids the server cannot send, and putting rows back into the
- * listed order (0.3.x duplicates: every stored row exactly once). */
+ * listed order (0.3.x duplicates: every stored row exactly once), ids 0.3.x
+ * does not find by id. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -539,6 +540,67 @@ static void test_assemble(void)
     cs_badset_free(&bad);
 }
 
+/* 0.3.x ids the server does not find by id (its repr()-quoted query): which
+ * are looked for in the sorted collection, which rows of a sorted page are
+ * taken, and rows of ids not asked for (ClickHouse found another id) dropped. */
+static void test_unfound(void)
+{
+    size_t len;
+    char *body = cs_body_get_sorted(50, 100, 1, &len);
+    CHECK_STR(body, "{\"sort\":\"uuid\",\"limit\":50,\"offset\":100,\"include\":[\"embeddings\",\"documents\","
+                    "\"metadatas\"]}");
+    free(body);
+    body = cs_body_get_sorted(-1, 0, 0, &len);
+    CHECK_STR(body, "{\"include\":[]}");
+    free(body);
+    /* listed: p zw q zw bad; by id came p and "zwu200b" (another id) only */
+    cs_idlist l;
+    cs_idlist_init(&l);
+    const char *list[] = {"p", "zw\xe2\x80\x8b", "q", "zw\xe2\x80\x8b", "bad", "later"};
+    for (size_t i = 0; i < 6; i++)
+        cs_idlist_add(&l, list[i], strlen(list[i]));
+    cs_badset bad;
+    cs_badset_init(&bad);
+    cs_badset_add(&bad, "bad", 3, "500");
+    cs_batch got = {0}, page = {0};
+    add_rec(&got, "p", "p");
+    add_rec(&got, "zwu200b", "another id");
+    strmap *want = strmap_new();
+    int dups = -1;
+    CHECK_INT(cs_missing_ids(&l, 0, 5, &got, &bad, want, &dups), 3); /* zw twice, q once */
+    CHECK_INT(dups, 1);
+    CHECK_INT(strmap_size(want), 2);
+    /* a sorted page: later (not wanted), zw, q, p (already came) */
+    add_rec(&page, "later", "later");
+    add_rec(&page, "zw\xe2\x80\x8b", "zw-1");
+    add_rec(&page, "q", "q");
+    add_rec(&page, "p", "p-again");
+    CHECK_INT(cs_take_wanted(&page, want, &got), 2);
+    CHECK_INT(page.n, 0);
+    add_rec(&page, "zw\xe2\x80\x8b", "zw-2");
+    add_rec(&page, "zw\xe2\x80\x8b", "zw-3 (more than listed)");
+    CHECK_INT(cs_take_wanted(&page, want, &got), 1);
+    CHECK_INT(got.n, 5);
+    cs_keep_asked(&got, &l, 0, 5, &bad);
+    CHECK_INT(got.n, 4); /* "zwu200b" dropped */
+    CHECK(got.n == 4 && strcmp(got.r[0].id, "p") == 0 && strcmp(got.r[1].doc, "zw-1") == 0 &&
+          strcmp(got.r[3].doc, "zw-2") == 0);
+    /* assembled: placeholders for bad ids are marked unsent */
+    cs_stash st;
+    cs_stash_init(&st);
+    cs_batch out = {0};
+    cm_err e = {0};
+    CHECK_INT(cs_assemble(&l, 0, 5, &got, &bad, &st, 0, &out, &e), 0);
+    CHECK(out.n == 5 && strcmp(out.r[3].doc, "zw-2") == 0 && out.r[4].unsent && !out.r[4].emb && !out.r[0].unsent);
+    strmap_free(want);
+    cs_batch_free(&out);
+    cs_batch_free(&got);
+    cs_batch_free(&page);
+    cs_stash_free(&st);
+    cs_badset_free(&bad);
+    cs_idlist_free(&l);
+}
+
 int main(void)
 {
     test_version();
@@ -550,5 +612,6 @@ int main(void)
     test_idlist();
     test_narrow();
     test_assemble();
+    test_unfound();
     return check_done("test_chroma_server");
 }
