@@ -141,8 +141,9 @@ size_t cm_run_blockers(cm_run *run, const cm_policy *p)
         const char *name = cr->src.name;
         const char *why = cm_name_problem(cr->target_name);
         if (why)
-            blk_add(&b, "collection '%s': the name %s, which Chroma >= 0.4 does not allow; give --rename '%s=NEW'",
-                    cr->target_name, why, name);
+            blk_add(&b,
+                    "collection '%s': the name '%s' %s, which Chroma >= 0.4 does not allow; give --rename '%s=NEW'",
+                    cr->target_name, cr->target_name, why, name);
         for (size_t j = 0; j < i; j++)
             if (strcmp(run->c[j].target_name, cr->target_name) == 0)
                 blk_add(&b, "collections '%s' and '%s' would both be named '%s'; give --rename to one of them",

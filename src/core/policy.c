@@ -75,9 +75,9 @@ const char *cm_name_problem(const char *name)
 {
     size_t n = strlen(name);
     if (n < 3)
-        return "shorter than 3 characters";
+        return "is shorter than 3 characters";
     if (n > 63)
-        return "longer than 63 characters";
+        return "is longer than 63 characters";
     if (!is_alnum(name[0]) || !is_alnum(name[n - 1]))
         return "must start and end with a letter or digit";
     for (size_t i = 0; i < n; i++)
