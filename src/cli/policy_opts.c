@@ -12,11 +12,15 @@
 const char cli_policy_help[] =
     "  --duplicates P            a repeated id in a collection: first (default, what\n"
     "                            Chroma's add does), last, or error\n"
-    "  --invalid-metadata P      values Chroma >= 0.4 cannot store (null, nested, lists,\n"
-    "                            NaN/Infinity): error (default), drop, or stringify\n"
+    "  --invalid-metadata P      metadata Chroma >= 0.4 cannot store (null, nested, lists,\n"
+    "                            NaN/Infinity, text that is not UTF-8, 'chroma:' keys,\n"
+    "                            metadata that is no JSON object): error (default),\n"
+    "                            drop, or stringify (json.dumps text; keys renamed;\n"
+    "                            no object: kept under 'legacy_metadata')\n"
     "  --rename OLD=NEW          give collection OLD the name NEW (repeatable)\n"
-    "  --skip-invalid-records    leave out records with no id, no embedding, or another\n"
-    "                            dimension than the collection's (counted in the summary)\n"
+    "  --skip-invalid-records    leave out records with no id or the empty id, no\n"
+    "                            embedding, another dimension than the collection's, or\n"
+    "                            an id or document that is not UTF-8 (counted)\n"
     "  --collection NAME         only this collection (repeatable)\n";
 
 static const char *const dup_names[] = {"first", "last", "error"};
