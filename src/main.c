@@ -45,6 +45,16 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        /* "help migrate" is "migrate --help", as in git */
+        for (size_t i = 0; argc > 2 && i < sizeof commands / sizeof commands[0]; i++)
+            if (!strcmp(argv[2], commands[i].name)) {
+                char *args[] = {argv[2], "--help", NULL};
+                return commands[i].fn(2, args);
+            }
+        if (argc > 2) {
+            fprintf(stderr, "chroma-migrate: '%s' is not a command. See 'chroma-migrate --help'.\n", argv[2]);
+            return EXIT_USAGE;
+        }
         usage(stdout);
         return EXIT_OK;
     }

@@ -40,6 +40,10 @@ cli_progress *cli_progress_new(int quiet, int verbose);
 void cli_progress_bind(cli_progress *p, cm_progress *out);
 void cli_progress_end(cli_progress *p);
 void cli_progress_free(cli_progress *p);
+/* Prints "chroma-migrate: MSG" on stderr on a line of its own, clearing the
+ * progress bars first if they are on screen (they come back on the next
+ * update). */
+void cli_progress_note(const char *msg);
 
 /* Ctrl-C: the first one asks the run to stop cleanly. */
 void cli_install_interrupt(void);

@@ -17,7 +17,9 @@ static const char export_help[] =
     "usage: chroma-migrate export SOURCE [--collection NAME]...\n\n"
     "Prints every record of SOURCE as one JSON object per line on stdout, as read,\n"
     "before any policy: {\"collection\", \"collection_id\", \"id\", \"embedding\", \"document\",\n"
-    "\"metadata\"}. Metadata keeps its types (1.0 stays a float); missing values are null.\n";
+    "\"metadata\"}. Metadata keeps its types (1.0 stays a float); missing values are null.\n\n"
+    "%s\n%s\n"
+    "  --collection NAME         only this collection (repeatable)\n";
 
 static void put_opt_str(json_out *o, const char *s, size_t n)
 {
@@ -42,7 +44,7 @@ int cmd_export(int argc, char **argv)
                 return EXIT_USAGE;
             }
         } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-            fputs(export_help, stdout);
+            printf(export_help, cli_source_kinds, cli_source_help_bare);
             return EXIT_OK;
         } else if ((r = opt_value(argc, argv, &i, "--collection", &v)) != 0) {
             if (r < 0)

@@ -14,9 +14,10 @@ static const char inspect_help[] =
     "dimension, documents, metadata, and every problem a migration will need a\n"
     "decision for (duplicate ids, mixed dimensions, missing embeddings, metadata\n"
     "values Chroma >= 0.4 cannot store, invalid collection names).\n\n"
-    "SOURCE  a chromadb 0.3.x persist_directory (chroma-collections.parquet + chroma-embeddings.parquet)\n\n"
-    "  --json    one JSON object on stdout instead of the table\n"
-    "  --quiet   no progress on stderr\n\n"
+    "%s\n%s\n"
+    "output:\n"
+    "  --json                    one JSON object on stdout instead of the table\n"
+    "  --quiet                   no progress on stderr\n\n"
     "exit: 0 the source is readable, 1 it is not (one line on stderr says why), 2 usage\n";
 
 static void print_json(cm_source *src, const cm_run *run)
@@ -62,7 +63,7 @@ int cmd_inspect(int argc, char **argv)
                 return EXIT_USAGE;
             }
         } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-            fputs(inspect_help, stdout);
+            printf(inspect_help, cli_source_kinds, cli_source_help_bare);
             return EXIT_OK;
         } else if (opt_flag(argv, &i, "--json")) {
             json = 1;

@@ -17,10 +17,12 @@ static const char migrate_help[] =
     "Moves every collection (ids, embeddings, documents, metadata, distance space)\n"
     "from SOURCE into TARGET. Nothing is written when something needs a decision:\n"
     "the run stops first and lists the records concerned.\n\n"
-    "SOURCE  a chromadb 0.3.x persist_directory\n"
+    "%s"
     "TARGET  a directory that does not exist or is empty: it becomes a Chroma\n"
     "        persistent directory (open it with chromadb.PersistentClient(path=...)\n"
-    "        or `chroma run --path TARGET`). It appears only when complete.\n\n"
+    "        or `chroma run --path TARGET`). It appears only when complete.\n"
+    "        Or http[s]://HOST[:PORT][/PREFIX]: a running Chroma server (0.4-0.6\n"
+    "        API v1, >= 0.5.16 and 1.x API v2), fed through its API.\n\n"
     "source options (a Chroma server as SOURCE):\n%s"
     "target options:\n%s\n"
     "policies and selection:\n"
@@ -61,7 +63,7 @@ static int parse(int argc, char **argv, mopts *m)
             if (r < 0)
                 return EXIT_USAGE;
         } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-            printf(migrate_help, cli_source_help, cli_target_help, cli_policy_help);
+            printf(migrate_help, cli_source_kinds, cli_source_help, cli_target_help, cli_policy_help);
             return 1;
         } else if (opt_flag(argv, &i, "--json")) {
             m->json = 1;
@@ -193,7 +195,7 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
 static void report_text(const mopts *m, cm_source *src, const cm_run *run)
 {
     int64_t written = 0, read = 0, skipped = 0;
-    FILE *f = stderr;
+    FILE *f = stdout; /* results on stdout, progress and diagnostics on stderr (as git, rsync) */
     const char *notes = src->ops->notes ? src->ops->notes(src) : NULL;
     if (notes)
         fprintf(f, "\nnote about the source: %s\n", notes);
@@ -246,11 +248,13 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
         read += cr->st.records;
         skipped += sk;
     }
-    fprintf(f,
-            "\nmigrated %zu collection%s: %lld records read, %lld written, %lld left out, in %.1f s\n"
-            "result: %s (%s)\n",
-            run->n, run->n == 1 ? "" : "s", (long long)read, (long long)written, (long long)skipped, run->seconds,
-            m->to, cli_target_format(m->to, &m->target));
+    fprintf(f, "\nmigrated %zu collection%s: %lld record%s read, %lld written, %lld left out, in %.1f s\n", run->n,
+            run->n == 1 ? "" : "s", (long long)read, read == 1 ? "" : "s", (long long)written, (long long)skipped,
+            run->seconds);
+    if (cli_target_is_server(m->to)) /* the description names the URL */
+        fprintf(f, "result: %s\n", cli_target_format(m->to, &m->target));
+    else
+        fprintf(f, "result: %s (%s)\n", m->to, cli_target_format(m->to, &m->target));
     cli_how_to_open(f, m->to, &m->target.http.headers, m->target.http.tenant, m->target.http.database);
 }
 
@@ -259,6 +263,7 @@ int cmd_migrate(int argc, char **argv)
     mopts m;
     memset(&m, 0, sizeof m);
     m.sample = -1;
+    m.target.cmd = "migrate";
     int rc = parse(argc, argv, &m);
     if (rc != 0) {
         cm_policy_free(&m.pol);

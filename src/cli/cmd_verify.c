@@ -22,6 +22,7 @@ static const char verify_help[] =
     "it queries sampled records with their own embedding: the first answer must\n"
     "be the record or one no farther from it (an equal vector; under ip a longer\n"
     "one), within float32 rounding. Every problem counted is listed.\n\n"
+    "%s\n"
     "TARGET is a persistent directory or a Chroma server (http[s]://HOST:PORT, API v1\n"
     "or v2): a server is read through its API - records by id, its count, and\n"
     "self-queries through its query API (its HNSW files cannot be checked there).\n\n"
@@ -97,7 +98,7 @@ int cmd_verify(int argc, char **argv)
     int64_t sample = 100;
     cm_policy pol = {0};
     cm_source_opts so = {0};
-    cli_target_opts tgt = {0};
+    cli_target_opts tgt = {.cmd = "verify"};
     int code = EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -108,7 +109,7 @@ int cmd_verify(int argc, char **argv)
             if (r < 0)
                 goto out;
         } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-            printf(verify_help, cli_policy_help);
+            printf(verify_help, cli_source_kinds, cli_policy_help);
             code = EXIT_OK;
             goto out;
         } else if (opt_flag(argv, &i, "--json")) {

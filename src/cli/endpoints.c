@@ -82,6 +82,7 @@ int cli_target_option(int argc, char **argv, int *i, cli_target_opts *t)
 {
     const char *v = NULL;
     const char *a = argv[*i];
+    const char *cmd = t->cmd ? t->cmd : "migrate";
     int r;
     /* Seen, not consumed: the command handles them too. */
     if (opt_flag(argv, i, "--quiet") || opt_flag(argv, i, "-q"))
@@ -91,13 +92,13 @@ int cli_target_option(int argc, char **argv, int *i, cli_target_opts *t)
 
     if ((r = opt_value(argc, argv, i, "--chroma-version", &v)) != 0) {
         if (r < 0)
-            return cli_usage_error("migrate", "--chroma-version needs a value"), -1;
+            return cli_usage_error(cmd, "--chroma-version needs a value"), -1;
         if (strcmp(v, "1.0") == 0 || strcmp(v, "1") == 0)
             t->dir.profile = CM_PROFILE_1_0;
         else if (strcmp(v, "0.6") == 0 || strcmp(v, "0.5") == 0)
             t->dir.profile = CM_PROFILE_0_6;
         else
-            return cli_usage_error("migrate", "--chroma-version takes 1.0, 0.6 or 0.5, not '%s'", v), -1;
+            return cli_usage_error(cmd, "--chroma-version takes 1.0, 0.6 or 0.5, not '%s'", v), -1;
         if (!t->dir_given)
             t->dir_given = "--chroma-version";
         return 1;
@@ -105,9 +106,9 @@ int cli_target_option(int argc, char **argv, int *i, cli_target_opts *t)
     if ((r = opt_value(argc, argv, i, "--threads", &v)) != 0) {
         long n;
         if (r < 0)
-            return cli_usage_error("migrate", "--threads needs a value"), -1;
+            return cli_usage_error(cmd, "--threads needs a value"), -1;
         if (parse_long(v, 1, 1024, &n) < 0)
-            return cli_usage_error("migrate", "--threads takes a number from 1 to 1024, not '%s'", v), -1;
+            return cli_usage_error(cmd, "--threads takes a number from 1 to 1024, not '%s'", v), -1;
         t->dir.threads = (int)n;
         if (!t->dir_given)
             t->dir_given = "--threads";
@@ -130,7 +131,7 @@ int cli_target_option(int argc, char **argv, int *i, cli_target_opts *t)
         h->given = name;
     if (strcmp(name, "--insecure") == 0 || strcmp(name, "--resume") == 0) {
         if (a[strlen(name)] == '=')
-            return cli_usage_error("migrate", "%s takes no value", name), -1;
+            return cli_usage_error(cmd, "%s takes no value", name), -1;
         if (name[2] == 'i')
             h->insecure = 1;
         else
@@ -139,18 +140,18 @@ int cli_target_option(int argc, char **argv, int *i, cli_target_opts *t)
     }
     r = opt_value(argc, argv, i, name, &v);
     if (r < 0)
-        return cli_usage_error("migrate", "%s needs a value", name), -1;
+        return cli_usage_error(cmd, "%s needs a value", name), -1;
     cm_err err = {0};
     if (strcmp(name, "--header") == 0) {
         if (http_headers_add_line(&h->headers, v, &err) < 0)
-            return cli_usage_error("migrate", "%s", err.msg), -1;
+            return cli_usage_error(cmd, "%s", err.msg), -1;
     } else if (strcmp(name, "--headers") == 0) {
         size_t len = strlen(v);
         char *text = NULL;
         if (v[0] == '@') {
             text = read_small_file(v + 1, &len);
             if (!text)
-                return cli_usage_error("migrate", "--headers @%s: cannot read the file: %s", v + 1, strerror(errno)),
+                return cli_usage_error(cmd, "--headers @%s: cannot read the file: %s", v + 1, strerror(errno)),
                        -1;
         }
         int rc = http_headers_add_json(&h->headers, text ? text : v, len, &err);
@@ -159,13 +160,13 @@ int cli_target_option(int argc, char **argv, int *i, cli_target_opts *t)
             free(text);
         }
         if (rc < 0)
-            return cli_usage_error("migrate", "%s", err.msg), -1;
+            return cli_usage_error(cmd, "%s", err.msg), -1;
     } else if (strcmp(name, "--tenant") == 0 || strcmp(name, "--database") == 0) {
         if (!*v)
-            return cli_usage_error("migrate", "%s needs a name", name), -1;
+            return cli_usage_error(cmd, "%s needs a name", name), -1;
         for (const char *q = v; *q; q++)
             if ((unsigned char)*q < ' ')
-                return cli_usage_error("migrate", "%s: the name has a control character", name), -1;
+                return cli_usage_error(cmd, "%s: the name has a control character", name), -1;
         if (name[2] == 't')
             h->tenant = v;
         else
@@ -173,7 +174,7 @@ int cli_target_option(int argc, char **argv, int *i, cli_target_opts *t)
     } else if (strcmp(name, "--cacert") == 0) {
         FILE *f = fopen(v, "rb");
         if (!f)
-            return cli_usage_error("migrate", "--cacert %s: cannot read the file: %s", v, strerror(errno)), -1;
+            return cli_usage_error(cmd, "--cacert %s: cannot read the file: %s", v, strerror(errno)), -1;
         fclose(f);
         h->cacert = v;
     } else if (strcmp(name, "--on-existing") == 0) {
@@ -182,19 +183,19 @@ int cli_target_option(int argc, char **argv, int *i, cli_target_opts *t)
         else if (strcmp(v, "append") == 0)
             h->append = 1;
         else
-            return cli_usage_error("migrate", "--on-existing takes error or append, not '%s'", v), -1;
+            return cli_usage_error(cmd, "--on-existing takes error or append, not '%s'", v), -1;
     } else if (strcmp(name, "--batch-size") == 0) {
         if (parse_long(v, 1, 1000000, &h->batch_size) < 0)
-            return cli_usage_error("migrate", "--batch-size takes a number from 1 to 1000000, not '%s'", v), -1;
+            return cli_usage_error(cmd, "--batch-size takes a number from 1 to 1000000, not '%s'", v), -1;
     } else if (strcmp(name, "--jobs") == 0) {
         long n;
         if (parse_long(v, 1, 64, &n) < 0)
-            return cli_usage_error("migrate", "--jobs takes a number from 1 to 64, not '%s'", v), -1;
+            return cli_usage_error(cmd, "--jobs takes a number from 1 to 64, not '%s'", v), -1;
         h->jobs = (int)n;
     } else if (strcmp(name, "--timeout") == 0) {
         long n;
         if (parse_long(v, 1, 86400, &n) < 0)
-            return cli_usage_error("migrate", "--timeout takes seconds from 1 to 86400, not '%s'", v), -1;
+            return cli_usage_error(cmd, "--timeout takes seconds from 1 to 86400, not '%s'", v), -1;
         h->timeout_s = (double)n;
     }
     return 1;
@@ -208,7 +209,7 @@ static void server_log(void *ctx, int important, const char *msg)
     const cli_target_opts *t = ctx;
     if (t->quiet && !important)
         return;
-    fprintf(stderr, "chroma-migrate: %s\n", msg);
+    cli_progress_note(msg);
 }
 
 cm_sink *cli_open_target(const char *to, const cli_target_opts *t, cm_err *err)

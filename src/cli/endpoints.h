@@ -22,6 +22,7 @@ typedef struct cli_http_opts {
 } cli_http_opts;
 
 typedef struct cli_target_opts {
+    const char *cmd; /* the command parsing them, for usage errors */
     chroma_dir_opts dir;
     const char *dir_given; /* the first directory-only option given */
     cli_http_opts http;

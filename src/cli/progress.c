@@ -117,14 +117,14 @@ static void draw(cli_progress *p, int final)
     fflush(stderr);
 }
 
-static void on_plan(void *ctx, size_t collections, int64_t records)
+static void on_plan(void *ctx, size_t collections, int64_t work)
 {
     cli_progress *p = ctx;
     pthread_mutex_lock(&p->mu);
     p->planned = 1;
     p->ncoll = collections;
     p->kcoll = 0;
-    p->all_total = 2 * records;
+    p->all_total = work;
     p->all_base = 0;
     p->t_plan = now();
     pthread_mutex_unlock(&p->mu);
@@ -135,8 +135,10 @@ static void on_phase(void *ctx, const char *phase, const char *coll, int64_t tot
     cli_progress *p = ctx;
     pthread_mutex_lock(&p->mu);
     clear_lines(p);
+    /* A phase that ends is done: all of its work counts, whether or not
+     * every unit was reported (the last ticks of a pass are not). */
     if (p->planned && (strcmp(p->phase, "writing") == 0 || strcmp(p->phase, "indexing") == 0))
-        p->all_base += strcmp(p->phase, "writing") == 0 && p->total > p->done ? p->total : p->done;
+        p->all_base += p->total > p->done ? p->total : p->done;
     if (p->planned && strcmp(phase, "writing") == 0)
         p->kcoll++;
     snprintf(p->phase, sizeof p->phase, "%s", phase);
@@ -171,9 +173,26 @@ static int on_cancelled(void *ctx)
     return cli_interrupted();
 }
 
+/* The progress of this run, for notes printed while it is drawn. */
+static cli_progress *active;
+
+void cli_progress_note(const char *msg)
+{
+    cli_progress *p = active;
+    if (p)
+        pthread_mutex_lock(&p->mu);
+    if (p)
+        clear_lines(p); /* the next draw puts the bars back below the note */
+    fprintf(stderr, "chroma-migrate: %s\n", msg);
+    fflush(stderr);
+    if (p)
+        pthread_mutex_unlock(&p->mu);
+}
+
 cli_progress *cli_progress_new(int quiet, int verbose)
 {
     cli_progress *p = xcalloc(1, sizeof *p);
+    active = p;
     p->quiet = quiet;
     p->verbose = verbose;
     p->tty = isatty(STDERR_FILENO) && getenv("TERM") && strcmp(getenv("TERM"), "dumb") != 0;
@@ -202,6 +221,8 @@ void cli_progress_free(cli_progress *p)
 {
     if (!p)
         return;
+    if (active == p)
+        active = NULL;
     pthread_mutex_destroy(&p->mu);
     free(p);
 }

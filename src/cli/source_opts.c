@@ -10,9 +10,29 @@
 #include "cli.h"
 #include "opts.h"
 
+const char cli_source_kinds[] =
+    "SOURCE  one of:\n"
+    "  PATH        a chromadb 0.3.x persist_directory (chroma-collections.parquet,\n"
+    "              chroma-embeddings.parquet, optional index/)\n"
+    "  clickhouse://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE]  the ClickHouse database\n"
+    "              behind a chromadb 0.3.x server (HTTP port 8123, database default;\n"
+    "              the password also from CLICKHOUSE_PASSWORD; clickhouses:// for HTTPS)\n"
+    "  http[s]://HOST[:PORT][/PREFIX]  a running Chroma server: chromadb 0.3.x,\n"
+    "              0.4-0.6 or Chroma 1.x (its REST API generation is detected)\n";
+
+const char cli_source_help_bare[] =
+    "source server options (http[s]:// SOURCE):\n"
+    "  --header 'NAME: VALUE'    send this header to the server, e.g.\n"
+    "                            'Authorization: Bearer TOKEN' (repeatable; values\n"
+    "                            are never printed)\n"
+    "  --headers JSON|@FILE      headers as a JSON object {\"NAME\": \"VALUE\", ...}\n"
+    "  --tenant T, --database D  where the collections are read from\n"
+    "                            (default_tenant, default_database)\n"
+    "  --cacert FILE             trust the CA certificate(s) in FILE (PEM) for https\n"
+    "  --insecure                do not verify the server's certificate\n"
+    "  (--from-header, --from-headers, ... are accepted too)\n";
+
 const char cli_source_help[] =
-    "  SOURCE may be a running server, http[s]://HOST[:PORT][/PREFIX]: chromadb\n"
-    "  0.3.x, 0.4-0.6 or Chroma 1.x (its REST API generation is detected)\n"
     "  --from-header 'NAME: VALUE'  send this header to the source server, e.g.\n"
     "                            'Authorization: Bearer TOKEN' (repeatable; values\n"
     "                            are never printed)\n"

@@ -13,6 +13,10 @@
  * error printed. With unprefixed, --header etc. are accepted too. */
 int cli_source_option(const char *cmd, int argc, char **argv, int *i, cm_source_opts *o, int unprefixed);
 extern const char cli_source_help[];
+/* What a SOURCE can be (every command that reads one shows it). */
+extern const char cli_source_kinds[];
+/* The source server options in the form inspect and export take them. */
+extern const char cli_source_help_bare[];
 void cli_source_opts_free(cm_source_opts *o);
 
 #endif

@@ -364,7 +364,8 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
     if (rc < 0)
         return -1;
     (void)tick((void *)pr, idx);
-    phase(pr, "indexing", cr->target_name, cr->written);
+    if (sink->ops->builds_index)
+        phase(pr, "indexing", cr->target_name, cr->written);
     if (sink->ops->end_collection(sink, build_tick, (void *)pr, err) < 0)
         return -1;
     if (sink->ops->index_note && sink->ops->index_note(sink))
@@ -380,7 +381,7 @@ int cm_run_write(cm_source *src, cm_sink *sink, const cm_policy *p, const cm_pro
         int64_t records = 0;
         for (size_t i = 0; i < run->n; i++)
             records += run->c[i].st.records;
-        pr->plan(pr->ctx, run->n, records);
+        pr->plan(pr->ctx, run->n, sink->ops->builds_index ? 2 * records : records);
     }
     for (size_t i = 0; i < run->n; i++) {
         if (write_collection(src, sink, p, pr, &run->c[i], err) < 0) {

@@ -16,9 +16,10 @@ typedef struct cm_progress {
     /* phase: "reading", "writing", "indexing"; total < 0 when unknown */
     void (*phase)(void *ctx, const char *phase, const char *collection, int64_t total);
     void (*advance)(void *ctx, int64_t done);
-    /* the write pass is about to start: its collections and source records
-     * (each record is written, then indexed); may be NULL */
-    void (*plan)(void *ctx, size_t collections, int64_t records);
+    /* the write pass is about to start: its collections and units of work
+     * (each source record written, and indexed when the sink builds the
+     * index: the "indexing" phases then count too); may be NULL */
+    void (*plan)(void *ctx, size_t collections, int64_t work);
     /* non-zero: stop as soon as possible (Ctrl-C) */
     int (*cancelled)(void *ctx);
     void *ctx;

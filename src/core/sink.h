@@ -30,6 +30,10 @@ typedef void (*cm_build_progress)(void *ctx, size_t done, size_t total);
 typedef struct cm_sink cm_sink;
 typedef struct cm_sink_ops {
     const char *kind;
+    /* 1 when end_collection builds a vector index (its work is reported as
+     * an "indexing" phase, one unit per record); 0 for a sink whose server
+     * does that itself. */
+    int builds_index;
     int (*begin_collection)(cm_sink *s, const cm_target_collection *tc, cm_err *err);
     int (*add)(cm_sink *s, const cm_record *r, cm_err *err);
     /* Builds indexes etc.; may take long: reports through progress. */

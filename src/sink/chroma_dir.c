@@ -611,6 +611,7 @@ static const char *index_note(cm_sink *s)
 
 static const cm_sink_ops chroma_dir_ops = {
     .kind = "Chroma persistent directory",
+    .builds_index = 1,
     .begin_collection = begin_collection,
     .add = add,
     .end_collection = end_collection,

@@ -18,7 +18,7 @@ start_chroma() {
   pids+=("$CHROMA_PID")
   CHROMA_URL=
   for _ in $(seq 600); do
-    CHROMA_URL=$(sed -n 's|^chroma server: \(http://[0-9.:]*\) .*|\1|p' "$out")
+    CHROMA_URL=$(sed -n 's|^chroma server: \(http://[0-9.:]*\) .*|\1|p' "$out" 2>/dev/null)
     [ -n "$CHROMA_URL" ] && break
     kill -0 "$CHROMA_PID" 2>/dev/null || break
     sleep 0.1

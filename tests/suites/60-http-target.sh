@@ -107,11 +107,11 @@ store=$fixtures/chroma-core__chroma-migrate__test_data_duckdb
 create_db "$url" sum
 "$bin" migrate --from "$store" --to "$url/" --database sum >"$tmp/sum.out" 2>"$tmp/sum.err"
 check "the summary names the server and its API generation" \
-  'grep -q "Chroma server 1.0.0 at $url (API v2" "$tmp/sum.err"'
+  'grep -q "^result: Chroma server 1.0.0 at $url (API v2" "$tmp/sum.out"'
 hp=${url#http://}
 check "the summary says how to reach the result from Python and JS (its database included)" \
-  'grep -qF "chromadb.HttpClient(host=\"${hp%:*}\", port=${hp##*:}, tenant=\"default_tenant\", database=\"sum\")" "$tmp/sum.err" &&
-   grep -qF "new ChromaClient({ host: \"${hp%:*}\", port: ${hp##*:}, tenant: \"default_tenant\", database: \"sum\" })" "$tmp/sum.err"'
+  'grep -qF "chromadb.HttpClient(host=\"${hp%:*}\", port=${hp##*:}, tenant=\"default_tenant\", database=\"sum\")" "$tmp/sum.out" &&
+   grep -qF "new ChromaClient({ host: \"${hp%:*}\", port: ${hp##*:}, tenant: \"default_tenant\", database: \"sum\" })" "$tmp/sum.out"'
 "$bin" migrate --quiet --from "$store" --to "$url" --database sum >"$tmp/again.out" 2>"$tmp/again.err"
 rc=$?
 check "an existing collection stops the run (exit 1, one line, names --resume)" \

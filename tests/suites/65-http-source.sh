@@ -252,8 +252,8 @@ check "0.3.29 + 3 NaN rows: stops, naming them" \
   '[ $rc -eq 1 ] && grep -q "nan-1" "$tmp/n.out" && grep -q "nan-2" "$tmp/n.out" && grep -q "nan-3" "$tmp/n.out"'
 "$bin" migrate --from "$SURL" --to "$tmp/dir-nan03" --skip-invalid-records >"$tmp/n2.out" 2>"$tmp/n2.err"
 check "0.3.29 + 3 NaN rows: --skip-invalid-records: 518 read, 515 written, 3 left out, as rows the server could not send" \
-  'grep -q "518 records read, 515 written, 3 left out" "$tmp/n2.err" && grep -q "^collection_7 .* 2 the server could not send them$" "$tmp/n2.err" &&
-   ! grep -q "no embedding" "$tmp/n2.err"'
+  'grep -q "518 records read, 515 written, 3 left out" "$tmp/n2.out" && grep -q "^collection_7 .* 2 the server could not send them$" "$tmp/n2.out" &&
+   ! grep -q "no embedding" "$tmp/n2.out"'
 check_migrated "0.3.29 + NaN rows, the rest" --store "$td" --dir "$tmp/dir-nan03"
 kill "$SPID" 2>/dev/null
 
@@ -321,7 +321,7 @@ check "0.4.24: inspect says REST API v1 and names the NaN row" \
 "$bin" migrate --from "$SURL" --from-headers "{\"Authorization\": \"Bearer $tok\"}" --to "$tmp/dir-v04" --skip-invalid-records \
   >"$tmp/v04c.out" 2>"$tmp/v04c.err"
 check "0.4.24: --from-headers JSON, --skip-invalid-records: 516 read, 515 written" \
-  'grep -q "516 records read, 515 written, 1 left out" "$tmp/v04c.err"'
+  'grep -q "516 records read, 515 written, 1 left out" "$tmp/v04c.out"'
 check_migrated "0.4.24, the rest" --store "$td" --dir "$tmp/dir-v04"
 check "0.4.24: pages with limit/offset, tenant and database as query parameters, v2 only probed" \
   'grep -q "\"limit\":100,\"offset\":0" "$tmp/v04.req" && grep -q "GET /api/v1/collections?tenant=default_tenant&database=default_database&limit=100&offset=0" "$tmp/v04.req" &&
