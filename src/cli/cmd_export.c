@@ -76,6 +76,8 @@ int cmd_export(int argc, char **argv)
     cm_collection *cols = NULL;
     size_t n = 0;
     int rc = src->ops->list(src, &cols, &n, &err);
+    if (rc == 0)
+        rc = cm_run_check_names(&pol, cols, n, src->location, &err);
     cm_record r = {0};
     json_out o = {0};
     for (size_t c = 0; rc == 0 && c < n; c++) {

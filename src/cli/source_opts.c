@@ -40,6 +40,8 @@ const char cli_source_help[] =
     "  --from-tenant T, --from-database D  where the collections are read from\n"
     "                            (default_tenant, default_database)\n"
     "  --from-cacert FILE        trust the CA certificate(s) in FILE (PEM) for https\n"
+    "                            and clickhouses:// (for clickhouses:// without it:\n"
+    "                            CURL_CA_BUNDLE, else SSL_CERT_FILE, as curl does)\n"
     "  --from-insecure           do not verify the source server's certificate\n"
     "  (inspect and export take these as --header, --headers, --tenant,\n"
     "  --database, --cacert and --insecure)\n";

@@ -50,6 +50,50 @@ void cm_run_free(cm_run *run)
     memset(run, 0, sizeof *run);
 }
 
+static int has_collection(const cm_collection *cols, size_t n, const char *name)
+{
+    for (size_t j = 0; j < n; j++)
+        if (strcmp(cols[j].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* "--collection X: no such collection in LOC; it has: a, b" - the names the
+ * user can pick from, so a typo is fixed without another inspect. */
+static int no_such(const char *opt, const char *arg, const cm_collection *cols, size_t n, const char *where,
+                   cm_err *err)
+{
+    char names[1024];
+    size_t o = 0;
+    names[0] = '\0';
+    for (size_t j = 0; j < n && o + 1 < sizeof names; j++) {
+        int w = snprintf(names + o, sizeof names - o, "%s'%s'", j ? ", " : "", cols[j].name);
+        if (w < 0 || (size_t)w >= sizeof names - o) {
+            snprintf(names + o, sizeof names - o, "%s...", j ? ", " : "");
+            break;
+        }
+        o += (size_t)w;
+    }
+    if (n == 0)
+        return cm_err_set(err, "%s %s: no such collection in %s, which has no collections", opt, arg, where);
+    return cm_err_set(err, "%s %s: no such collection in %s; its %zu collection%s: %s", opt, arg, where, n,
+                      n == 1 ? " is" : "s are", names);
+}
+
+int cm_run_check_names(const cm_policy *p, const cm_collection *cols, size_t n, const char *where, cm_err *err)
+{
+    for (size_t i = 0; i < p->nonly; i++)
+        if (!has_collection(cols, n, p->only[i]))
+            return no_such("--collection", p->only[i], cols, n, where, err);
+    for (size_t i = 0; i < p->nrenames; i++)
+        if (!has_collection(cols, n, p->renames[i].from)) {
+            char arg[600];
+            snprintf(arg, sizeof arg, "%s=%s", p->renames[i].from, p->renames[i].to);
+            return no_such("--rename", arg, cols, n, where, err);
+        }
+    return 0;
+}
+
 int cm_run_analyze(cm_source *src, const cm_policy *p, const cm_progress *pr, cm_run *run, cm_err *err)
 {
     double t0 = now();
@@ -58,15 +102,9 @@ int cm_run_analyze(cm_source *src, const cm_policy *p, const cm_progress *pr, cm
     size_t n = 0;
     if (src->ops->list(src, &cols, &n, err) < 0)
         return -1;
-    for (size_t i = 0; i < p->nonly; i++) {
-        int found = 0;
-        for (size_t j = 0; j < n && !found; j++)
-            found = strcmp(cols[j].name, p->only[i]) == 0;
-        if (!found) {
-            cm_err_set(err, "--collection %s: no such collection in %s", p->only[i], src->location);
-            cm_collections_free(cols, n);
-            return -1;
-        }
+    if (cm_run_check_names(p, cols, n, src->location, err) < 0) {
+        cm_collections_free(cols, n);
+        return -1;
     }
     run->c = xcalloc(n ? n : 1, sizeof *run->c);
     for (size_t j = 0; j < n; j++) {

@@ -47,7 +47,12 @@ typedef struct cm_run {
     double seconds;
 } cm_run;
 
-/* Lists and analyses the selected collections (the inspect step). */
+/* -1 (err names the collections there are) if a --collection or the OLD of
+ * a --rename OLD=NEW is no collection of the source: a typo must not make a
+ * run silently do something else. */
+int cm_run_check_names(const cm_policy *p, const cm_collection *cols, size_t n, const char *where, cm_err *err);
+/* Lists and analyses the selected collections (the inspect step); checks
+ * the names first (cm_run_check_names). */
 int cm_run_analyze(cm_source *src, const cm_policy *p, const cm_progress *pr, cm_run *run, cm_err *err);
 /* Fills run->blockers with everything that needs a decision under policy p;
  * returns the number of blockers. */

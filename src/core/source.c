@@ -16,13 +16,14 @@ cm_source *cm_source_open_ex(const char *spec, const cm_source_opts *opts, cm_er
 {
     if (chroma_server_detect(spec))
         return chroma_server_open(spec, opts, err);
-    if (opts && (opts->nheaders || opts->tenant || opts->database || opts->cacert || opts->insecure)) {
-        cm_err_set(err, "the header, tenant, database and certificate options of a source apply to a Chroma server "
-                        "(--from http[s]://...) only");
+    int tls_opts = opts && (opts->cacert || opts->insecure);
+    if (opts && (opts->nheaders || opts->tenant || opts->database || (tls_opts && !clickhouse_detect(spec)))) {
+        cm_err_set(err, "the header, tenant and database options of a source apply to a Chroma server (--from "
+                        "http[s]://...) only, the certificate options to it and to clickhouses://");
         return NULL;
     }
     if (clickhouse_detect(spec))
-        return clickhouse_open(spec, err);
+        return clickhouse_open_ex(spec, opts, err);
     return legacy_dir_open(spec, err);
 }
 

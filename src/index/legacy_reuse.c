@@ -424,9 +424,12 @@ static int load_pickle(job *j, const char *prefix, pk_value **out)
     size_t len = 0;
     cm_err e = {0};
     int ok = read_whole(p, MAX_PICKLE_BYTES, &buf, &len, &e) == 0;
+    if (!ok) { /* the whole path: "Permission denied" must say where */
+        say(j->why, j->why_cap, "cannot read %s: %s", p, e.msg);
+        free(p);
+        return 0;
+    }
     free(p);
-    if (!ok)
-        return say(j->why, j->why_cap, "cannot read %s%s.pkl: %s", prefix, j->in->collection_uuid, e.msg);
     *out = pk_load(buf, len, &e);
     free(buf);
     if (!*out)
@@ -529,9 +532,12 @@ static int decide(job *j, int lenient, size_t *ntomb)
     char *path = index_path(in->index_dir, "index_", in->collection_uuid, ".bin");
     cm_err e = {0};
     int ok = read_whole(path, SIZE_MAX / 4, &j->file, &j->file_len, &e) == 0;
+    if (!ok) {
+        say(j->why, j->why_cap, "cannot read %s: %s", path, e.msg);
+        free(path);
+        return 0;
+    }
     free(path);
-    if (!ok)
-        return say(j->why, j->why_cap, "cannot read index_%s.bin: %s", in->collection_uuid, e.msg);
     if (hl_parse(x, j->file, j->file_len, &e) < 0)
         return say(j->why, j->why_cap, "index file damaged: %s", e.msg);
     j->parsed = 1;
@@ -799,7 +805,9 @@ int legacy_reuse_available(const char *index_dir, const char *collection_uuid)
         return 0;
     char *p = index_path(index_dir, "index_", collection_uuid, ".bin");
     struct stat st;
-    int ok = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+    /* A folder this user may not search still holds an index: try it, so
+     * the reason given is "permission denied", not "no legacy index". */
+    int ok = stat(p, &st) == 0 ? S_ISREG(st.st_mode) : errno == EACCES;
     free(p);
     return ok;
 }

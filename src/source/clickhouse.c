@@ -673,11 +673,42 @@ static const cm_source_ops clickhouse_ops = {
     .destroy = src_destroy,
 };
 
+/* --from-cacert / --from-insecure, or the CA file curl's environment
+ * variables name; refused for plain clickhouse://, where they would do
+ * nothing. */
+static int take_tls_opts(ch_conn *c, const cm_source_opts *opts, cm_err *err)
+{
+    const char *ca = opts ? opts->cacert : NULL;
+    int insecure = opts && opts->insecure;
+    if (!c->tls && (ca || insecure))
+        return cm_err_set(err, "%s applies to clickhouses:// (HTTPS) only; this source is plain HTTP",
+                          ca ? "--from-cacert" : "--from-insecure");
+    if (c->tls && !ca) {
+        const char *env = getenv("CURL_CA_BUNDLE");
+        ca = env && *env ? env : getenv("SSL_CERT_FILE");
+        if (ca && !*ca)
+            ca = NULL;
+    }
+    c->cacert = ca ? xstrdup(ca) : NULL;
+    c->insecure = insecure;
+    return 0;
+}
+
 cm_source *clickhouse_open(const char *spec, cm_err *err)
+{
+    return clickhouse_open_ex(spec, NULL, err);
+}
+
+cm_source *clickhouse_open_ex(const char *spec, const cm_source_opts *opts, cm_err *err)
 {
     ch_src *cs = xcalloc(1, sizeof *cs);
     cs->base.ops = &clickhouse_ops;
     if (clickhouse_parse_spec(spec, &cs->conn, err) < 0) {
+        free(cs);
+        return NULL;
+    }
+    if (take_tls_opts(&cs->conn, opts, err) < 0) {
+        ch_conn_free(&cs->conn);
         free(cs);
         return NULL;
     }

@@ -50,6 +50,7 @@ void ch_conn_free(ch_conn *c)
     free(c->database);
     free(c->where);
     free(c->location);
+    free(c->cacert);
     memset(c, 0, sizeof *c);
 }
 
@@ -166,6 +167,12 @@ ch_stream *ch_stream_open(const ch_conn *c, const char *sql, const char *setting
     curl_easy_setopt(s->e, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(s->e, CURLOPT_LOW_SPEED_TIME, 600L);
     curl_easy_setopt(s->e, CURLOPT_BUFFERSIZE, 256L * 1024);
+    if (c->cacert)
+        curl_easy_setopt(s->e, CURLOPT_CAINFO, c->cacert);
+    if (c->insecure) {
+        curl_easy_setopt(s->e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(s->e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     if (curl_multi_add_handle(s->m, s->e) != CURLM_OK) {
         cm_err_set(err, "libcurl could not start a transfer");
         ch_stream_close(s);
@@ -283,11 +290,17 @@ static int curl_failed(ch_stream *s, cm_err *err)
                               why);
         return cm_err_set(err, "ClickHouse at %s stopped sending data after %llu bytes: %s", s->where,
                           (unsigned long long)s->received, why);
-    case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+        /* TLS works, the certificate is not trusted: the port is right */
+        return cm_err_set(err,
+                          "TLS connection to ClickHouse at %s failed: %s; if the server's certificate comes from a "
+                          "private CA, give that CA with --from-cacert FILE (PEM), or --from-insecure to skip the "
+                          "check",
+                          s->where, why);
+    case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
         return tls_failed(s, why, err);
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_WEIRD_SERVER_REPLY:

@@ -28,6 +28,8 @@ typedef struct ch_conn {
     char *where;     /* "host:port" for messages */
     char *location;  /* the spec with the password masked */
     long connect_timeout_ms;
+    char *cacert;    /* https: trust this CA file (PEM), NULL: the system's */
+    int insecure;    /* https: do not verify the certificate */
 } ch_conn;
 
 void ch_conn_free(ch_conn *c);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../core/meta_json.h"
 #include "../format/parquet.h"
@@ -75,6 +76,29 @@ static int exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+/* Whether the folder may be looked into: stat of an entry failing with
+ * EACCES means the folder lacks search permission, which must not read as
+ * "the file is not there". Returns 0 if it may, else errno. */
+static int search_denied(const char *entry)
+{
+    struct stat st;
+    return stat(entry, &st) != 0 && errno == EACCES ? EACCES : 0;
+}
+
+/* index/ that this user cannot read: the legacy HNSW indexes cannot be
+ * reused; say so once (the migration still works, building them anew). */
+static void note_index_access(legacy_src *ls)
+{
+    char *probe = join(ls->index_dir, ".");
+    int denied = search_denied(probe) || access(ls->index_dir, R_OK | X_OK) != 0;
+    free(probe);
+    if (denied)
+        snprintf(ls->notes, sizeof ls->notes,
+                 "%s: permission denied; the legacy HNSW indexes in it cannot be read, so they are built anew "
+                 "(give this user read access to the folder to reuse them)",
+                 ls->index_dir);
 }
 
 int legacy_dir_detect(const char *path)
@@ -525,6 +549,13 @@ cm_source *legacy_dir_open(const char *path, cm_err *err)
         free(ls->index_dir);
         ls->index_dir = NULL;
     }
+    if (search_denied(ls->coll_path)) {
+        cm_err_set(err,
+                   "%s: permission denied: this user may not look into the folder (give it read and execute "
+                   "permission on it, or run as a user who has them)",
+                   path);
+        goto fail;
+    }
     char *sq = join(path, "chroma.sqlite3");
     int has_new = exists(sq);
     free(sq);
@@ -541,10 +572,13 @@ cm_source *legacy_dir_open(const char *path, cm_err *err)
                        path);
         goto fail;
     }
+    if (ls->index_dir)
+        note_index_access(ls);
     if (has_new)
-        snprintf(ls->notes, sizeof ls->notes,
+        snprintf(ls->notes + strlen(ls->notes), sizeof ls->notes - strlen(ls->notes), "%s"
                  "this folder also holds a chroma.sqlite3 from Chroma >= 0.4; only the legacy Parquet data is read, "
-                 "the new-format data beside it is left untouched");
+                 "the new-format data beside it is left untouched",
+                 ls->notes[0] ? "; " : "");
     if (!exists(ls->emb_path)) {
         cm_err_set(err, "%s: missing; the store has collections but its records file is gone (restore it)",
                    ls->emb_path);

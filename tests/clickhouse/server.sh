@@ -9,6 +9,8 @@
 #                       ro       no password, readonly=1 (may not change settings)
 #                       limited  no password, at most 3000 result rows in blocks of 500 rows
 #                                (a query over that fails after the answer has started)
+#                     With CH_TLS_CERT and CH_TLS_KEY set (PEM files), also an HTTPS port:
+#                     CH_HTTPS_PORT (18.16's <https_port> and <openSSL><server> section).
 #   ch_stop           SIGTERM to CH_PID, waits (SIGKILL after 20 s). Safe to call twice.
 #   ch_query SQL [USER [PASSWORD]]   runs SQL over HTTP (POST body), prints the body; rc 1 on HTTP != 200
 # Needs: clickhouse-server, curl, bash (free ports are found by probing /dev/tcp/127.0.0.1/PORT).
@@ -37,6 +39,15 @@ ch_start() {
   for attempt in 1 2 3; do
     CH_HTTP_PORT=$(ch__free_port) && CH_TCP_PORT=$(ch__free_port) || return 1
     [ "$CH_HTTP_PORT" != "$CH_TCP_PORT" ] || continue
+    local tls_xml=""
+    if [ -n "${CH_TLS_CERT:-}" ]; then
+      CH_HTTPS_PORT=$(ch__free_port) || return 1
+      tls_xml="<https_port>$CH_HTTPS_PORT</https_port>
+    <openSSL><server><certificateFile>$CH_TLS_CERT</certificateFile><privateKeyFile>$CH_TLS_KEY</privateKeyFile>
+      <verificationMode>none</verificationMode><loadDefaultCAFile>false</loadDefaultCAFile>
+      <cacheSessions>true</cacheSessions><disableProtocols>sslv2,sslv3</disableProtocols>
+      <preferServerCiphers>true</preferServerCiphers></server></openSSL>"
+    fi
     cat >"$dir/config.xml" <<EOF
 <?xml version="1.0"?>
 <yandex>
@@ -49,6 +60,7 @@ ch_start() {
     <listen_host>127.0.0.1</listen_host>
     <http_port>$CH_HTTP_PORT</http_port>
     <tcp_port>$CH_TCP_PORT</tcp_port>
+    $tls_xml
     <max_connections>64</max_connections>
     <keep_alive_timeout>3</keep_alive_timeout>
     <max_concurrent_queries>32</max_concurrent_queries>

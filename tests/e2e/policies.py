@@ -187,6 +187,36 @@ case_stops("invalid name", names, ["my docs", "--rename"])
 case_ok("rename", names, ["--rename", "my docs=my-docs"], ["--rename", "my docs=my-docs"])
 case_ok("collection filter", names, ["--collection", "ok-name"], ["--collection", "ok-name"])
 
+# a --collection or --rename OLD that names no collection (a typo) stops every command with exit 1 and lists
+# the collections there are, instead of silently doing something else (issue 15, item 9)
+def names_listed(text):
+    return "'my docs'" in text and "'ok-name'" in text
+
+
+for label, args in [("--rename of no collection", ["--rename", "my-docs=x-docs", "--rename", "my docs=my-docs"]),
+                    ("--collection of no collection", ["--collection", "nope", "--rename", "my docs=my-docs"])]:
+    case_stops(f"migrate {label}", names, ["no such collection", args[1].split("=")[0]], args)
+    r = migrate(names, os.path.join(tmp, "x"), *args)
+    check(names_listed(r.stderr), f"migrate {label}: the message lists the collections there are", r.stderr)
+named_out = os.path.join(tmp, "named-out")
+r = migrate(names, named_out, "--rename", "my docs=my-docs")
+check(r.returncode == 0, "verify setup: migrate with --rename", r.stderr)
+for label, args in [("--rename", ["--rename", "my docs=my-docs", "--rename", "nope=x-docs"]),
+                    ("--collection", ["--rename", "my docs=my-docs", "--collection", "nope"])]:
+    r = subprocess.run([BIN, "verify", "--quiet", "--from", names, "--to", named_out, *args], capture_output=True,
+                       text=True)
+    check(r.returncode == 1 and "nope" in r.stderr and "no such collection" in r.stderr and names_listed(r.stderr),
+          f"verify {label} of no collection: exit 1, lists the collections", f"exit {r.returncode}\n{r.stderr}")
+r = subprocess.run([BIN, "export", names, "--collection", "nope"], capture_output=True, text=True)
+check(r.returncode == 1 and r.stdout == "" and "--collection nope: no such collection" in r.stderr
+      and names_listed(r.stderr), "export --collection of no collection: exit 1, nothing printed, lists them",
+      f"exit {r.returncode}\nstdout {r.stdout[:300]}\n{r.stderr}")
+r = subprocess.run([BIN, "export", nothing_yet := make_store("none-here", [], []), "--collection", "nope"],
+                   capture_output=True, text=True)
+check(r.returncode == 1 and "has no collections" in r.stderr, "export --collection of an empty store: says so",
+      r.stderr)
+shutil.rmtree(named_out, ignore_errors=True)
+
 # mixed dimensions, missing embeddings, null elements, missing ids: stop, then skip
 cu = str(uuid.uuid4())
 recs = [rec(cu, f"v-{i}", dim=8) for i in range(25)]

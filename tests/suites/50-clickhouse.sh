@@ -49,6 +49,14 @@ finish() {
 
 command -v clickhouse-server >/dev/null || { bad "clickhouse-server is not installed (scripts/install-test-deps.sh)"; finish; }
 [ -x "$bin" ] || { bad "no $bin (make san)"; finish; }
+# HTTPS too, with a certificate from a private CA made here (issue 15, item 10)
+mkdir -p "$tmp/tls"
+( cd "$tmp/tls" && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=cm test CA" \
+  && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "/CN=127.0.0.1" \
+  && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >ext.cnf \
+  && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext.cnf ) \
+  >"$tmp/tls/openssl.log" 2>&1 || { cat "$tmp/tls/openssl.log"; bad "openssl could not make the test CA"; finish; }
+export CH_TLS_CERT=$tmp/tls/srv.pem CH_TLS_KEY=$tmp/tls/srv.key
 if ! ch_start "$tmp/ch"; then bad "clickhouse-server did not start"; finish; fi
 P=$CH_HTTP_PORT
 url="clickhouse://127.0.0.1:$P"
@@ -389,6 +397,29 @@ expect_fail "bad port" "port must be a number from 1 to 65535" "$bin" inspect --
 expect_fail "bad percent-escape" "password has a '%' that is not followed by two hex digits" "$bin" inspect --quiet "clickhouse://u:p%zz@127.0.0.1:$P/"
 expect_fail "URL with settings" "settings cannot be given in the URL" "$bin" inspect --quiet "clickhouse://127.0.0.1:$P?max_threads=8"
 expect_fail "no host" "no host" "$bin" inspect --quiet "clickhouse:///default"
+
+# ---------------------------------------------------------------- clickhouses:// with a private CA
+echo "-- HTTPS (port $CH_HTTPS_PORT, private CA)"
+surl="clickhouses://127.0.0.1:$CH_HTTPS_PORT/"
+ca=$tmp/tls/ca.pem
+run "$bin" export "$url/" && cp "$tmp/out" "$tmp/plain.jsonl"
+if run "$bin" export --cacert "$ca" "$surl"; then
+  check "https export with --cacert is the plain HTTP export, byte for byte" cmp -s "$tmp/out" "$tmp/plain.jsonl"
+  check "https export is not empty" test -s "$tmp/out"
+else bad "export --cacert over https"; fi
+expect_fail "https with a private CA and no --from-cacert" "certificate.*--from-cacert FILE.*--from-insecure" \
+  env -u CURL_CA_BUNDLE -u SSL_CERT_FILE "$bin" inspect --quiet "$surl"
+check "the untrusted-certificate message does not send the user to another port" bash -c '! grep -q "8443 by default" "$1"' _ "$tmp/err"
+check "https with --insecure" run "$bin" inspect --quiet --insecure "$surl"
+check "https with CURL_CA_BUNDLE naming the CA" run env CURL_CA_BUNDLE="$ca" "$bin" inspect --quiet "$surl"
+check "https with SSL_CERT_FILE naming the CA" run env -u CURL_CA_BUNDLE SSL_CERT_FILE="$ca" "$bin" inspect --quiet "$surl"
+if run "$bin" migrate --quiet --from "$surl" --from-cacert "$ca" --to "$tmp/tls-out" --skip-invalid-records; then
+  check "migrate from clickhouses:// with --from-cacert writes a store" test -f "$tmp/tls-out/chroma.sqlite3"
+  check "verify from clickhouses:// with --from-cacert matches" run "$bin" verify --quiet --from "$surl" --from-cacert "$ca" --to "$tmp/tls-out" --skip-invalid-records
+else bad "migrate --from clickhouses:// --from-cacert"; fi
+check "migrate from clickhouses:// with --from-insecure" run "$bin" migrate --quiet --from "$surl" --from-insecure --to "$tmp/tls-out2" --skip-invalid-records
+expect_fail "--from-cacert with plain clickhouse://" "applies to clickhouses:// \(HTTPS\) only" "$bin" inspect --quiet --cacert "$ca" "$url"
+rm -rf "$tmp/tls-out" "$tmp/tls-out2"
 
 # ---------------------------------------------------------------- the password never shows
 check "the password appears in no output" bash -c '! grep -aqF -e "$1" -e "$2" -e not-it "$3"' _ "$pw" "$pwenc" "$tmp/all-output"

@@ -1,4 +1,5 @@
 /* test_json.c - the JSON reader and writer (src/format/json.c). */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -466,6 +467,86 @@ static void test_float_repr(void)
     float_is(-INFINITY, "-Infinity");
 }
 
+/* jo_float before its fast path (issue 15): libc's correctly rounded %.*e at
+ * 15, 16, 17 digits, the first strtod reads back; laid out as Python's repr.
+ * The fast path must give these bytes for every value. */
+static void libc_repr(double v, char *out, size_t cap)
+{
+    char buf[64], d[32];
+    for (int prec = fabs(v) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
+        if (prec == 17 || strtod(buf, NULL) == v)
+            break;
+    }
+    const char *q = buf + (buf[0] == '-');
+    size_t n = 0;
+    for (; *q != 'e'; q++)
+        if (*q != '.')
+            d[n++] = *q;
+    while (n > 1 && d[n - 1] == '0')
+        n--;
+    d[n] = 0;
+    int e = atoi(q + 1);
+    size_t k = 0;
+    if (buf[0] == '-')
+        out[k++] = '-';
+    if (e >= 0 && e < 16)
+        k += (size_t)snprintf(out + k, cap - k, "%.*s%.*s.%s", (int)((size_t)e + 1 < n ? (size_t)e + 1 : n), d,
+                              (size_t)e + 1 > n ? (int)((size_t)e + 1 - n) : 0, "0000000000000000",
+                              (size_t)e + 1 < n ? d + e + 1 : "0");
+    else if (e < 0 && e >= -4)
+        k += (size_t)snprintf(out + k, cap - k, "0.%.*s%s", -e - 1, "0000", d);
+    else
+        k += (size_t)snprintf(out + k, cap - k, "%c%s%s%se%c%02d", d[0], n > 1 ? "." : "", d + 1, "",
+                              e < 0 ? '-' : '+', e < 0 ? -e : e);
+    (void)k;
+}
+
+static int repr_matches(double x, int *shown)
+{
+    char want[64];
+    libc_repr(x, want, sizeof want);
+    json_out o = {0};
+    jo_float(&o, x);
+    int ok = strcmp(o.buf, want) == 0;
+    if (!ok && (*shown)++ < 5)
+        fprintf(stderr, "float %a: jo_float wrote %s, libc's shortest digits give %s\n", x, o.buf, want);
+    jo_free(&o);
+    return ok;
+}
+
+static void test_float_fast_path(void)
+{
+    uint64_t s = 0x2545f4914f6cdd1dULL;
+    int bad = 0, shown = 0, n = 0;
+    for (int i = 0; i < 400000; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        double x;
+        switch (i % 5) {
+        case 0: x = (double)(s >> 11) / 9007199254740992.0 * 2 - 1; break;    /* uniform [-1, 1) */
+        case 1: x = (double)(float)((double)(s >> 11) / 9007199254740992.0 - 0.5); break; /* float32 */
+        case 2: x = ldexp((double)(s >> 24), -(int)(s % 60)); break;            /* dyadic: ties */
+        case 3: x = ldexp(1.0, (int)(s % 80) - 40) * (i & 8 ? -1 : 1); break;   /* powers of two */
+        default: {
+            uint64_t bits = (s & 0x800fffffffffffffULL) | ((uint64_t)(1003 + s % 50) << 52); /* 1e-6 .. 1e13 */
+            memcpy(&x, &bits, sizeof x);
+        }
+        }
+        n++;
+        bad += !repr_matches(x, &shown);
+        bad += !repr_matches(nextafter(x, INFINITY), &shown);
+    }
+    for (int e = -8; e <= 14; e++) { /* powers of ten and their neighbours, the range's edges */
+        double p = pow(10, e);
+        bad += !repr_matches(p, &shown) + !repr_matches(nextafter(p, 0), &shown) +
+               !repr_matches(nextafter(p, INFINITY), &shown) + !repr_matches(-p, &shown);
+        bad += !repr_matches(p * 9.999999999999999, &shown) + !repr_matches(p * 0.9999999999999995, &shown);
+    }
+    CHECK_MSG(bad == 0, "%d of %d doubles written with other digits than libc's", bad, n * 2);
+}
+
 static void str_out_is(const char *s, size_t n, const char *want)
 {
     json_out o = {0};
@@ -549,6 +630,7 @@ int main(void)
     test_depth();
     test_roundtrip();
     test_float_repr();
+    test_float_fast_path();
     test_writer_strings();
     test_truncation();
     return check_done("test_json");
