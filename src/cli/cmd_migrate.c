@@ -35,8 +35,9 @@ static const char migrate_help[] =
     "output:\n"
     "  --json                    print the report as one JSON object on stdout\n"
     "  --quiet, --verbose        less or more on stderr\n\n"
-    "exit: 0 success, 1 failure (nothing written), 2 usage, 3 --verify found a mismatch,\n"
-    "      130 interrupted\n";
+    "exit: 0 success, 1 failure (a directory target: nothing written; a server keeps\n"
+    "      what it acknowledged, and the error says how much), 2 usage, 3 --verify\n"
+    "      found a mismatch, 130 interrupted\n";
 
 typedef struct mopts {
     const char *from, *to;
