@@ -37,8 +37,9 @@ static const char migrate_help[] =
     "output:\n"
     "  --json                    print the report as one JSON object on stdout\n"
     "  --quiet, --verbose        less or more on stderr\n\n"
-    "exit: 0 success, 1 failure (nothing written), 2 usage, 3 --verify found a mismatch,\n"
-    "      130 interrupted\n";
+    "exit: 0 success, 1 failure (a directory target: nothing written; a server keeps\n"
+    "      what it acknowledged, and the error says how much), 2 usage, 3 --verify\n"
+    "      found a mismatch, 130 interrupted\n";
 
 typedef struct mopts {
     const char *from, *to;
@@ -107,7 +108,7 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
                         int status)
 {
     json_out o = {0};
-    int64_t written = 0, read = 0;
+    int64_t written = 0, read = 0, already = 0, in_doubt = 0;
     jo_cstr(&o, "{\"status\":");
     jo_cstr(&o, status == 0 ? "\"ok\"" : status == 2 ? "\"needs_decision\"" : "\"failed\"");
     jo_cstr(&o, ",\"source\":{\"kind\":");
@@ -143,6 +144,10 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
         jo_str(&o, sp, strlen(sp));
         jo_cstr(&o, ",\"written\":");
         jo_int(&o, cr->written);
+        jo_cstr(&o, ",\"already_on_target\":");
+        jo_int(&o, cr->already);
+        jo_cstr(&o, ",\"in_doubt\":");
+        jo_int(&o, cr->in_doubt);
         jo_cstr(&o, ",\"skipped\":{\"duplicate_ids\":");
         jo_int(&o, cr->dup_dropped);
         jo_cstr(&o, ",\"missing_id\":");
@@ -174,12 +179,22 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
         cli_json_problems(&o, cr);
         jo_raw(&o, "}", 1);
         written += cr->written;
+        already += cr->already;
+        in_doubt += cr->in_doubt;
         read += cr->st.records;
     }
     jo_cstr(&o, "],\"records_read\":");
     jo_int(&o, read);
     jo_cstr(&o, ",\"records_written\":");
     jo_int(&o, written);
+    jo_cstr(&o, ",\"records_already_on_target\":");
+    jo_int(&o, already);
+    jo_cstr(&o, ",\"records_in_doubt\":");
+    jo_int(&o, in_doubt);
+    /* A server keeps what it acknowledged when the run fails; a directory
+     * target appears complete or not at all. */
+    jo_cstr(&o, ",\"target_keeps_partial_writes\":");
+    jo_cstr(&o, sink->ops->counts ? "true" : "false");
     jo_cstr(&o, ",\"seconds\":");
     jo_float(&o, run->seconds);
     jo_cstr(&o, ",\"error\":");
@@ -192,9 +207,42 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
     jo_free(&o);
 }
 
+/* After a failure or Ctrl-C: what stays on a target that keeps what it
+ * acknowledged (a server), per collection, for the error line. */
+static void stop_note(char *out, size_t cap, const cm_sink *sink, const cm_run *run)
+{
+    out[0] = '\0';
+    if (!sink || !sink->ops->counts) {
+        if (cli_interrupted())
+            snprintf(out, cap, " (nothing was written)");
+        return;
+    }
+    int64_t written = 0, doubt = 0;
+    for (size_t i = 0; i < run->n; i++)
+        written += run->c[i].written, doubt += run->c[i].in_doubt;
+    if (!written && !doubt) {
+        if (cli_interrupted())
+            snprintf(out, cap, " (the server acknowledged no records)");
+        return;
+    }
+    size_t o = (size_t)snprintf(out, cap, "; the server acknowledged %lld records before the stop",
+                                (long long)written);
+    const char *sep = ": ";
+    for (size_t i = 0; i < run->n && o < cap; i++) {
+        const cm_coll_result *cr = &run->c[i];
+        if (!cr->written)
+            continue;
+        o += (size_t)snprintf(out + o, cap - o, "%s'%s' %lld", sep, cr->target_name, (long long)cr->written);
+        sep = ", ";
+    }
+    if (doubt && o < cap)
+        snprintf(out + o, cap - o, " (%lld more were sent without an answer: they may or may not be there)",
+                 (long long)doubt);
+}
+
 static void report_text(const mopts *m, cm_source *src, const cm_run *run)
 {
-    int64_t written = 0, read = 0, skipped = 0;
+    int64_t written = 0, read = 0, skipped = 0, already = 0;
     FILE *f = stdout; /* results on stdout, progress and diagnostics on stderr (as git, rsync) */
     const char *notes = src->ops->notes ? src->ops->notes(src) : NULL;
     if (notes)
@@ -232,6 +280,8 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
                 cm_space_name(cr->hnsw.space), sk ? why : "-");
         if (cr->index_note[0])
             fprintf(f, "%-32s index: %s\n", "", cr->index_note);
+        if (cr->already)
+            fprintf(f, "%-32s already on the target (not sent again): %lld\n", "", (long long)cr->already);
         const cm_meta_changes *mc = &cr->meta_changes;
         int drop = m->pol.meta == CM_META_DROP;
         if (mc->values)
@@ -245,12 +295,16 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
                     drop ? "dropped" : "kept as text under '" CM_LEGACY_METADATA_KEY "'", (long long)mc->whole,
                     mc->whole == 1 ? "" : "s");
         written += cr->written;
+        already += cr->already;
         read += cr->st.records;
         skipped += sk;
     }
-    fprintf(f, "\nmigrated %zu collection%s: %lld record%s read, %lld written, %lld left out, in %.1f s\n", run->n,
-            run->n == 1 ? "" : "s", (long long)read, read == 1 ? "" : "s", (long long)written, (long long)skipped,
-            run->seconds);
+    char there[80] = "";
+    if (already)
+        snprintf(there, sizeof there, ", %lld already there", (long long)already);
+    fprintf(f, "\nmigrated %zu collection%s: %lld record%s read, %lld written%s, %lld left out, in %.1f s\n", run->n,
+            run->n == 1 ? "" : "s", (long long)read, read == 1 ? "" : "s", (long long)written, there,
+            (long long)skipped, run->seconds);
     if (cli_target_is_server(m->to)) /* the description names the URL */
         fprintf(f, "result: %s\n", cli_target_format(m->to, &m->target));
     else
@@ -331,8 +385,11 @@ int cmd_migrate(int argc, char **argv)
         report_json(&m, src, &fake, &run, err.msg, status);
     }
     if (rc < 0) {
-        if (status != 2)
-            cli_error("%s%s", err.msg, cli_interrupted() ? " (nothing was written)" : "");
+        if (status != 2) {
+            char note[1200];
+            stop_note(note, sizeof note, sink, &run);
+            cli_error("%s%s", err.msg, note);
+        }
     } else if (!m.json && !m.quiet) {
         report_text(&m, src, &run);
     }

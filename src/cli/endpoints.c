@@ -35,7 +35,12 @@ const char cli_target_help[] =
     "                            server's max_batch_size)\n"
     "  --jobs N                  requests in flight at once (default 4)\n"
     "  --timeout S               seconds one request may take (default 300); failed\n"
-    "                            or refused connections are retried for 2 minutes\n";
+    "                            or refused connections, timeouts, 408, 429, 502,\n"
+    "                            503, 504 are retried with backoff (or Retry-After)\n"
+    "                            for 2 minutes, 500 at most 4 times, other 4xx not;\n"
+    "                            re-sent adds are harmless (Chroma ignores known ids).\n"
+    "                            On a stop the server keeps what it acknowledged:\n"
+    "                            the error line and --json say how many records\n";
 
 int cli_target_is_server(const char *to)
 {

@@ -342,6 +342,15 @@ cm_verdict cm_prepare_record(const cm_coll_result *cr, const cm_policy *p, cm_re
     return CM_KEEP;
 }
 
+/* A target that acknowledges records itself says what was written. */
+static void take_sink_counts(cm_sink *sink, cm_coll_result *cr)
+{
+    if (sink->ops->counts)
+        sink->ops->counts(sink, &cr->written, &cr->already, &cr->in_doubt);
+}
+
+/* Returns 0, -1 when it stopped before the sink began the collection, -2
+ * after. */
 static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, const cm_progress *pr,
                             cm_coll_result *cr, cm_err *err)
 {
@@ -368,7 +377,7 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
     cm_reader *rd = rc < 0 ? NULL : src->ops->open(src, &cr->src, err);
     if (!rd) {
         cm_meta_free(&cmeta);
-        return -1;
+        return -2;
     }
     phase(pr, "writing", cr->target_name, cr->st.records);
     cm_record r = {0};
@@ -400,12 +409,13 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
     src->ops->close(rd);
     cm_meta_free(&cmeta);
     if (rc < 0)
-        return -1;
+        return -2;
     (void)tick((void *)pr, idx);
     if (sink->ops->builds_index)
         phase(pr, "indexing", cr->target_name, cr->written);
     if (sink->ops->end_collection(sink, build_tick, (void *)pr, err) < 0)
-        return -1;
+        return -2;
+    take_sink_counts(sink, cr);
     if (sink->ops->index_note && sink->ops->index_note(sink))
         snprintf(cr->index_note, sizeof cr->index_note, "%s", sink->ops->index_note(sink));
     cr->seconds = now() - t0;
@@ -422,8 +432,11 @@ int cm_run_write(cm_source *src, cm_sink *sink, const cm_policy *p, const cm_pro
         pr->plan(pr->ctx, run->n, sink->ops->builds_index ? 2 * records : records);
     }
     for (size_t i = 0; i < run->n; i++) {
-        if (write_collection(src, sink, p, pr, &run->c[i], err) < 0) {
+        int wrc = write_collection(src, sink, p, pr, &run->c[i], err);
+        if (wrc < 0) {
             sink->ops->abort(sink);
+            if (wrc == -2) /* the sink had begun this collection */
+                take_sink_counts(sink, &run->c[i]);
             return -1;
         }
     }

@@ -30,7 +30,9 @@ typedef struct cm_coll_result {
     char *target_name;
     cm_stats st;          /* the analysis */
     cm_hnsw_cfg hnsw;
-    int64_t written;
+    int64_t written;      /* records the target acknowledged (sink counts()) */
+    int64_t already;      /* records the target had already (not sent again) */
+    int64_t in_doubt;     /* sent when the run stopped, never answered */
     int64_t dup_dropped;  /* later (or earlier) copies of an id not written */
     int64_t skipped_no_id, skipped_no_emb, skipped_wrong_dim, skipped_nonfinite;
     int64_t skipped_unsent;       /* rows the source could not send */

@@ -46,6 +46,12 @@ typedef struct cm_sink_ops {
     /* What end_collection did about the index, for the summary (e.g.
      * "built", "reused the legacy index", "rebuilt: 3 stale labels"); may be NULL. */
     const char *(*index_note)(cm_sink *s);
+    /* For a target that keeps what it acknowledged when the run stops (a
+     * server; NULL for a directory, which appears complete or not at all):
+     * the current collection's records the target acknowledged, those it
+     * already had (not sent), and those sent but never answered (in doubt).
+     * Valid after end_collection and after abort. */
+    void (*counts)(cm_sink *s, int64_t *written, int64_t *already, int64_t *in_doubt);
 } cm_sink_ops;
 
 struct cm_sink {

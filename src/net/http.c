@@ -226,7 +226,12 @@ int http_retryable(int curl_code, long status)
 {
     switch (curl_code) {
     case CURLE_OK:
-        return status == 429 || status == 502 || status == 503 || status == 504;
+        /* 408/429 ask for a retry; 5xx are what a restarting server, a
+         * load balancer or a proxy answers for a moment. 500 is also how
+         * chromadb 0.4 reports errors that do not pass: its retries are
+         * few (HTTP_MAX_500_ATTEMPTS). Other 4xx are the request's fault. */
+        return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+               status == 504;
     case CURLE_COULDNT_CONNECT:
     case CURLE_OPERATION_TIMEDOUT:
     case CURLE_SEND_ERROR:
@@ -258,6 +263,7 @@ typedef struct http_req {
     http_done_fn done;
     void *ctx;
     int attempts;
+    int sends;  /* times the request went out, curl's own resends included */
     int active; /* in the multi handle */
     double first_at, retry_at;
     double retry_after; /* from a Retry-After header, seconds */
@@ -395,6 +401,23 @@ void http_cancel_all(http_client *c)
     c->npending = 0;
 }
 
+void http_cancel_all_notify(http_client *c, const char *why)
+{
+    while (c->reqs) {
+        http_req *r = c->reqs;
+        c->reqs = r->next;
+        c->npending--;
+        cm_err e = {0};
+        cm_err_set(&e, "%s %s: %s", r->method, r->url, why);
+        http_response resp = {.attempts = r->attempts, .sends = r->sends};
+        http_done_fn done = r->done;
+        void *ctx = r->ctx;
+        req_free(r);
+        done(ctx, &resp, &e);
+    }
+    c->npending = 0;
+}
+
 void http_client_free(http_client *c)
 {
     if (!c)
@@ -463,6 +486,21 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return k;
 }
 
+/* Counts each request head that goes out: libcurl resends a request by
+ * itself when a reused connection turns out to be dead, and a caller must
+ * know that a request may have reached the server twice. The data is not
+ * looked at (it holds the headers' secrets). */
+static int on_debug(CURL *e, curl_infotype type, char *data, size_t size, void *ud)
+{
+    (void)e;
+    (void)data;
+    (void)size;
+    http_req *r = ud;
+    if (type == CURLINFO_HEADER_OUT)
+        r->sends++;
+    return 0;
+}
+
 static int start_attempt(http_req *r)
 {
     http_client *c = r->c;
@@ -514,6 +552,9 @@ int http_submit(http_client *c, const char *method, const char *path, char *body
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(e, CURLOPT_DEBUGDATA, r);
+    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L); /* only feeds on_debug: nothing is printed */
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(c->o.timeout_s * 1000));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->o.connect_timeout_s * 1000));
     if (c->o.cacert)
@@ -577,6 +618,7 @@ static void finish_req(http_client *c, http_req *r, int code)
         resp.len = r->resp.len;
         r->resp.s = NULL;
         resp.attempts = r->attempts;
+        resp.sends = r->sends;
         resp.server_is_uvicorn = r->uvicorn;
     } else {
         const char *why = r->errbuf[0] ? r->errbuf : curl_easy_strerror((CURLcode)code);
@@ -587,12 +629,24 @@ static void finish_req(http_client *c, http_req *r, int code)
             cm_err_set(&e, "%s %s: %s%s", r->method, r->url, why, tls_hint(code));
         ep = &e;
         resp.attempts = r->attempts;
+        resp.sends = r->sends;
     }
     http_done_fn done = r->done;
     void *ctx = r->ctx;
     req_free(r);
     done(ctx, &resp, ep);
     http_response_free(&resp);
+}
+
+/* An answer that retrying cannot change: 500 after HTTP_MAX_500_ATTEMPTS,
+ * or one the caller's hook knows (chromadb 0.4's 500 "already exists"). */
+static int final_answer(const http_client *c, const http_req *r, long status)
+{
+    if (status != 500)
+        return 0;
+    if (r->attempts >= HTTP_MAX_500_ATTEMPTS)
+        return 1;
+    return c->o.is_final && c->o.is_final(status, r->resp.s ? r->resp.s : "", r->resp.len);
 }
 
 static void on_attempt_done(http_client *c, http_req *r, int code)
@@ -602,7 +656,7 @@ static void on_attempt_done(http_client *c, http_req *r, int code)
     long status = 0;
     if (code == CURLE_OK)
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (http_retryable(code, status) && r->attempts < c->o.max_attempts) {
+    if (http_retryable(code, status) && r->attempts < c->o.max_attempts && !final_answer(c, r, status)) {
         double t = now_s();
         double delay = http_backoff_delay(r->attempts, 0.25, 10.0, rnd(c));
         if (code == CURLE_OK && r->retry_after > delay)
@@ -696,6 +750,14 @@ void http_wait(http_client *c, size_t max_pending)
 {
     while (c->npending > max_pending)
         step(c, 1);
+}
+
+size_t http_wait_for(http_client *c, double seconds)
+{
+    double end = now_s() + seconds;
+    while (c->npending && now_s() < end)
+        step(c, 1);
+    return c->npending;
 }
 
 typedef struct sync_ctx {

@@ -6,9 +6,11 @@
  *  - header values are secrets: they are never logged and never put into an
  *    error message (messages name the header at most);
  *  - TLS verification on by default (a CA file, or an explicit insecure mode);
- *  - retries with exponential backoff and jitter on connection errors,
- *    timeouts, 429 and 502/503/504, bounded by a total time budget, so a
- *    server restart is ridden out;
+ *  - retries with exponential backoff and jitter (or the server's
+ *    Retry-After, up to 30 s) on connection errors, timeouts, 408, 429 and
+ *    502/503/504, bounded by a total time budget, so a server restart is
+ *    ridden out; 500 is retried too, but at most HTTP_MAX_500_ATTEMPTS times
+ *    (a proxy's hiccup passes, a server's error for this request does not);
  *  - several requests in flight at once (libcurl multi, keep-alive
  *    connections), driven from the caller's thread: completions are delivered
  *    through callbacks from http_pump()/http_wait(), never from another thread.
@@ -61,6 +63,8 @@ double http_backoff_delay(int attempt, double base, double cap, double u);
 /* Whether a finished attempt should be retried: curl result code (0 = a
  * response arrived) and HTTP status. */
 int http_retryable(int curl_code, long status);
+/* Attempts at most for a request answered 500. */
+#define HTTP_MAX_500_ATTEMPTS 5
 
 
 /* ---- client ---- */
@@ -78,6 +82,9 @@ typedef struct http_opts {
     /* Optional notices ("retrying ... in 2.1 s: connection refused"). */
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;
+    /* Optional: whether a 500 answer (status, body) is final, i.e. retrying
+     * cannot change it (e.g. chromadb 0.4's "already exists"). */
+    int (*is_final)(long status, const char *body, size_t len);
 } http_opts;
 
 typedef struct http_response {
@@ -85,6 +92,9 @@ typedef struct http_response {
     char *body;   /* NUL-terminated; may be NULL when empty */
     size_t len;
     int attempts; /* how many attempts were made */
+    int sends;    /* times the request went out (libcurl's own resends on a
+                   * dead kept-alive connection included): > 1 means the
+                   * server may have seen it more than once */
     int server_is_uvicorn; /* "server: uvicorn" header (Python Chroma) */
 } http_response;
 
@@ -113,8 +123,14 @@ size_t http_pending(const http_client *c);
 void http_pump(http_client *c);
 /* Blocks until at most max_pending requests are unfinished. */
 void http_wait(http_client *c, size_t max_pending);
+/* Blocks until nothing is unfinished or `seconds` have passed; returns the
+ * number still unfinished. */
+size_t http_wait_for(http_client *c, double seconds);
 /* Drops every unfinished request (no callbacks). */
 void http_cancel_all(http_client *c);
+/* Drops every unfinished request, calling each one's callback with an
+ * error saying `why` (so the callback can free its context). */
+void http_cancel_all_notify(http_client *c, const char *why);
 
 /* A blocking request (the same retries): *resp gets the final response.
  * Returns 0 when a response arrived (any status), -1 when none did. */

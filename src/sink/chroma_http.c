@@ -15,15 +15,27 @@
  *    server stores, in about half the bytes), JSON numbers otherwise. Batches
  *    stay within max_batch_size and well under the Rust server's 40 MiB body
  *    limit (a 413 splits the batch).
- *  - add ignores ids that already exist on every version, so re-sending is
- *    harmless; to resume without re-sending, each batch first asks which of
- *    its ids exist (get by ids, include []), then adds only the others.
+ *  - add ignores ids that already exist on every version (checked on the
+ *    Rust server: a second add of an id answers 201 and leaves the stored
+ *    record as it was), so re-sending is harmless: an add whose answer was a
+ *    500/502/503/504/429 or got lost is simply sent again (http.c), even if
+ *    the server did store it the first time. To resume without re-sending,
+ *    each batch first asks which of its ids exist (get by ids, include []),
+ *    then adds only the others.
+ *  - A create whose answer got lost is sent again (by http.c, or by libcurl
+ *    itself on a dead kept-alive connection) and then answers "exists": a
+ *    collection that is empty and has the metadata and configuration just
+ *    sent is the one this run created (own_new_collection).
+ *  - "written" means acknowledged: only records of add requests the server
+ *    answered 2xx are counted (sink counts()); on a stop, requests still in
+ *    flight get a few seconds to be answered, the rest are "in doubt".
  *  - After each collection, count must equal what was there plus what was
  *    added: servers that silently drop records are caught.
  * Several batches are in flight at once (http.c, libcurl multi); memory is
  * bounded by those batches and the one being filled. */
 #include "chroma_http.h"
 
+#include <math.h>
 #include <stdarg.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -92,6 +104,8 @@ struct chroma_http {
     size_t body_cap;  /* request body limit (lowered after a 413) */
     long batch_cap;   /* records per request (lowered after a 413) */
     int any_written;  /* a collection was created or written to */
+    int64_t inflight; /* records in add requests not answered yet */
+    int64_t in_doubt; /* records of add requests dropped unanswered on abort */
     char *partial;    /* the collection being written, until it is complete */
     /* the first error of an asynchronous request */
     int failed;
@@ -431,6 +445,110 @@ static int open_existing(chroma_http *s, const cm_target_collection *tc, cm_err 
     return rc;
 }
 
+/* Whether the server's metadata value v is what we sent as w. Floats may
+ * come back as float32 text (the Rust server): compared with a tolerance. */
+static int same_value(const jv *v, const jv *w)
+{
+    if ((v->type == JV_INT || v->type == JV_FLOAT) && (w->type == JV_INT || w->type == JV_FLOAT)) {
+        double a = v->type == JV_INT ? (double)v->u.i : v->u.f, b = w->type == JV_INT ? (double)w->u.i : w->u.f;
+        return a == b || fabs(a - b) <= 1e-6 * fabs(b);
+    }
+    if (v->type != w->type)
+        return 0;
+    if (v->type == JV_BOOL)
+        return v->u.b == w->u.b;
+    if (v->type == JV_STRING || v->type == JV_BIGINT)
+        return v->u.str.len == w->u.str.len && memcmp(v->u.str.s, w->u.str.s, v->u.str.len) == 0;
+    return v->type == JV_NULL;
+}
+
+/* The collection's metadata on the server equals what the create sent
+ * (as maps: the Rust server does not keep the keys' order). */
+static int same_metadata(const jv *coll, const cm_meta *sent)
+{
+    const jv *have = jv_get(coll, "metadata");
+    size_t nhave = have && have->type == JV_OBJECT ? have->u.obj.n : 0;
+    if (!sent || !sent->n)
+        return nhave == 0;
+    json_out o = {0};
+    cm_meta_write(&o, sent);
+    cm_err perr = {0};
+    jv *want = json_parse(o.buf, o.len, &perr);
+    jo_free(&o);
+    int same = want && want->type == JV_OBJECT && want->u.obj.n == nhave;
+    for (size_t i = 0; same && i < want->u.obj.n; i++) {
+        const jv_member *m = &want->u.obj.members[i];
+        char key[256];
+        if (m->key_len >= sizeof key)
+            same = 0;
+        else {
+            memcpy(key, m->key, m->key_len);
+            key[m->key_len] = '\0';
+            const jv *hv = jv_get(have, key);
+            same = hv && same_value(hv, m->value);
+        }
+    }
+    jv_free(want);
+    return same;
+}
+
+/* The server's HNSW configuration (Rust: configuration_json.hnsw) is the
+ * one the create asked for; servers that do not show one pass. */
+static int same_config(const jv *coll, const cm_hnsw_cfg *h)
+{
+    const jv *cfg = jv_get(jv_get(coll, "configuration_json"), "hnsw");
+    if (!cfg || cfg->type != JV_OBJECT)
+        return 1;
+    const struct {
+        const char *key;
+        long want;
+    } k[] = {{"ef_construction", h->ef_construction}, {"ef_search", h->ef_search}, {"max_neighbors", h->M}};
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        const jv *v = jv_get(cfg, k[i].key);
+        if (v && v->type == JV_INT && v->u.i != k[i].want)
+            return 0;
+    }
+    return strcmp(space_of(coll), cm_space_name(h->space)) == 0;
+}
+
+/* After a create that went out more than once answered "exists": reads the
+ * collection; 1 when it is empty and has exactly what the create sent, i.e.
+ * the first send created it and only its answer got lost. -1 on error. */
+static int own_new_collection(chroma_http *s, const cm_target_collection *tc, cm_err *err)
+{
+    char *path = coll_path(s, tc->name);
+    http_response r;
+    jv *v = NULL;
+    int rc = get_json(s, path, &r, &v, err);
+    free(path);
+    if (rc < 0)
+        return cm_err_prefix(err, "collection '%s': reading it after its creation", tc->name);
+    int ours = r.status == 200 && v && v->type == JV_OBJECT && same_metadata(v, tc->meta) && same_config(v, &tc->hnsw);
+    const jv *d = jv_get(v, "dimension");
+    if (ours && d && d->type == JV_INT)
+        ours = 0; /* a dimension is set by the first add: records came */
+    if (ours)
+        rc = take_collection(s, v, err);
+    http_response_free(&r);
+    jv_free(v);
+    if (rc < 0)
+        return -1;
+    if (!ours)
+        return 0;
+    int64_t n;
+    if (get_count(s, &n, err) < 0)
+        return -1;
+    return n == 0;
+}
+
+/* The collection now exists and is this run's to fill. */
+static void mark_partial(chroma_http *s, const char *name)
+{
+    s->any_written = 1;
+    free(s->partial);
+    s->partial = xstrdup(name);
+}
+
 static int create_collection(chroma_http *s, const cm_target_collection *tc, cm_err *err)
 {
     json_out b = {0};
@@ -459,27 +577,25 @@ static int create_collection(chroma_http *s, const cm_target_collection *tc, cm_
                : cm_err_set(err, "collection '%s': the server's answer to its creation is not JSON", tc->name);
         jv_free(v);
         http_response_free(&r);
-        if (rc == 0) {
-            s->any_written = 1;
-            free(s->partial);
-            s->partial = xstrdup(tc->name);
-        }
+        if (rc == 0)
+            mark_partial(s, tc->name);
         return rc;
     }
     if (exists_answer(&r)) {
-        int retried = r.attempts > 1;
+        int resent = r.sends > 1 || r.attempts > 1;
         http_response_free(&r);
+        int own = resent ? own_new_collection(s, tc, err) : 0;
+        if (own < 0)
+            return -1;
+        if (own) {
+            say(s, "collection '%s': created by this run (the answer to its creation got lost)", tc->name);
+            mark_partial(s, tc->name);
+            return 0;
+        }
         if (open_existing(s, tc, err) < 0)
             return -1;
         if (get_count(s, &s->count_before, err) < 0)
             return -1;
-        if (retried && s->count_before == 0) {
-            /* Our own create went through before its answer got lost. */
-            s->any_written = 1;
-            free(s->partial);
-            s->partial = xstrdup(tc->name);
-            return 0;
-        }
         if (!s->o.resume && !s->o.append)
             return cm_err_set(err,
                               "collection '%s' already exists on %s (tenant '%s', database '%s', %lld records); give "
@@ -487,8 +603,7 @@ static int create_collection(chroma_http *s, const cm_target_collection *tc, cm_
                               "add to it, or --rename '%s=NEW'",
                               tc->name, s->url, s->tenant, s->database, (long long)s->count_before, tc->name);
         s->check = 1;
-        free(s->partial);
-        s->partial = xstrdup(tc->name);
+        mark_partial(s, tc->name);
         say(s, "collection '%s' exists on the server with %lld records: %s, sending only the ids it does not have",
             tc->name, (long long)s->count_before, s->o.resume ? "resuming" : "appending");
         return 0;
@@ -626,6 +741,10 @@ static void batch_error(chroma_http *s, batch *b, const char *what, const http_r
         cm_err_prefix(&err, "%s", ctx);
     } else {
         response_error(s, &err, r, ctx);
+        if (r->attempts > 1) {
+            size_t l = strlen(err.msg);
+            snprintf(err.msg + l, sizeof err.msg - l, " (the same answer after %d attempts)", r->attempts);
+        }
         if (r->status == 413) {
             size_t l = strlen(err.msg);
             snprintf(err.msg + l, sizeof err.msg - l,
@@ -768,6 +887,7 @@ static void add_done(void *ctx, http_response *r, const cm_err *e)
 {
     batch *b = ctx;
     chroma_http *s = b->s;
+    s->inflight -= (int64_t)b->nsend;
     if (e) {
         batch_error(s, b, b->upsert ? "upsert" : "add", NULL, e);
         batch_free(b);
@@ -827,6 +947,7 @@ static void send_add(chroma_http *s, batch *b)
         batch_free(b);
         return;
     }
+    s->inflight += (int64_t)nsend;
     s->any_written = 1;
 }
 
@@ -942,7 +1063,7 @@ static int begin_collection(cm_sink *sk, const cm_target_collection *tc, cm_err 
     s->dim = tc->dim;
     s->check = 0;
     s->force_upsert = 0;
-    s->count_before = s->added = s->already = 0;
+    s->count_before = s->added = s->already = s->in_doubt = 0;
     batch_free(s->cur);
     s->cur = NULL;
     if (create_collection(s, tc, err) < 0)
@@ -1034,10 +1155,27 @@ static int finish(cm_sink *sk, cm_err *err)
     return 0;
 }
 
+/* Gives the requests in flight a few seconds to be answered, so that what
+ * the server acknowledged is known; the records of those that are not
+ * answered by then are in doubt. Every batch is freed. */
+static void settle_inflight(chroma_http *s)
+{
+    if (!s->failed) {
+        cm_err e = {0};
+        cm_err_set(&e, "stopped");
+        set_failure(s, &e); /* no new requests from the callbacks */
+    }
+    http_wait_for(s->c, 5.0);
+    int64_t left = s->inflight;
+    http_cancel_all_notify(s->c, "not answered before the run stopped");
+    s->in_doubt += left;
+    s->inflight = 0;
+}
+
 static void do_abort(cm_sink *sk)
 {
     chroma_http *s = (chroma_http *)sk;
-    http_cancel_all(s->c);
+    settle_inflight(s);
     batch_free(s->cur);
     s->cur = NULL;
     if (s->partial)
@@ -1052,6 +1190,14 @@ static void do_abort(cm_sink *sk)
     free(s->partial);
     s->partial = NULL;
     s->any_written = 0;
+}
+
+static void counts(cm_sink *sk, int64_t *written, int64_t *already, int64_t *in_doubt)
+{
+    chroma_http *s = (chroma_http *)sk;
+    *written = s->added;
+    *already = s->already;
+    *in_doubt = s->in_doubt;
 }
 
 static void destroy(cm_sink *sk)
@@ -1079,7 +1225,18 @@ static const cm_sink_ops chroma_http_ops = {
     .finish = finish,
     .abort = do_abort,
     .destroy = destroy,
+    .counts = counts,
 };
+
+/* A 500 that is chromadb 0.4's answer to this very request (its errors are
+ * all 500): sending it again cannot help, so http.c does not. */
+static int final_500(long status, const char *body, size_t len)
+{
+    (void)status;
+    (void)len;
+    return strstr(body, "UniqueConstraintError") || strstr(body, "does not match collection dimensionality") ||
+           strstr(body, "exceeds maximum batch size");
+}
 
 static void http_note(void *ctx, const char *msg)
 {
@@ -1123,6 +1280,7 @@ cm_sink *chroma_http_create(const chroma_http_opts *o, cm_err *err)
         .retry_budget_s = 15, /* while probing: a wrong address fails fast */
         .log = http_note,
         .log_ctx = s,
+        .is_final = final_500,
     };
     s->c = http_client_new(&ho, err);
     if (!s->c || detect(s, err) < 0 || preflight(s, err) < 0 || check_database(s, err) < 0) {

@@ -85,6 +85,9 @@ start_chroma main "$tmp/srv-main" || { echo "http-target: 0 passed, 1 failed"; e
 url=$CHROMA_URL
 echo "Chroma 1.0 server at $url"
 
+# CM_HTTP_SECTION=faults runs only section 7 (quick to check a fix)
+if [ "${CM_HTTP_SECTION:-}" != faults ]; then
+
 # ---------------------------------------------------------------- 1. every fixture
 section "1. every fixture"
 
@@ -384,6 +387,117 @@ check "credentials in the URL are refused without showing them" \
 "$bin" migrate --quiet --from "$small" --to "$url" --jobs 0 >"$tmp/o4.out" 2>&1
 rc=$?
 check "--jobs 0 is a usage error (exit 2)" '[ $rc -eq 2 ]'
+
+fi # CM_HTTP_SECTION
+
+# ---------------------------------------------------------------- 7. a faulty proxy, lost answers, Ctrl-C
+section "7. a faulty proxy, lost answers, Ctrl-C"
+
+# tests/http/faulty-proxy.py: a bounded proxy on 127.0.0.1 in front of the real server
+start_proxy() { # LABEL options... -> PURL, PROXY (its pid); its log in $tmp/LABEL.plog
+  rm -f "$tmp/$1.port"
+  python3 tests/http/faulty-proxy.py "$url" "$tmp/$1.port" --log "$tmp/$1.plog" --lifetime 300 "${@:2}" &
+  PROXY=$!
+  pids+=("$PROXY")
+  for _ in $(seq 100); do [ -s "$tmp/$1.port" ] && break; sleep 0.05; done
+  PURL=http://127.0.0.1:$(cat "$tmp/$1.port" 2>/dev/null)
+}
+jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null; }
+cnt0() { local n; n=$(coll_count "$@"); [ "$n" -lt 0 ] 2>/dev/null && n=0; echo "$n"; }
+fstore=$tmp/fstore
+(cd tests/node && node make-store.mjs "$fstore" --collections 2 --total-rows 6000 --dim 32 --kind latent \
+  --space mixed --seed 5 >/dev/null) || bad "make-store 6000 x 32"
+mapfile -t fnames < <(node tests/http/store-names.mjs "$fstore")
+
+# 7a. 1 request in 20 answered 500, half of them after the server did the work
+create_db "$url" flaky
+start_proxy flaky --fail-every 20
+"$bin" migrate --json --batch-size 100 --from "$fstore" --to "$PURL" --database flaky >"$tmp/flaky.json" 2>"$tmp/flaky.err"
+rc=$?
+kill "$PROXY" 2>/dev/null
+check "a proxy failing 1 request in 20 with 500: the run completes (exit 0)" '[ $rc -eq 0 ]'
+[ $rc -eq 0 ] || show "$tmp/flaky.err"
+check "  the proxy answered 500 before and after forwarding, and those were retried" \
+  'grep -q "500 (not forwarded)" "$tmp/flaky.plog" && grep -q "500 (forwarded: 201)" "$tmp/flaky.plog" &&
+   grep -q "answered 500 Internal Server Error; retrying in" "$tmp/flaky.err"'
+check "  --json written is what the server holds (3000 + 3000)" \
+  '[ "$(jget "$tmp/flaky.json" "[c[\"written\"] for c in d[\"collections\"]]")" = "[3000, 3000]" ] &&
+   [ "$(coll_count "$url" flaky "${fnames[0]}") $(coll_count "$url" flaky "${fnames[1]}")" = "3000 3000" ]'
+check_migrated "$fstore" "$url" flaky "through a proxy failing 1 request in 20"
+
+# 7b. the backend stays down behind the proxy (500 from request 30 on)
+create_db "$url" down
+start_proxy down --fail-from 30
+"$bin" migrate --json --batch-size 100 --from "$fstore" --to "$PURL" --database down >"$tmp/down.json" 2>"$tmp/down.err"
+rc=$?
+kill "$PROXY" 2>/dev/null
+n0=$(cnt0 "$url" down "${fnames[0]}")
+w0=$(jget "$tmp/down.json" 'd["collections"][0]["written"]')
+check "500 that does not pass: the run stops after 5 attempts (exit 1)" \
+  '[ $rc -eq 1 ] && grep -q "500 Internal Server Error.*after 5 attempts" "$tmp/down.err"'
+check "  --json written ($w0) is what the server holds ($n0), nothing in doubt" \
+  '[ "$n0" -gt 0 ] && [ "$w0" = "$n0" ] && [ "$(jget "$tmp/down.json" "d[\"records_written\"]")" = "$n0" ] &&
+   [ "$(jget "$tmp/down.json" "d[\"records_in_doubt\"]")" = 0 ] && [ "$(jget "$tmp/down.json" "d[\"target_keeps_partial_writes\"]")" = True ]'
+check "  the error line says what the server acknowledged" \
+  'grep -q "the server acknowledged $n0 records before the stop: .${fnames[0]}. $n0" "$tmp/down.err"'
+"$bin" migrate --json --from "$fstore" --to "$url" --database down --resume >"$tmp/down2.json" 2>"$tmp/down2.err"
+check "  --resume then writes $((6000 - n0)) and finds $n0 already there" \
+  '[ "$(jget "$tmp/down2.json" "[d[\"records_written\"], d[\"records_already_on_target\"]]")" = "[$((6000 - n0)), $n0]" ]'
+"$bin" migrate --from "$fstore" --to "$url" --database down --resume >"$tmp/down3.out" 2>"$tmp/down3.err"
+check "  a --resume that sends nothing says 0 written, 6000 already there" \
+  'grep -q "6000 records read, 0 written, 6000 already there" "$tmp/down3.out"'
+check_migrated "$fstore" "$url" down "after a stop on 500s and --resume"
+
+# 7c. 429 with Retry-After: 1 on every 7th request
+create_db "$url" slow
+start_proxy slow --throttle-every 7
+"$bin" migrate --batch-size 500 --from "$fstore" --to "$PURL" --database slow >"$tmp/slow.out" 2>"$tmp/slow.err"
+rc=$?
+kill "$PROXY" 2>/dev/null
+check "429 + Retry-After: waited the second asked for, completed" \
+  '[ $rc -eq 0 ] && grep -q "answered 429 Too Many Requests; retrying in 1.0 s" "$tmp/slow.err" &&
+   [ "$(coll_count "$url" slow "${fnames[0]}") $(coll_count "$url" slow "${fnames[1]}")" = "3000 3000" ]'
+
+# 7d. the answer to create-collection lost after the server created it
+create_db "$url" lost
+start_proxy lost --drop-create
+"$bin" migrate --from "$fstore" --to "$PURL" --database lost >"$tmp/lost.out" 2>"$tmp/lost.err"
+rc=$?
+kill "$PROXY" 2>/dev/null
+check "a lost answer to create-collection: the run recognises its own collection (exit 0)" \
+  '[ $rc -eq 0 ] && grep -q "collections -> dropped (forwarded: 200)" "$tmp/lost.plog" && grep -q "created by this run" "$tmp/lost.err"'
+[ $rc -eq 0 ] || show "$tmp/lost.err"
+check_migrated "$fstore" "$url" lost "after a lost create answer"
+create_db "$url" lost2
+curl -s -X POST -H 'Content-Type: application/json' -d "{\"name\":\"${fnames[0]}\",\"metadata\":{\"hnsw:space\":\"l2\"}}" \
+  "$(v2db "$url" lost2)/collections" >/dev/null
+"$bin" migrate --quiet --from "$fstore" --to "$url" --database lost2 >"$tmp/lost2.out" 2>&1
+check "  an empty collection that was there before the run still needs --resume" \
+  'one_line_error "$tmp/lost2.out" && grep -q "already exists" "$tmp/lost2.out"'
+
+# 7e. Ctrl-C (a real SIGINT) in the middle of a run
+istore=$tmp/istore
+(cd tests/node && node make-store.mjs "$istore" --collections 2 --total-rows 20000 --dim 64 --kind latent \
+  --space mixed --seed 9 >/dev/null) || bad "make-store 20000 x 64"
+mapfile -t inames < <(node tests/http/store-names.mjs "$istore")
+create_db "$url" sigint
+"$bin" migrate --json --verbose --batch-size 500 --from "$istore" --to "$url" --database sigint >"$tmp/int.json" 2>"$tmp/int.err" &
+mig=$!
+wait_line "$tmp/int.err" "'${inames[0]}': [0-9]* records added so far" "$mig"
+kill -INT "$mig" 2>/dev/null
+wait "$mig"
+rc=$?
+n0=$(cnt0 "$url" sigint "${inames[0]}") n1=$(cnt0 "$url" sigint "${inames[1]}")
+echo "     SIGINT: the server holds $n0 + $n1 records"
+check "Ctrl-C mid-run: exit 130, and the error line says what the server acknowledged" \
+  '[ $rc -eq 130 ] && ! grep -q "nothing was written" "$tmp/int.err" &&
+   grep -q "interrupted; the server acknowledged $((n0 + n1)) records before the stop" "$tmp/int.err"'
+check "  --json written per collection is what the server holds" \
+  '[ "$n0" -gt 0 ] && [ "$(jget "$tmp/int.json" "[c[\"written\"] for c in d[\"collections\"]]")" = "[$n0, $n1]" ]'
+"$bin" migrate --quiet --from "$istore" --to "$url" --database sigint --resume >"$tmp/int2.out" 2>&1
+rc=$?
+check "  --resume finishes it (exit 0)" '[ $rc -eq 0 ]'
+check_migrated "$istore" "$url" sigint "after Ctrl-C and --resume"
 
 section "done"
 echo "http-target: $pass passed, $fail failed"

@@ -181,7 +181,10 @@ static void test_retryable(void)
     CHECK(!http_retryable(0, 404));
     CHECK(!http_retryable(0, 409));
     CHECK(!http_retryable(0, 413));
-    CHECK(!http_retryable(0, 500));
+    CHECK(http_retryable(0, 500));
+    CHECK(http_retryable(0, 408));
+    CHECK(!http_retryable(0, 403));
+    CHECK(!http_retryable(0, 422));
     CHECK(http_retryable(7, 0));  /* couldn't connect */
     CHECK(http_retryable(28, 0)); /* timeout */
     CHECK(http_retryable(52, 0)); /* empty reply */
