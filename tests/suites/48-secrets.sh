@@ -28,7 +28,7 @@ bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 
 secret="sEcReT-$$-$RANDOM-tok"
-mkdir -p "$tmp/runs" "$tmp/keys"
+mkdir -p "$tmp/runs" "$tmp/keys" "$tmp/cmds"
 printf '{"Authorization": "Bearer %s", "X-Api-Key": "%s"}' "$secret" "$secret" >"$tmp/keys/headers.json"
 chmod 600 "$tmp/keys/headers.json"
 n=0
@@ -38,7 +38,7 @@ r() {
   n=$((n + 1))
   "$bin" "$@" >"$tmp/runs/$n.out" 2>"$tmp/runs/$n.err"
   local rc=$?
-  echo "$* => $rc" >"$tmp/runs/$n.cmd"
+  echo "$* => $rc" >"$tmp/cmds/$n"
   if [[ " $want " == *" $rc "* ]]; then ok "run $n exits $rc: ${*:1:6}"; else
     bad "run $n: exit $rc (want $want): $* :: $(head -c 400 "$tmp/runs/$n.err")"; fi
 }
@@ -54,6 +54,7 @@ class H(http.server.BaseHTTPRequestHandler):
         if n: self.rfile.read(n)
         code = 401 if "auth401" in self.path else next(codes)
         echo = {k: v for k, v in self.headers.items()}
+        print(json.dumps(echo), flush=True)
         body = json.dumps({"error": "Unauthorized", "message": f"bad credentials: {echo}"}).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
@@ -77,7 +78,7 @@ H=(--header "Authorization: Bearer $secret")
 echo "-- successes, with the secret sent"
 r 0 migrate --from "$sample" --to "$url" "${H[@]}" --verbose
 r 0 verify --from "$sample" --to "$url" "${H[@]}" --json
-r 0 verify --from "$sample" --to "$url" --headers "@$tmp/keys/headers.json" --verbose
+r 0 verify --from "$sample" --to "$url" --headers "@$tmp/keys/headers.json"
 r 0 inspect "$url" "${H[@]}" --json
 r 0 export "$url" --headers "{\"Authorization\": \"Bearer $secret\"}"
 r 0 migrate --from "$url" --from-header "Authorization: Bearer $secret" --to "$tmp/dir-from-server" --json
@@ -121,10 +122,10 @@ check "interrupted run exits 130" [ "$rc" = 130 ]
 echo "-- nothing shows the secret"
 hits=$(grep -rlaF -- "$secret" "$tmp/runs" "$tmp"/dir-* 2>/dev/null)
 check "no output of $n runs holds the secret" [ -z "$hits" ]
-[ -n "$hits" ] && for f in $hits; do echo "   in $f: $(grep -aoF -m1 -- "$secret" "$f" | head -1) <- $(cat "${f%.*}.cmd" 2>/dev/null)"; done
+[ -n "$hits" ] && for f in $hits; do echo "   in $f: $(grep -aoF -m1 -- "$secret" "$f" | head -1) <- $(f=${f##*/}; cat "$tmp/cmds/${f%.*}" 2>/dev/null)"; done
 left=$(find "$tmp" -name '*.partial-*' | wc -l)
 check "no staging folder left behind" [ "$left" = 0 ]
-check "the hostile server did see the secret (so it was sent)" grep -q . "$tmp/hostile.log" -o true
+check "the hostile server did get the secret (so it was sent)" grep -qF -- "$secret" "$tmp/hostile.log"
 check "the targets hold the server's manifest without the headers" bash -c '! grep -qF -- "$1" "$2"/.chroma-migrate.json' _ "$secret" "$tmp/dir-from-server"
 check "the failures said why (401 named)" grep -lq "401" "$tmp"/runs/*.err
 
