@@ -37,7 +37,9 @@ const char cli_target_help[] =
     "  --timeout S               seconds one request may take (default 300); failed\n"
     "                            or refused connections, timeouts, 408, 429, 502,\n"
     "                            503, 504 are retried with backoff (or Retry-After)\n"
-    "                            for 2 minutes, 500 at most 4 times, other 4xx not;\n"
+    "                            for 2 minutes once connected (the first contact for\n"
+    "                            15 s, so a wrong address fails fast), 500 at most 4\n"
+    "                            times, other 4xx not;\n"
     "                            re-sent adds are harmless (Chroma ignores known ids).\n"
     "                            On a stop the server keeps what it acknowledged:\n"
     "                            the error line and --json say how many records\n";
