@@ -201,60 +201,60 @@ size_t cm_run_blockers(cm_run *run, const cm_policy *p)
         if (cr->st.bad_meta.count && p->meta == CM_META_ERROR) {
             examples(ex, sizeof ex, &cr->st.bad_meta);
             blk_add(&b,
-                    "collection '%s': %lld records have metadata keys or values Chroma >= 0.4 cannot store (%s); "
+                    "collection '%s': %lld %s metadata keys or values Chroma >= 0.4 cannot store (%s); "
                     "choose --invalid-metadata drop (remove those keys) or stringify (store their JSON text, rename "
                     "the keys)",
-                    name, (long long)cr->st.bad_meta.count, ex);
+                    name, (long long)cr->st.bad_meta.count, cr->st.bad_meta.count == 1 ? "record has" : "records have", ex);
         }
         if (cr->st.meta_not_object.count && p->meta == CM_META_ERROR) {
             examples(ex, sizeof ex, &cr->st.meta_not_object);
             blk_add(&b,
-                    "collection '%s': %lld records have metadata that is no JSON object (%s); choose "
+                    "collection '%s': %lld %s metadata that is no JSON object (%s); choose "
                     "--invalid-metadata drop (write them without metadata) or stringify (keep the text under the "
                     "key '" CM_LEGACY_METADATA_KEY "')",
-                    name, (long long)cr->st.meta_not_object.count, ex);
+                    name, (long long)cr->st.meta_not_object.count, cr->st.meta_not_object.count == 1 ? "record has" : "records have", ex);
         }
         if (cr->st.dup_ids.count && p->dup == CM_DUP_ERROR) {
             examples(ex, sizeof ex, &cr->st.dup_ids);
-            blk_add(&b, "collection '%s': %lld records repeat an earlier id (%s); choose --duplicates first or last",
-                    name, (long long)cr->st.dup_ids.count, ex);
+            blk_add(&b, "collection '%s': %lld %s an earlier id (%s); choose --duplicates first or last",
+                    name, (long long)cr->st.dup_ids.count, cr->st.dup_ids.count == 1 ? "record repeats" : "records repeat", ex);
         }
         if (p->skip_invalid)
             continue;
         if (cr->st.missing_id.count) {
             examples(ex, sizeof ex, &cr->st.missing_id);
             blk_add(&b,
-                    "collection '%s': %lld records have no id or the empty id (%s); give --skip-invalid-records to "
+                    "collection '%s': %lld %s no id or the empty id (%s); give --skip-invalid-records to "
                     "leave them out",
-                    name, (long long)cr->st.missing_id.count, ex);
+                    name, (long long)cr->st.missing_id.count, cr->st.missing_id.count == 1 ? "record has" : "records have", ex);
         }
         if (cr->st.bad_text.count) {
             examples(ex, sizeof ex, &cr->st.bad_text);
             blk_add(&b,
-                    "collection '%s': %lld records have an id or document that is not UTF-8 text, which Chroma >= "
+                    "collection '%s': %lld %s an id or document that is not UTF-8 text, which Chroma >= "
                     "0.4 cannot store (%s); give --skip-invalid-records to leave them out",
-                    name, (long long)cr->st.bad_text.count, ex);
+                    name, (long long)cr->st.bad_text.count, cr->st.bad_text.count == 1 ? "record has" : "records have", ex);
         }
         if (cr->st.unsent.count) {
             examples(ex, sizeof ex, &cr->st.unsent);
             blk_add(&b,
-                    "collection '%s': %lld records the server could not send (%s); give --skip-invalid-records to "
+                    "collection '%s': %lld %s could not send (%s); give --skip-invalid-records to "
                     "leave them out (the note about the source says how to get them)",
-                    name, (long long)cr->st.unsent.count, ex);
+                    name, (long long)cr->st.unsent.count, cr->st.unsent.count == 1 ? "record the server" : "records the server", ex);
         }
         if (cr->st.missing_emb.count) {
             examples(ex, sizeof ex, &cr->st.missing_emb);
             blk_add(&b,
-                    "collection '%s': %lld records have no usable embedding (%s); give --skip-invalid-records to "
+                    "collection '%s': %lld %s no usable embedding (%s); give --skip-invalid-records to "
                     "leave them out",
-                    name, (long long)cr->st.missing_emb.count, ex);
+                    name, (long long)cr->st.missing_emb.count, cr->st.missing_emb.count == 1 ? "record has" : "records have", ex);
         }
         if (cr->st.nonfinite_emb.count) {
             examples(ex, sizeof ex, &cr->st.nonfinite_emb);
             blk_add(&b,
-                    "collection '%s': %lld records have embedding values that are not finite float32 (%s); give "
+                    "collection '%s': %lld %s embedding values that are not finite float32 (%s); give "
                     "--skip-invalid-records to leave them out",
-                    name, (long long)cr->st.nonfinite_emb.count, ex);
+                    name, (long long)cr->st.nonfinite_emb.count, cr->st.nonfinite_emb.count == 1 ? "record has" : "records have", ex);
         }
         if (cr->st.wrong_dim.count) {
             char dims[512];
