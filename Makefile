@@ -6,8 +6,9 @@
 #   make fuzz            build/fuzz/*: libFuzzer targets (clang)
 #   make install PREFIX=/usr/local DESTDIR=
 #
-# Sources are found by directory: src/{util,core,format,index,source,sink}
-# form the library (no CLI knowledge), src/cli and src/main.c the program.
+# Sources are found by directory: src/{util,format,net,index,core,legacy,
+# chroma,verify} and src/endpoints.c form the library (no CLI knowledge),
+# src/cli and src/main.c the program (docs/design.md: who may include whom).
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -20,8 +21,8 @@ OPT     ?= -O2 -g
 CFLAGS_ALL = $(STD) $(WARN) $(OPT) $(CFLAGS) -MMD -MP
 LIBS    := -lsqlite3 -lcurl -lsnappy -lzstd -lz -llz4 -lbrotlidec -lpthread -lm
 
-LIB_DIRS := util core format index source sink net
-LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c)))
+LIB_DIRS := util core format index net legacy chroma verify
+LIB_SRC  := $(sort $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))) src/endpoints.c
 CLI_SRC  := $(sort $(wildcard src/cli/*.c)) src/main.c
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source/chroma_server.h"
+#include "chroma/rest_source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

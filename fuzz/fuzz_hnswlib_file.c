@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index/hnswlib_file.h"
+#include "legacy/hnswlib_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../endpoints.h"
 #include "../core/meta_json.h"
 #include "../util/mem.h"
 #include "cli.h"

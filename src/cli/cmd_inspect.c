@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../endpoints.h"
 #include "../core/meta_json.h"
 #include "cli.h"
 #include "opts.h"

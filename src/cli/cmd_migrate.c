@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "endpoints.h"
+#include "../endpoints.h"
+#include "target_opts.h"
 #include "open_hint.h"
 #include "policy_opts.h"
 #include "source_opts.h"

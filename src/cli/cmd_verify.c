@@ -3,10 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../source/chroma_server.h"
+#include "../endpoints.h"
+#include "../chroma/rest_source.h"
 #include "../util/mem.h"
 #include "cli.h"
-#include "endpoints.h"
+#include "target_opts.h"
 #include "opts.h"
 #include "policy_opts.h"
 #include "source_opts.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "endpoints.h"
+#include "target_opts.h"
 
 /* s as a double-quoted literal that Python and JS both read back as s. */
 static void quoted(FILE *f, const char *s)

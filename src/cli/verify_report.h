@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "../core/verify.h"
+#include "../verify/verify.h"
 #include "../format/json.h"
 
 void cli_verify_print_text(FILE *f, const cm_verify *v, const char *target);

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../endpoints.h"
 #include "../core/meta_json.h"
-#include "../source/legacy_dir.h"
+#include "../legacy/persist_dir.h"
 #include "../util/fsutil.h"
 #include "../util/mem.h"
 #include "cli.h"

@@ -1,8 +1,9 @@
 /* source.h - where records come from.
  *
  * A source lists its collections, then streams one collection's records at a
- * time. Implementations: legacy persist_directory (source/legacy_dir.c);
- * later ClickHouse and Chroma over HTTP. Records are handed out one by one
+ * time. Implementations: src/legacy/ (persist_directory, ClickHouse) and
+ * src/chroma/ (a Chroma server over REST); src/endpoints.c opens the one a
+ * spec names. Records are handed out one by one
  * and reused by the caller: a source holds no more than its own read buffers. */
 #ifndef CM_CORE_SOURCE_H
 #define CM_CORE_SOURCE_H
@@ -47,10 +48,6 @@ typedef struct cm_source_opts {
     int insecure;
 } cm_source_opts;
 
-/* Opens the source named by spec: a legacy persist_directory path,
- * clickhouse[s]://..., or http[s]://... (a Chroma server). opts may be NULL. */
-cm_source *cm_source_open(const char *spec, cm_err *err);
-cm_source *cm_source_open_ex(const char *spec, const cm_source_opts *opts, cm_err *err);
 void cm_source_close(cm_source *s);
 void cm_collections_free(cm_collection *c, size_t n);
 

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "net/chroma_probe.h"
-#include "source/chroma_server.h"
+#include "chroma/rest_probe.h"
+#include "chroma/rest_source.h"
 #include "util/mem.h"
 
 static jv *parse(const char *text)

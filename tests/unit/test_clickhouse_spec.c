@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "source/clickhouse.h"
+#include "legacy/clickhouse.h"
 
 static void parses(const char *spec, int tls, const char *host, int port, const char *user, const char *pw,
                    const char *db, const char *location)

@@ -18,8 +18,8 @@
 
 #include "check.h"
 #include "index/hnsw.h"
-#include "index/legacy_reuse.h"
-#include "index/legacy_reuse_ext.h"
+#include "legacy/index_reuse.h"
+#include "legacy/index_reuse_ext.h"
 
 #define COLL "0d7a3c9e-1b2f-4c5d-8e9f-a0b1c2d3e4f5"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "core/verify_int.h"
+#include "verify/verify_int.h"
 
 static vf_self_query query(const float *q, size_t dim, const char *hit, double dist)
 {

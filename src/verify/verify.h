@@ -12,8 +12,8 @@
 #ifndef CM_CORE_VERIFY_H
 #define CM_CORE_VERIFY_H
 
-#include "analyze.h"
-#include "pipeline.h"
+#include "../core/analyze.h"
+#include "../core/pipeline.h"
 
 typedef struct cm_verify_coll {
     char *name;             /* target name */

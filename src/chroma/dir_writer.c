@@ -1,4 +1,4 @@
-/* chroma_dir.c - writes a Chroma persistent directory without Chroma.
+/* dir_writer.c - writes a Chroma persistent directory without Chroma.
  *
  * The layout and every row follow ../shared/reference/chroma-persistent-
  * format.md (verified against real Chroma 1.0.x and Python 0.5/0.6). The
@@ -16,7 +16,7 @@
  * and moved into place only when the SQLite transaction is committed and
  * every file is fsynced, so an interrupted run never leaves a directory that
  * looks complete. */
-#include "chroma_dir.h"
+#include "dir_writer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,11 +31,11 @@
 #include "../format/json.h"
 #include "../format/pickle.h"
 #include "../index/hnsw.h"
-#include "../index/legacy_reuse_ext.h"
+#include "../legacy/index_reuse_ext.h"
 #include "../util/fsutil.h"
 #include "../util/mem.h"
 #include "../util/uuid.h"
-#include "chroma_migrations.h"
+#include "schema.h"
 #include "dir_place.h"
 
 #define DEFAULT_DATABASE_ID "00000000-0000-0000-0000-000000000000"

@@ -1,4 +1,4 @@
-/* chroma_migrations.h - the exact migration files Chroma applies to chroma.sqlite3. */
+/* schema.h - the exact migration files Chroma applies to chroma.sqlite3. */
 #ifndef CM_SINK_CHROMA_MIGRATIONS_H
 #define CM_SINK_CHROMA_MIGRATIONS_H
 

@@ -1,4 +1,4 @@
-/* chroma_http.h - a running Chroma server (>= 0.4), written over its REST API.
+/* rest_sink.h - a running Chroma server (>= 0.4), written over its REST API.
  *
  * Detects the API generation (v2 where served: Chroma 1.x and Python
  * 0.5.16+; v1 for older servers, with tenant/database query parameters from

@@ -1,4 +1,4 @@
-/* legacy_reuse.h - turning a legacy hnswlib index into Chroma's four files,
+/* index_reuse.h - turning a legacy hnswlib index into Chroma's four files,
  * when (and only when) it provably matches the data being written.
  *
  * chromadb 0.3.x saved one hnswlib index per collection under index/:
@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "../util/err.h"
-#include "hnsw.h"
+#include "../index/hnsw.h"
 
 typedef struct legacy_reuse_in {
     const char *index_dir;       /* <persist_directory>/index */

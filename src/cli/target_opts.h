@@ -1,14 +1,15 @@
-/* endpoints.h - turning --from/--to and their options into a source and a sink.
+/* target_opts.h - the target options of the commands (--to and what goes with it),
+ * and turning them into a sink through the factory (src/endpoints.c).
  *
  * Kept apart from the commands so that each kind of source or target adds
  * its options and its constructor here, and migrate/inspect/verify share them. */
-#ifndef CM_CLI_ENDPOINTS_H
-#define CM_CLI_ENDPOINTS_H
+#ifndef CM_CLI_TARGET_OPTS_H
+#define CM_CLI_TARGET_OPTS_H
 
 #include "../core/sink.h"
 #include "../core/source.h"
 #include "../net/http.h"
-#include "../sink/chroma_dir.h"
+#include "../chroma/dir_writer.h"
 
 /* Options of a Chroma server target (--to http[s]://...). */
 typedef struct cli_http_opts {

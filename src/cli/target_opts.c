@@ -1,4 +1,4 @@
-#include "endpoints.h"
+#include "target_opts.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../sink/chroma_http.h"
+#include "../endpoints.h"
 #include "../util/fsutil.h"
 #include "../util/mem.h"
 #include "cli.h"
@@ -46,7 +46,7 @@ const char cli_target_help[] =
 
 int cli_target_is_server(const char *to)
 {
-    return strncasecmp(to, "http://", 7) == 0 || strncasecmp(to, "https://", 8) == 0;
+    return cm_spec_is_server(to);
 }
 
 static int parse_long(const char *v, long lo, long hi, long *out)
@@ -244,7 +244,7 @@ cm_sink *cli_open_target(const char *to, const cli_target_opts *t, cm_err *err)
             .log = server_log,
             .log_ctx = (void *)t,
         };
-        cm_sink *s = chroma_http_create(&o, err);
+        cm_sink *s = cm_sink_open(to, NULL, &o, err);
         if (s)
             snprintf(server_desc, sizeof server_desc, "%s", chroma_http_describe(s));
         return s;
@@ -254,7 +254,7 @@ cm_sink *cli_open_target(const char *to, const cli_target_opts *t, cm_err *err)
                    t->http.given);
         return NULL;
     }
-    return chroma_dir_create(to, &t->dir, err);
+    return cm_sink_open(to, &t->dir, NULL, err);
 }
 
 const char *cli_target_format(const char *to, const cli_target_opts *t)

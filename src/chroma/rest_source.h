@@ -1,4 +1,4 @@
-/* chroma_server.h - a running Chroma server as a source, read over its REST API.
+/* rest_source.h - a running Chroma server as a source, read over its REST API.
  *
  *   --from http[s]://HOST[:PORT][/PREFIX]
  *

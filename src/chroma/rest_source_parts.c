@@ -1,9 +1,9 @@
-/* chroma_server_parts.c - the parts of the Chroma server source that need no
- * network (see chroma_server.h): routes, request bodies, turning answers into
+/* rest_source_parts.c - the parts of the Chroma server source that need no
+ * network (see rest_source.h): routes, request bodies, turning answers into
  * records and collections, the id list of a collection, narrowing a request
  * down to the rows the server cannot send, and putting rows back into the
  * order the server listed their ids in. */
-#include "chroma_server.h"
+#include "rest_source.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
-/* chroma_dir_read.c - see chroma_dir_read.h. Layout facts: shared reference
+/* dir_reader.c - see dir_reader.h. Layout facts: shared reference
  * chroma-persistent-format.md sections 0-6. */
-#include "chroma_dir_read.h"
+#include "dir_reader.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* verify_self.c - the one rule by which both verify targets (a persistent
+/* self_query.c - the one rule by which both verify targets (a persistent
  * directory, verify.c, and a server, verify_server.c) judge a self-query:
  * a sampled record queried with its own vector.
  *

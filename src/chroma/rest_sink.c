@@ -1,4 +1,4 @@
-/* chroma_http.c - writes into a running Chroma server over HTTP.
+/* rest_sink.c - writes into a running Chroma server over HTTP.
  *
  * Everything here follows the exchanges recorded in ../shared/reference/
  * chroma-rest-api.md (0.4.24, 0.5.23, 0.6.3 and the Rust 1.0 server):
@@ -33,7 +33,7 @@
  *    added: servers that silently drop records are caught.
  * Several batches are in flight at once (http.c, libcurl multi); memory is
  * bounded by those batches and the one being filled. */
-#include "chroma_http.h"
+#include "rest_sink.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -47,7 +47,7 @@
 
 #include "../core/meta_json.h"
 #include "../format/json.h"
-#include "../net/chroma_probe.h"
+#include "rest_probe.h"
 #include "../util/mem.h"
 #include "../util/strmap.h"
 

@@ -1,6 +1,6 @@
-/* legacy_reuse.c - converting a chromadb 0.3.x hnswlib index into Chroma's
+/* index_reuse.c - converting a chromadb 0.3.x hnswlib index into Chroma's
  * four HNSW files when, and only when, it provably holds exactly the records
- * being written (see legacy_reuse.h and legacy_reuse_ext.h).
+ * being written (see index_reuse.h and legacy_reuse_ext.h).
  *
  * What "provably" means here, checked in this order (the first failure is the
  * reason reported):
@@ -31,7 +31,7 @@
  * links, levels, entry point, M, maxM0, mult, ef_construction), labels
  * renumbered to the staged labels, length.bin from the staged norms, header
  * with persistence version 1 and max_elements = count. Each file fsynced. */
-#include "legacy_reuse.h"
+#include "index_reuse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,9 +48,9 @@
 #include "../util/le.h"
 #include "../util/mem.h"
 #include "../util/outfile.h"
-#include "hnsw_impl.h" /* the staged index's dim and M (hnsw.h has no accessors yet) */
+#include "../index/hnsw_impl.h" /* the staged index's dim and M (hnsw.h has no accessors yet) */
 #include "hnswlib_file.h"
-#include "legacy_reuse_ext.h"
+#include "index_reuse_ext.h"
 
 #define NONE 0xFFFFFFFFu
 #define MAX_PICKLE_BYTES ((size_t)1 << 30)

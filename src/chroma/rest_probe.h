@@ -1,4 +1,4 @@
-/* chroma_probe.h - which Chroma server answers at a base URL, and which
+/* rest_probe.h - which Chroma server answers at a base URL, and which
  * generation of its REST API to speak.
  *
  * Chroma served three APIs over the years (reference chroma-rest-api.md and
@@ -11,7 +11,7 @@
 #ifndef CM_NET_CHROMA_PROBE_H
 #define CM_NET_CHROMA_PROBE_H
 
-#include "http.h"
+#include "../net/http.h"
 
 typedef enum chroma_api {
     CHROMA_API_03 = 0, /* chromadb 0.3.x: /api/v1, no tenants, other routes */

@@ -1,3 +1,5 @@
+/* verify.c - proving a migration record by record: the shared driver and the persistent-directory
+ * target (see verify.h; the server target is server.c, the self-query rule self_query.c). */
 #include "verify.h"
 
 #include <math.h>
@@ -7,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../source/chroma_dir_read.h"
+#include "../chroma/dir_reader.h"
 #include "../util/mem.h"
 #include "verify_int.h"
 

@@ -1,5 +1,5 @@
-/* chroma_server.c - reads collections out of a running Chroma server over
- * its REST API (see chroma_server.h for what is read how).
+/* rest_source.c - reads collections out of a running Chroma server over
+ * its REST API (see rest_source.h for what is read how).
  *
  * Everything here follows the exchanges recorded in ../shared/reference/
  * chroma-0.3-rest-api.md (chromadb 0.3.29 on ClickHouse) and
@@ -44,7 +44,7 @@
  * Memory: one page of records plus the answer being read; for 0.3.x also the
  * collection's id list (the price of its broken paging).
  * The next page is requested while the current one is handed out. */
-#include "chroma_server.h"
+#include "rest_source.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -53,7 +53,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../net/chroma_probe.h"
+#include "rest_probe.h"
 #include "../net/http.h"
 #include "../util/mem.h"
 

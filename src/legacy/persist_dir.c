@@ -1,4 +1,4 @@
-/* legacy_dir.c - streams records out of a chromadb 0.3.x persist_directory.
+/* persist_dir.c - streams records out of a chromadb 0.3.x persist_directory.
  *
  * The store is two Parquet files: chroma-collections.parquet (uuid, name,
  * metadata) and chroma-embeddings.parquet (collection_uuid, uuid, embedding
@@ -8,7 +8,7 @@
  * then decodes only those row groups, a batch of rows at a time, with one
  * cursor per needed column kept in step. The Parquet data is the truth; the
  * index/ folder is advisory (see index reuse). */
-#include "legacy_dir.h"
+#include "persist_dir.h"
 
 #include <errno.h>
 #include <math.h>

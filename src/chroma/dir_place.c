@@ -1,3 +1,4 @@
+/* dir_place.c - where the result is staged and how it comes into place (see dir_place.h). */
 #include "dir_place.h"
 
 #include <dirent.h>

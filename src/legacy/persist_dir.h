@@ -1,4 +1,4 @@
-/* legacy_dir.h - chromadb 0.3.x persist_directory (DuckDB-written Parquet). */
+/* persist_dir.h - chromadb 0.3.x persist_directory (DuckDB-written Parquet). */
 #ifndef CM_SOURCE_LEGACY_DIR_H
 #define CM_SOURCE_LEGACY_DIR_H
 

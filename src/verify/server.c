@@ -1,4 +1,4 @@
-/* verify_server.c - proving a migration into a Chroma server (v1 or v2 API).
+/* server.c - proving a migration into a Chroma server (v1 or v2 API).
  *
  * The same comparison as for a persistent directory (verify.c), with the
  * server as the only way in: the source is streamed again under the
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../source/chroma_server.h"
+#include "../chroma/rest_source.h"
 #include "../util/mem.h"
 #include "../util/strmap.h"
 #include "verify_int.h"

@@ -1,4 +1,4 @@
-/* legacy_reuse_ext.h - legacy index reuse that may keep tombstones and
+/* index_reuse_ext.h - legacy index reuse that may keep tombstones and
  * repair an index that is close to the data.
  *
  * legacy_reuse_try() refuses an index holding soft-deleted elements (or live
@@ -33,7 +33,7 @@
 
 #include <stdint.h>
 
-#include "legacy_reuse.h"
+#include "index_reuse.h"
 
 int legacy_reuse_try_ex(const legacy_reuse_in *in, const char *out_dir, uint32_t *total_labels, char *why,
                         size_t why_cap, cm_err *err);

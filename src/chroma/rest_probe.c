@@ -1,5 +1,5 @@
-/* chroma_probe.c - see chroma_probe.h. */
-#include "chroma_probe.h"
+/* rest_probe.c - see rest_probe.h. */
+#include "rest_probe.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* chroma_dir_read.h - reading a Chroma persistent directory directly.
+/* dir_reader.h - reading a Chroma persistent directory directly.
  *
  * What `verify` needs from a migrated directory: its collections with their
  * effective HNSW settings, point lookups of records by id (SQLite), and the

@@ -1,4 +1,4 @@
-/* chroma_dir.h - a Chroma >= 0.4 persistent directory, written directly. */
+/* dir_writer.h - a Chroma >= 0.4 persistent directory, written directly. */
 #ifndef CM_SINK_CHROMA_DIR_H
 #define CM_SINK_CHROMA_DIR_H
 
