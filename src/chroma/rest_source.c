@@ -1383,22 +1383,51 @@ int64_t chroma_server_count(cm_source *base, const cm_collection *c, cm_err *err
     return n;
 }
 
+/* {"query_embeddings":[[...],...],"n_results":K,"include":[...]} */
+static void query_body(json_out *o, const float *q, size_t nq, size_t dim, int k, const char *include)
+{
+    jo_raw(o, "{\"query_embeddings\":[", 21);
+    for (size_t i = 0; i < nq; i++) {
+        jo_raw(o, i ? ",[" : "[", i ? 2 : 1);
+        for (size_t j = 0; j < dim; j++) {
+            char num[32];
+            int l = snprintf(num, sizeof num, "%s%.9g", j ? "," : "", (double)q[i * dim + j]);
+            jo_raw(o, num, (size_t)l);
+        }
+        jo_raw(o, "]", 1);
+    }
+    char tail[96];
+    int l = snprintf(tail, sizeof tail, "],\"n_results\":%d,\"include\":[%s]}", k, include);
+    jo_raw(o, tail, (size_t)l);
+}
+
+int chroma_server_rank(cm_source *base, const cm_collection *c, const float *q, size_t dim, int k, const char *id,
+                       size_t id_len, int *rank, cm_err *err)
+{
+    json_out o = {0};
+    query_body(&o, q, 1, dim, k, "");
+    jv *v = NULL;
+    int rc = post_json((cs_src *)base, c, "query", o.buf, o.len, &v, err);
+    jo_free(&o);
+    if (rc < 0)
+        return -1;
+    *rank = 0;
+    const jv *jids = jv_get(v, "ids");
+    const jv *a = jids && jids->type == JV_ARRAY && jids->u.arr.n == 1 ? jids->u.arr.items[0] : NULL;
+    for (size_t i = 0; a && a->type == JV_ARRAY && i < a->u.arr.n && !*rank; i++) {
+        const jv *e = a->u.arr.items[i];
+        if (e->type == JV_STRING && e->u.str.len == id_len && memcmp(e->u.str.s, id, id_len) == 0)
+            *rank = (int)i + 1;
+    }
+    jv_free(v);
+    return 0;
+}
+
 int chroma_server_nearest(cm_source *base, const cm_collection *c, const float *q, size_t nq, size_t dim, char **ids,
                           double *dist, cm_err *err)
 {
     json_out o = {0};
-    jo_raw(&o, "{\"query_embeddings\":[", 21);
-    for (size_t i = 0; i < nq; i++) {
-        jo_raw(&o, i ? ",[" : "[", i ? 2 : 1);
-        for (size_t k = 0; k < dim; k++) {
-            char num[32];
-            int l = snprintf(num, sizeof num, "%s%.9g", k ? "," : "", (double)q[i * dim + k]);
-            jo_raw(&o, num, (size_t)l);
-        }
-        jo_raw(&o, "]", 1);
-    }
-    static const char tail[] = "],\"n_results\":1,\"include\":[\"distances\"]}";
-    jo_raw(&o, tail, sizeof tail - 1);
+    query_body(&o, q, nq, dim, 1, "\"distances\"");
     jv *v = NULL;
     int rc = post_json((cs_src *)base, c, "query", o.buf, o.len, &v, err);
     jo_free(&o);

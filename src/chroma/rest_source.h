@@ -202,5 +202,9 @@ int64_t chroma_server_count(cm_source *s, const cm_collection *c, cm_err *err);
  * it may be negative). */
 int chroma_server_nearest(cm_source *s, const cm_collection *c, const float *q, size_t nq, size_t dim, char **ids,
                           double *dist, cm_err *err);
+/* Queries one vector for its k nearest records; *rank is the 1-based rank
+ * of the record id among them, 0 when it is not there. */
+int chroma_server_rank(cm_source *s, const cm_collection *c, const float *q, size_t dim, int k, const char *id,
+                       size_t id_len, int *rank, cm_err *err);
 
 #endif

@@ -57,7 +57,7 @@ int vf_self_found(cm_space space, const vf_self_query *sq)
 void vf_self_judge(cm_verify_coll *vc, cm_space space, const vf_self_query *sq)
 {
     vc->sampled++;
-    if (vf_self_found(space, sq)) {
+    if (vf_self_found(space, sq) || sq->rank > 0) {
         vc->self_first++;
         return;
     }
@@ -72,7 +72,8 @@ void vf_self_judge(cm_verify_coll *vc, cm_space space, const vf_self_query *sq)
     strcpy(hit + n, sq->hit_len > n ? "..." : "");
     cm_issue_add(&vc->ex_self, &r,
                  "queried with its own vector, the first answer is '%s' at %s distance %.9g, farther than the "
-                 "record's own %.9g (allowed float32 rounding %.2g): the target's index does not find it",
+                 "record's own %.9g (allowed float32 rounding %.2g), and the record is not among the first %d: the "
+                 "target's index does not find it",
                  hit, cm_space_name(space), sq->hit_dist, vf_self_distance(space, sq->q, sq->dim),
-                 vf_distance_tolerance(space, sq->q, sq->dim));
+                 vf_distance_tolerance(space, sq->q, sq->dim), VF_SELF_K);
 }

@@ -121,6 +121,11 @@ static int self_queries(cm_source *tgt, const cm_collection *tc, const samples *
                                 .q = sm->vec + (i + k) * sm->dim, .dim = sm->dim,
                                 .hit_id = first[k], .hit_len = first[k] ? strlen(first[k]) : 0,
                                 .hit_dist = dist[k]};
+            if (!vf_self_found(space, &sq) &&
+                chroma_server_rank(tgt, tc, sq.q, sm->dim, VF_SELF_K, sq.id, sq.id_len, &sq.rank, err) < 0) {
+                free(first[k]);
+                return -1;
+            }
             vf_self_judge(vc, space, &sq);
             free(first[k]);
         }

@@ -220,6 +220,14 @@ static void self_query(cm_verify_coll *vc, const cdr_vec *v, cm_space space, int
             sq.hit_len = mapped ? ids.len[lab[0]] : strlen(sq.hit_id);
             sq.hit_dist = dist[0];
         }
+        if (!vf_self_found(space, &sq)) {
+            uint64_t labs[VF_SELF_K];
+            float ds[VF_SELF_K];
+            size_t k = hnsw_search(v->h, q, VF_SELF_K, 100, labs, ds);
+            for (size_t j = 1; j < k && !sq.rank; j++)
+                if (labs[j] == own)
+                    sq.rank = (int)j + 1;
+        }
         vf_self_judge(vc, space, &sq);
     }
     free(ids.id);

@@ -53,7 +53,15 @@ typedef struct vf_self_query {
     const char *hit_id;
     size_t hit_len;
     double hit_dist;
+    /* When the first answer does not pass: the record's rank (2..) among the
+     * first VF_SELF_K answers of the same query, 0 when it is not there. HNSW
+     * search is approximate - the real Chroma server's own index, built from
+     * many equal vectors, was seen to place a record second - so the rule is
+     * "the record, or one no farther, first; or the record among the first
+     * VF_SELF_K", for both targets. */
+    int rank;
 } vf_self_query;
+#define VF_SELF_K 10
 /* The record's distance to itself in space, in double. */
 double vf_self_distance(cm_space space, const float *q, size_t dim);
 /* The float32 rounding allowed in a distance to q, relative to its magnitude. */

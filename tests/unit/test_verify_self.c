@@ -67,5 +67,21 @@ int main(void)
         free(vc.ex_self.ex[i].id);
         free(vc.ex_self.ex[i].detail);
     }
+    /* a miss first, but the record among the first VF_SELF_K answers: found (HNSW is approximate) */
+    {
+        cm_verify_coll vc2;
+        memset(&vc2, 0, sizeof vc2);
+        vf_self_query far = query(q, 4, "other", 97.0);
+        CHECK(!vf_self_found(CM_SPACE_L2, &far));
+        far.rank = 2;
+        vf_self_judge(&vc2, CM_SPACE_L2, &far);
+        far.rank = 0;
+        vf_self_judge(&vc2, CM_SPACE_L2, &far);
+        CHECK(vc2.sampled == 2 && vc2.self_first == 1 && vc2.ex_self.count == 1);
+        for (size_t i = 0; i < vc2.ex_self.nex; i++) {
+            free(vc2.ex_self.ex[i].id);
+            free(vc2.ex_self.ex[i].detail);
+        }
+    }
     return check_done("verify_self");
 }
