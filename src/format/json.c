@@ -786,10 +786,12 @@ static int shortest_digits_fast(double v, char *digits, size_t cap, int *exp10, 
     double a = fabs(v);
     if (!(a >= 1e-6 && a < 1e12) || cap < 20)
         return 0;
-    int be;
-    double fr = frexp(a, &be); /* a = fr * 2^be, fr in [0.5, 1) */
-    uint64_t m = (uint64_t)ldexp(fr, 53);
-    int s = 53 - be;
+    /* a = m * 2^-s from its bits (a is normal here): the 52 stored mantissa
+     * bits plus the implicit one, and the biased exponent. */
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits);
+    uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    int s = 1075 - (int)(bits >> 52);
     int e10 = exact_e10(m, s);
     if (e10 < -6 || e10 > 12)
         return 0;
@@ -819,13 +821,17 @@ static int shortest_digits_fast(double v, char *digits, size_t cap, int *exp10, 
     digits[p] = '\0';
     *exp10 = e10;
     *neg = v < 0;
-    return 1;
+    return p;
 }
 
-static void shortest_digits(double v, char *digits, size_t cap, int *exp10, int *neg)
+/* The shortest digits of v that read back to it; returns how many. */
+static size_t shortest_digits(double v, char *digits, size_t cap, int *exp10, int *neg)
 {
-    if (!shortest_digits_fast(v, digits, cap, exp10, neg))
-        shortest_digits_libc(v, digits, cap, exp10, neg);
+    int n = shortest_digits_fast(v, digits, cap, exp10, neg);
+    if (n > 0)
+        return (size_t)n;
+    shortest_digits_libc(v, digits, cap, exp10, neg);
+    return strlen(digits);
 }
 
 void jo_float(json_out *o, double v)
@@ -843,9 +849,10 @@ void jo_float(json_out *o, double v)
     }
     char digits[32];
     int e = 0, neg = 0;
-    shortest_digits(v, digits, sizeof digits, &e, &neg);
-    size_t nd = strlen(digits);
-    char out[64];
+    size_t nd = shortest_digits(v, digits, sizeof digits, &e, &neg);
+    /* Written straight into the buffer: at most 1 + 17 + 1 + 20 bytes. */
+    o->buf = xgrow(o->buf, &o->cap, o->len + 64, 1);
+    char *out = o->buf + o->len;
     size_t k = 0;
     if (neg)
         out[k++] = '-';
@@ -875,9 +882,10 @@ void jo_float(json_out *o, double v)
             for (size_t i = 1; i < nd; i++)
                 out[k++] = digits[i];
         }
-        k += (size_t)snprintf(out + k, sizeof out - k, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+        k += (size_t)snprintf(out + k, 16, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
     }
-    jo_raw(o, out, k);
+    o->len += k;
+    o->buf[o->len] = '\0';
 }
 
 /* Recursion depth follows the tree: parsed trees are at most JSON_MAX_DEPTH
