@@ -116,7 +116,13 @@ int term_choose(const char *question, const char *const *choices, int n, int dfl
 
 int term_line(const char *question, const char *dflt, char *buf, size_t cap, int secret, term_mask_fn mask)
 {
-    printf("\033[1m%s\033[0m [%s]: ", question, dflt);
+    return term_line_ex(question, dflt, dflt, buf, cap, secret, mask);
+}
+
+int term_line_ex(const char *question, const char *label, const char *dflt, char *buf, size_t cap, int secret,
+                 term_mask_fn mask)
+{
+    printf("\033[1m%s\033[0m [%s]: ", question, label);
     fflush(stdout);
     if (raw_enter() < 0)
         return TERM_CANCEL;
@@ -148,7 +154,10 @@ int term_line(const char *question, const char *dflt, char *buf, size_t cap, int
         } else if (k == 0 && (ch >= 32 || ch >= 0x80) && len + 1 < cap) {
             buf[len++] = (char)ch;
             buf[len] = '\0';
-            putchar(ch);
+            if (!(secret && !mask))
+                putchar(ch);
+            else if ((ch & 0xc0) != 0x80) /* a password: one '*' per character, never the character */
+                putchar('*');
         }
         fflush(stdout);
     }
@@ -156,18 +165,21 @@ int term_line(const char *question, const char *dflt, char *buf, size_t cap, int
     if (len == 0)
         snprintf(buf, cap, "%s", dflt);
     if (secret) {
+        /* the line is redrawn masked; a default taken shows as its label */
         char shown[1024];
-        if (mask)
+        if (len == 0)
+            snprintf(shown, sizeof shown, "%s", label);
+        else if (mask)
             mask(buf, shown, sizeof shown);
         else {
             size_t n = strlen(buf) < sizeof shown - 1 ? strlen(buf) : sizeof shown - 1;
             memset(shown, '*', n);
             shown[n] = '\0';
         }
-        printf("\r\033[K\033[1m%s\033[0m [%s]: %s\n", question, dflt, shown);
+        printf("\r\033[K\033[1m%s\033[0m [%s]: %s\n", question, label, shown);
     } else {
         if (len == 0)
-            printf("%s", buf);
+            printf("%s", label);
         printf("\n");
     }
     fflush(stdout);

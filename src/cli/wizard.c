@@ -1,15 +1,22 @@
 /* wizard.c - `chroma-migrate` with no arguments on a terminal.
  *
  * Asks the original chroma-migrate tool's questions, in its order and with
- * its defaults (where from, where to, then host/port/path/headers), shows
- * what the source holds and asks for the decisions it needs, then runs the
- * very same `migrate` command a script would - and prints that command line,
- * so the next run can be non-interactive. Ctrl-C at any prompt leaves with
- * nothing written. Header values are secrets: they are masked on screen and
- * in the printed command line. */
+ * its defaults (where from, where to, then host/port/path/headers), checks
+ * each answer when it is given (servers are connected to right after their
+ * questions: wizard_ask.c), shows what the source holds and asks for the
+ * decisions it needs, then runs the very same `migrate` command a script
+ * would - and prints that command line, so the next run can be
+ * non-interactive. Ctrl-C at any prompt leaves with nothing written. Secrets
+ * never appear on screen: header values are kept in a file of mode 0600 that
+ * the printed command names (--headers @FILE), the ClickHouse password in
+ * the CLICKHOUSE_PASSWORD environment variable it names. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../endpoints.h"
 #include "../core/meta_json.h"
@@ -17,8 +24,10 @@
 #include "../util/fsutil.h"
 #include "../util/mem.h"
 #include "cli.h"
+#include "endpoints.h"
 #include "source_opts.h"
 #include "term.h"
+#include "wizard.h"
 
 typedef struct argv_b {
     char **v;
@@ -39,132 +48,192 @@ static void argv_free(argv_b *a)
     free(a->v);
 }
 
-/* {"Authorization": "Bearer x"} -> {"Authorization": "***"} */
-static void mask_headers(const char *in, char *out, size_t cap)
-{
-    jv *v = json_parse(in, strlen(in), NULL);
-    json_out o = {0};
-    if (v && v->type == JV_OBJECT) {
-        jo_raw(&o, "{", 1);
-        for (size_t i = 0; i < v->u.obj.n; i++) {
-            if (i)
-                jo_raw(&o, ", ", 2);
-            jo_str(&o, v->u.obj.members[i].key, v->u.obj.members[i].key_len);
-            jo_cstr(&o, ": \"***\"");
-        }
-        jo_raw(&o, "}", 1);
-    } else {
-        jo_cstr(&o, "***");
-    }
-    snprintf(out, cap, "%.*s", (int)o.len, o.buf ? o.buf : "");
-    jo_free(&o);
-    jv_free(v);
-}
-
-static const char *headers_problem(const char *s)
-{
-    jv *v = json_parse(s, strlen(s), NULL);
-    const char *why = NULL;
-    if (!v || v->type != JV_OBJECT)
-        why = "give a JSON object, e.g. {\"Authorization\": \"Bearer TOKEN\"}";
-    for (size_t i = 0; !why && i < v->u.obj.n; i++)
-        if (v->u.obj.members[i].value->type != JV_STRING)
-            why = "every header value must be a JSON string";
-    jv_free(v);
-    return why;
-}
-
 static int ask(const char *q, const char *dflt, char *buf, size_t cap)
 {
     return term_line(q, dflt, buf, cap, 0, NULL);
 }
 
-static int ask_port(const char *q, const char *dflt, char *buf, size_t cap)
+/* One argument as a shell reads it back: plain, or in single quotes. */
+static void print_shell_word(const char *s)
 {
-    for (;;) {
-        if (ask(q, dflt, buf, cap) == TERM_CANCEL)
-            return TERM_CANCEL;
-        char *end;
-        long p = strtol(buf, &end, 10);
-        if (!*end && p >= 1 && p <= 65535)
-            return 0;
-        printf("  '%s' is not a port: give a number from 1 to 65535\n", buf);
+    int plain = *s != '\0';
+    for (const char *p = s; *p && plain; p++)
+        plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+%", *p) != NULL;
+    if (plain) {
+        printf(" %s", s);
+        return;
     }
+    printf(" '");
+    for (const char *p = s; *p; p++)
+        if (*p == '\'')
+            printf("'\\''");
+        else
+            putchar(*p);
+    printf("'");
 }
 
-static int ask_headers(const char *q, char *buf, size_t cap)
-{
-    for (;;) {
-        if (term_line(q, "{}", buf, cap, 1, mask_headers) == TERM_CANCEL)
-            return TERM_CANCEL;
-        const char *why = headers_problem(buf);
-        if (!why)
-            return 0;
-        printf("  not valid: %s\n", why);
-    }
-}
-
-/* host + port + headers of a Chroma server; fills url and headers. */
-static int ask_server(const char *what, char *url, size_t ucap, char *hdr, size_t hcap)
-{
-    char host[256], port[16], q[128];
-    snprintf(q, sizeof q, "What is the ip/hostname of your %s", what);
-    if (ask(q, "localhost", host, sizeof host) == TERM_CANCEL)
-        return TERM_CANCEL;
-    snprintf(q, sizeof q, "What is the port of your %s", what);
-    if (ask_port(q, "8000", port, sizeof port) == TERM_CANCEL)
-        return TERM_CANCEL;
-    if (ask_headers("Any HTTP headers to send (e.g. for authentication), as JSON", hdr, hcap) == TERM_CANCEL)
-        return TERM_CANCEL;
-    snprintf(url, ucap, "%s%s:%s", strstr(host, "://") ? "" : "http://", host, port);
-    return 0;
-}
-
-static void print_command(const argv_b *a)
+/* The command line as it ran: it holds no secret (headers are @FILE, the
+ * password is named by its environment variable), so pasted it does the same. */
+static void print_command(const argv_b *a, int ch_password)
 {
     printf("\nThe same migration without questions:\n  chroma-migrate");
+    int unsaved = 0;
     for (int i = 0; i < a->n; i++) {
-        const char *s = a->v[i];
-        char masked[1024];
-        if (i > 0 && (strcmp(a->v[i - 1], "--headers") == 0 || strcmp(a->v[i - 1], "--from-headers") == 0)) {
-            mask_headers(s, masked, sizeof masked);
-            s = masked;
-        }
-        int plain = *s != '\0';
-        for (const char *p = s; *p && plain; p++)
-            plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+", *p) != NULL;
-        if (plain) {
-            printf(" %s", s);
+        int hdr = i > 0 && (strcmp(a->v[i - 1], "--headers") == 0 || strcmp(a->v[i - 1], "--from-headers") == 0);
+        if (hdr && a->v[i][0] != '@') { /* could not be saved: never print the values */
+            print_shell_word("@FILE");
+            unsaved = 1;
         } else {
-            printf(" '");
-            for (const char *p = s; *p; p++)
-                if (*p == '\'')
-                    printf("'\\''");
-                else
-                    putchar(*p);
-            printf("'");
+            print_shell_word(a->v[i]);
         }
     }
     printf("\n");
+    if (unsaved)
+        printf("  (FILE: a file holding the headers as JSON; they could not be saved for you)\n");
+    if (ch_password)
+        printf("  (the ClickHouse password is read from the environment variable CLICKHOUSE_PASSWORD: set it "
+               "first, e.g. read -rs CLICKHOUSE_PASSWORD && export CLICKHOUSE_PASSWORD)\n");
+}
+
+/* Writes the headers JSON to a new file of mode 0600 in the current folder
+ * (never over an existing one) for --headers @FILE; out gets its absolute
+ * path. -1 (message printed) when it cannot be written. */
+static int save_headers(const char *json, const char *stem, char *out, size_t cap)
+{
+    char cwd[900];
+    if (!getcwd(cwd, sizeof cwd)) {
+        printf("  cannot save the headers: the current folder has no name (%s)\n", strerror(errno));
+        return -1;
+    }
+    for (int k = 1; k < 100; k++) {
+        char name[80];
+        snprintf(name, sizeof name, k == 1 ? "%s.json" : "%s-%d.json", stem, k);
+        snprintf(out, cap, "%s/%s", strcmp(cwd, "/") ? cwd : "", name);
+        int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+        if (fd < 0 && errno == EEXIST)
+            continue;
+        size_t len = strlen(json);
+        if (fd < 0 || write(fd, json, len) != (ssize_t)len || fchmod(fd, 0600) != 0 || close(fd) != 0) {
+            printf("  cannot save the headers to %s: %s\n", out, strerror(errno));
+            if (fd >= 0)
+                unlink(out);
+            return -1;
+        }
+        return 0;
+    }
+    printf("  cannot save the headers: %s.json to %s-99.json exist already in %s\n", stem, stem, cwd);
+    return -1;
+}
+
+/* --headers / --from-headers for the command: @FILE when the file could be
+ * written, else the JSON itself (then the run works, and the printed command
+ * is marked as not complete). */
+static int push_headers(argv_b *a, const char *opt, const char *json, const char *stem)
+{
+    if (strcmp(json, "{}") == 0)
+        return 0;
+    char path[1000], arg[1010];
+    push(a, opt);
+    if (save_headers(json, stem, path, sizeof path) < 0) {
+        push(a, json);
+        return -1;
+    }
+    snprintf(arg, sizeof arg, "@%s", path);
+    push(a, arg);
+    printf("  the headers are saved in %s (readable by you only; the command below names it)\n", path);
+    return 0;
+}
+
+/* A suggestion for an invalid name: invalid characters replaced, at least
+ * 3 characters, starting and ending with a letter or digit. */
+static void suggest_name(const char *name, char *sug, size_t cap)
+{
+    size_t k = 0;
+    for (const char *p = name; *p && k + 1 < cap && k < 60; p++)
+        sug[k++] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p) ? *p : '-';
+    while (k < 3)
+        sug[k++] = 'x';
+    sug[k] = '\0';
+    if (sug[0] == '-' || sug[0] == '.' || sug[0] == '_')
+        sug[0] = 'c';
+    if (sug[k - 1] == '-' || sug[k - 1] == '.' || sug[k - 1] == '_')
+        sug[k - 1] = '0';
+}
+
+/* The name collection i gets in the target: its new name, its own when it
+ * is valid, NULL while an invalid one has not been renamed yet. */
+static const char *final_name(const cm_run *run, char *const *renamed, size_t i)
+{
+    if (renamed[i])
+        return renamed[i];
+    return cm_name_problem(run->c[i].src.name) ? NULL : run->c[i].src.name;
+}
+
+/* Why collection self may not be called name, or NULL. */
+static const char *rename_problem(const cm_run *run, char *const *renamed, size_t self, const char *name, char *why,
+                                  size_t cap)
+{
+    const char *bad = cm_name_problem(name);
+    if (bad) {
+        snprintf(why, cap, "'%s' %s", name, bad);
+        return why;
+    }
+    for (size_t j = 0; j < run->n; j++) {
+        const char *other = j == self ? NULL : final_name(run, renamed, j);
+        if (other && strcmp(other, name) == 0) {
+            if (renamed[j])
+                snprintf(why, cap, "'%s' is already the new name of '%s'", name, run->c[j].src.name);
+            else
+                snprintf(why, cap, "'%s' is the name of another collection in the source", name);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+/* A new name for each collection whose name Chroma >= 0.4 refuses, checked
+ * as it is typed (valid, not taken by another collection). 0 or TERM_CANCEL. */
+static int ask_renames(const cm_run *run, argv_b *a)
+{
+    char **renamed = xcalloc(run->n ? run->n : 1, sizeof *renamed);
+    int r = 0;
+    for (size_t i = 0; i < run->n && !r; i++) {
+        const char *old = run->c[i].src.name, *why = cm_name_problem(old);
+        if (!why)
+            continue;
+        printf("\nThe collection name '%s' %s; Chroma >= 0.4 refuses it.\n", old, why);
+        char name[128], q[256], sug[64], reason[300];
+        snprintf(q, sizeof q, "New name for '%s'", old);
+        suggest_name(old, sug, sizeof sug);
+        for (;;) {
+            if (ask(q, sug, name, sizeof name) == TERM_CANCEL) {
+                r = TERM_CANCEL;
+                break;
+            }
+            const char *bad = rename_problem(run, renamed, i, name, reason, sizeof reason);
+            if (!bad)
+                break;
+            printf("  %s; try another\n", bad);
+        }
+        if (r)
+            break;
+        renamed[i] = xstrdup(name);
+        char arg[300];
+        snprintf(arg, sizeof arg, "%s=%s", old, name);
+        push(a, "--rename");
+        push(a, arg);
+    }
+    for (size_t i = 0; i < run->n; i++)
+        free(renamed[i]);
+    free(renamed);
+    return r;
 }
 
 /* Shows what the source holds and asks for every decision it needs. Returns
  * 0 to go on, 1 to stop, TERM_CANCEL. */
-static int decide(const char *from, const char *headers, argv_b *a)
+static int decide(cm_source *src, const char *from, argv_b *a)
 {
     cm_err err = {0};
-    cm_source_opts so = {0};
-    if (strcmp(headers, "{}") != 0) { /* as --from-headers would give them (already checked: a JSON object) */
-        char *av[] = {"--from-headers", (char *)headers, NULL};
-        int i = 0;
-        (void)cli_source_option("wizard", 2, av, &i, &so, 0);
-    }
-    cm_source *src = cm_source_open_ex(from, &so, &err);
-    cli_source_opts_free(&so);
-    if (!src) {
-        cli_error("%s", err.msg);
-        return 1;
-    }
     printf("\nReading %s ...\n", from);
     cm_policy pol = {0};
     cm_run run;
@@ -218,40 +287,9 @@ static int decide(const char *from, const char *headers, argv_b *a)
             goto out;
         push(a, "--skip-invalid-records");
     }
-    for (size_t i = 0; i < run.n; i++) {
-        const char *why = cm_name_problem(run.c[i].src.name);
-        if (!why)
-            continue;
-        printf("\nThe collection name '%s' %s; Chroma >= 0.4 refuses it.\n", run.c[i].src.name, why);
-        char name[128], q[256];
-        snprintf(q, sizeof q, "New name for '%s'", run.c[i].src.name);
-        for (;;) {
-            /* A suggestion: the name with invalid characters replaced. */
-            char sug[64];
-            size_t k = 0;
-            for (const char *p = run.c[i].src.name; *p && k < 60; p++)
-                sug[k++] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p) ? *p : '-';
-            while (k < 3)
-                sug[k++] = 'x';
-            sug[k] = '\0';
-            if (sug[0] == '-' || sug[0] == '.' || sug[0] == '_')
-                sug[0] = 'c';
-            if (sug[k - 1] == '-' || sug[k - 1] == '.' || sug[k - 1] == '_')
-                sug[k - 1] = '0';
-            if (ask(q, sug, name, sizeof name) == TERM_CANCEL) {
-                r = TERM_CANCEL;
-                goto out;
-            }
-            const char *bad = cm_name_problem(name);
-            if (!bad)
-                break;
-            printf("  '%s' %s; try another\n", name, bad);
-        }
-        char arg[300];
-        snprintf(arg, sizeof arg, "%s=%s", run.c[i].src.name, name);
-        push(a, "--rename");
-        push(a, arg);
-    }
+    r = ask_renames(&run, a);
+    if (r)
+        goto out;
     r = 0;
 out:
     cm_run_free(&run);
@@ -259,71 +297,141 @@ out:
     return r == TERM_CANCEL ? TERM_CANCEL : r ? 1 : 0;
 }
 
-int cmd_wizard(void)
+/* Everything the questions about the two ends found. */
+typedef struct wiz_run {
+    int fk, tk; /* where from: 0 ClickHouse, 1 directory, 2 server; to: 0 directory, 1 server */
+    char from[1100], to[1100];
+    wiz_server fs, ts;
+    wiz_clickhouse ch;
+} wiz_run;
+
+static int ask_persist_dir(char *from, size_t cap)
+{
+    for (;;) {
+        if (ask("What is the path to the persist directory your data is currently stored in?", "./chroma", from,
+                cap) == TERM_CANCEL)
+            return TERM_CANCEL;
+        if (fs_dir_state(from) < 0)
+            printf("  %s does not exist; give the folder chromadb 0.3.x was given as persist_directory\n", from);
+        else if (!legacy_dir_detect(from))
+            printf("  %s has no chroma-collections.parquet: not a legacy Chroma store\n", from);
+        else
+            return 0;
+    }
+}
+
+/* The target folder, checked as migrate checks --to (empty or new, not
+ * inside the source folder). */
+static int ask_target_dir(const char *from, char *to, size_t cap)
+{
+    for (;;) {
+        if (ask("What is the path you would like your data to be stored in?", "./chroma_migrated", to, cap) ==
+            TERM_CANCEL)
+            return TERM_CANCEL;
+        cm_err err = {0};
+        if (fs_dir_state(to) == 0)
+            printf("  %s already exists and is not empty; give a new folder\n", to);
+        else if (cli_check_target(from, to, &err) < 0)
+            printf("  %s\n", err.msg);
+        else
+            return 0;
+    }
+}
+
+static int ask_ends(wiz_run *w)
 {
     static const char *const from_c[] = {"ClickHouse (you run chroma with a clickhouse instance)",
                                          "DuckDB (you run chroma and save files to a persist_directory)",
                                          "Chroma server (you run a chroma server you access via the HTTP client)"};
     static const char *const to_c[] = {"Files I can use on this machine with chroma (a persistent directory)",
                                        "A chroma server that I can access via HTTP"};
+    if ((w->fk = term_choose("Where would you like to migrate your data from?", from_c, 3, 0)) == TERM_CANCEL ||
+        (w->tk = term_choose("Where is the Chroma instance you want to migrate to?", to_c, 2, 0)) == TERM_CANCEL)
+        return TERM_CANCEL;
+    int r;
+    if (w->fk == 0) {
+        if ((r = wiz_ask_clickhouse(&w->ch)) == 0)
+            snprintf(w->from, sizeof w->from, "%s", w->ch.spec);
+    } else if (w->fk == 1) {
+        r = ask_persist_dir(w->from, sizeof w->from);
+    } else if ((r = wiz_ask_server("chroma server", &w->fs)) == 0) {
+        snprintf(w->from, sizeof w->from, "%s", w->fs.url);
+    }
+    if (r)
+        return r;
+    if (w->tk == 0)
+        return ask_target_dir(w->from, w->to, sizeof w->to);
+    if ((r = wiz_ask_server("target chroma server", &w->ts)) == 0)
+        snprintf(w->to, sizeof w->to, "%s", w->ts.url);
+    return r;
+}
+
+/* The source to read: the ClickHouse opened while asking, else opened now
+ * (a server with the headers and TLS answers). NULL: error printed. */
+static cm_source *open_source(wiz_run *w)
+{
+    if (w->fk == 0) {
+        cm_source *s = w->ch.src;
+        w->ch.src = NULL;
+        return s;
+    }
+    cm_source_opts so = {0};
+    if (w->fk == 2 && strcmp(w->fs.headers, "{}") != 0) { /* as --from-headers would give them (checked) */
+        char *av[] = {"--from-headers", w->fs.headers, NULL};
+        int i = 0;
+        (void)cli_source_option("wizard", 2, av, &i, &so, 0);
+    }
+    so.cacert = w->fs.cacert[0] ? w->fs.cacert : NULL;
+    so.insecure = w->fs.insecure;
+    cm_err err = {0};
+    cm_source *src = cm_source_open_ex(w->from, &so, &err);
+    cli_source_opts_free(&so);
+    if (!src)
+        cli_error("%s", err.msg);
+    return src;
+}
+
+/* migrate --from ... --to ... with the server options; header values go to
+ * files (see push_headers). */
+static void push_ends(const wiz_run *w, argv_b *a)
+{
+    push(a, "migrate");
+    push(a, "--from");
+    push(a, w->from);
+    if (w->fk == 2) {
+        push_headers(a, "--from-headers", w->fs.headers, "chroma-migrate-from-headers");
+        if (w->fs.cacert[0]) {
+            push(a, "--from-cacert");
+            push(a, w->fs.cacert);
+        }
+        if (w->fs.insecure)
+            push(a, "--from-insecure");
+    }
+    push(a, "--to");
+    push(a, w->to);
+    if (w->tk == 1) {
+        push_headers(a, "--headers", w->ts.headers, "chroma-migrate-headers");
+        if (w->ts.cacert[0]) {
+            push(a, "--cacert");
+            push(a, w->ts.cacert);
+        }
+        if (w->ts.insecure)
+            push(a, "--insecure");
+    }
+}
+
+int cmd_wizard(void)
+{
     printf("\033[1mWelcome to chroma-migrate\033[0m\n"
            "It moves your data from Chroma versions before 0.4.0 to the latest format. Ctrl-C leaves at any "
-           "time; nothing is written before you confirm.\n");
-    argv_b a = {0};
+           "time; no data is written before you confirm.\n");
+    argv_b a = {0}, pol = {0};
     int rc = EXIT_INTERRUPTED;
-    char from[1100], to[1100], fh[4096] = "{}", th[4096] = "{}", buf[1000], port[16];
-    int fk = term_choose("Where would you like to migrate your data from?", from_c, 3, 0);
-    if (fk == TERM_CANCEL)
+    wiz_run *w = xcalloc(1, sizeof *w);
+    if (ask_ends(w) == TERM_CANCEL)
         goto cancel;
-    int tk = term_choose("Where is the Chroma instance you want to migrate to?", to_c, 2, 0);
-    if (tk == TERM_CANCEL)
-        goto cancel;
-    if (fk == 0) {
-        if (ask("What is the ip/hostname of your clickhouse server", "localhost", buf, sizeof buf) == TERM_CANCEL ||
-            ask_port("What is the port of your clickhouse server", "8123", port, sizeof port) == TERM_CANCEL)
-            goto cancel;
-        snprintf(from, sizeof from, "clickhouse://%s:%s", buf, port);
-    } else if (fk == 1) {
-        for (;;) {
-            if (ask("What is the path to the persist directory your data is currently stored in?", "./chroma",
-                    from, sizeof from) == TERM_CANCEL)
-                goto cancel;
-            if (fs_dir_state(from) < 0)
-                printf("  %s does not exist; give the folder chromadb 0.3.x was given as persist_directory\n", from);
-            else if (!legacy_dir_detect(from))
-                printf("  %s has no chroma-collections.parquet: not a legacy Chroma store\n", from);
-            else
-                break;
-        }
-    } else if (ask_server("chroma server", from, sizeof from, fh, sizeof fh) == TERM_CANCEL) {
-        goto cancel;
-    }
-    if (tk == 0) {
-        for (;;) {
-            if (ask("What is the path you would like your data to be stored in?", "./chroma_migrated", to,
-                    sizeof to) == TERM_CANCEL)
-                goto cancel;
-            if (fs_dir_state(to) != 0)
-                break;
-            printf("  %s already exists and is not empty; give a new folder\n", to);
-        }
-    } else if (ask_server("target chroma server", to, sizeof to, th, sizeof th) == TERM_CANCEL) {
-        goto cancel;
-    }
-    push(&a, "migrate");
-    push(&a, "--from");
-    push(&a, from);
-    if (strcmp(fh, "{}")) {
-        push(&a, "--from-headers");
-        push(&a, fh);
-    }
-    push(&a, "--to");
-    push(&a, to);
-    if (strcmp(th, "{}")) {
-        push(&a, "--headers");
-        push(&a, th);
-    }
-    int d = decide(from, fh, &a);
+    cm_source *src = open_source(w);
+    int d = src ? decide(src, w->from, &pol) : 1;
     if (d == TERM_CANCEL)
         goto cancel;
     if (d) {
@@ -331,7 +439,10 @@ int cmd_wizard(void)
         rc = EXIT_FAIL;
         goto done;
     }
-    print_command(&a);
+    push_ends(w, &a);
+    for (int i = 0; i < pol.n; i++)
+        push(&a, pol.v[i]);
+    print_command(&a, w->fk == 0 && w->ch.password[0]);
     int yes = term_yes_no("\nMigrate now?", 1);
     if (yes == TERM_CANCEL)
         goto cancel;
@@ -347,6 +458,11 @@ cancel:
     printf("\nCancelled: nothing was written.\n");
     rc = EXIT_INTERRUPTED;
 done:
+    if (w->ch.src)
+        cm_source_close(w->ch.src);
+    memset(w, 0, sizeof *w); /* header values and the password */
+    free(w);
     argv_free(&a);
+    argv_free(&pol);
     return rc;
 }

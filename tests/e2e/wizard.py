@@ -238,6 +238,10 @@ def combo(name, src_kind, dst_kind):
         s.wait_for("What is the port of your clickhouse server")
         s.type(CH_PORT)
         s.keys("Enter")
+        s.wait_for("Which ClickHouse user")
+        s.keys("Enter")
+        s.wait_for("Its password")
+        s.keys("Enter")
     elif src_kind == "duckdb":
         s.wait_for(Q_PATH)
         s.keys("Enter")
@@ -270,7 +274,9 @@ def combo(name, src_kind, dst_kind):
     check(done and code == 0, f"{name}: migrates (exit 0)", f"exit {code}\n{s.screen()[-3000:]}")
     if headers:
         check(SECRET not in s.screen(), f"{name}: the header value typed in is never shown", s.screen()[-2000:])
-        check(cmd is not None and '"***"' in " ".join(cmd), f"{name}: the printed command masks it")
+        hf = cmd[cmd.index("--from-headers") + 1] if cmd and "--from-headers" in cmd else ""
+        check(hf.startswith("@") and SECRET not in " ".join(cmd), f"{name}: the printed command names a file "
+              "for the headers, not their values", " ".join(cmd or []))
     if dst_kind == "dir":
         check("PersistentClient(path=" in s.screen(), f"{name}: says how to open the directory")
     else:
@@ -282,7 +288,7 @@ def combo(name, src_kind, dst_kind):
         # verify with the same options; the masked header value put back
         args = ["verify", "--quiet", "--json"] + cmd[2:]
         for i in range(len(args) - 1):
-            if args[i] in ("--from-headers", "--headers"):
+            if args[i] in ("--from-headers", "--headers") and not args[i + 1].startswith("@"):
                 args[i + 1] = headers or "{}"
         r = subprocess.run([BIN, *args], cwd=d, capture_output=True, text=True)
         try:
@@ -304,6 +310,278 @@ if CH_PORT and SRC_URL and DST_URL:
 else:
     check(False, "every source x target: CM_WIZ_CH_PORT, CM_WIZ_SRC_URL and CM_WIZ_DST_URL are set "
           "(run tests/suites/70-wizard.sh)")
+
+
+# 9. Every answer checked when it is given; secrets never shown, and the printed command works when pasted.
+CH_PASSWORD = os.environ.get("CH_TEST_PASSWORD", "p@ss:w/rd %41&é")  # tests/clickhouse/server.sh's user 'chroma'
+
+
+def until_confirm(s, answers=()):
+    """Enter at every decision question up to the confirmation."""
+    answered, end = 0, time.time() + 60
+    while time.time() < end and "Migrate now?" not in s.screen():
+        scr = s.screen()
+        asked = sum(scr.count(q) for q in ("Which copy should be kept?", "What should happen?"))
+        if asked > answered:
+            s.keys("Enter")
+            answered += 1
+        time.sleep(0.1)
+    return s.wait_for("Migrate now?")
+
+
+def wait_count(s, text, n, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        if s.screen().count(text) >= n:
+            return True
+        time.sleep(0.1)
+    print(f"--- timed out waiting for {n} x {text!r}; screen:\n{s.screen()[-1500:]}")
+    return False
+
+
+def run_pasted(line, cwd, env_extra=None):
+    """The printed command line as a shell runs it when pasted (chroma-migrate = this binary)."""
+    env = {**os.environ, **(env_extra or {})}
+    env["PATH"] = os.path.dirname(BIN) + ":" + env["PATH"]
+    return subprocess.run(["bash", "-c", line], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def command_line(screen):
+    lines = screen.splitlines()
+    for i, l in enumerate(lines):
+        if "The same migration without questions:" in l and i + 1 < len(lines):
+            return lines[i + 1].strip()
+    return ""
+
+
+def start_tls_proxy(upstream, token, tmp):
+    """nginx with TLS (a test CA) in front of the target server, wanting 'Authorization: Bearer TOKEN'."""
+    pki = os.path.join(tmp, "pki")
+    os.makedirs(pki)
+    sh = ("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=wizard test CA' && "
+          "openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj '/CN=127.0.0.1' && "
+          "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' >ext.cnf && "
+          "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext.cnf")
+    subprocess.run(["bash", "-c", sh], cwd=pki, check=True, capture_output=True)
+    import socket
+    so = socket.socket()
+    so.bind(("127.0.0.1", 0))
+    port = so.getsockname()[1]
+    so.close()
+    os.makedirs(os.path.join(tmp, "nginx"))
+    user = "user root;" if os.getuid() == 0 else ""
+    conf = f"""{user}
+worker_processes 1; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/nginx/error.log;
+events {{ worker_connections 64; }}
+http {{
+  access_log off; client_body_temp_path {tmp}/nginx/body; proxy_temp_path {tmp}/nginx/proxy;
+  fastcgi_temp_path {tmp}/nginx/fastcgi; uwsgi_temp_path {tmp}/nginx/uwsgi; scgi_temp_path {tmp}/nginx/scgi;
+  client_max_body_size 64m;
+  server {{
+    listen 127.0.0.1:{port} ssl; ssl_certificate {pki}/srv.pem; ssl_certificate_key {pki}/srv.key;
+    default_type application/json;
+    location / {{
+      if ($http_authorization != "Bearer {token}") {{ return 401 '{{"error":"AuthError","message":"Unauthorized"}}'; }}
+      proxy_pass {upstream};
+    }}
+  }}
+}}
+"""
+    open(os.path.join(tmp, "nginx.conf"), "w").write(conf)
+    proc = subprocess.Popen(["nginx", "-c", os.path.join(tmp, "nginx.conf")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if subprocess.run(["curl", "-sk", f"https://127.0.0.1:{port}/"], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    return proc, port, os.path.join(pki, "ca.pem")
+
+
+if CH_PORT and SRC_URL and DST_URL:
+    src_host, src_port = host_port(SRC_URL)
+    dst_host, dst_port = host_port(DST_URL)
+
+    # 9a. Server addresses typed whole (scheme, port) are split; a wrong port or a bad scheme is asked again at once;
+    #     each server is connected to right after its questions and its version shown.
+    d = fresh("addresses", None)
+    s = Session(d)
+    s.wait_for(Q_FROM)
+    s.type("3")
+    s.wait_for(Q_TO)
+    s.type("2")
+    s.wait_for("What is the ip/hostname of your chroma server")
+    s.type(f"{src_host}:{src_port}")  # HOST:PORT
+    s.keys("Enter")
+    check(s.wait_for(f"port {src_port} (from the address)", 10), "HOST:PORT at the host question: the port is taken",
+          s.screen()[-1500:])
+    s.wait_for("Any HTTP headers to send")
+    s.keys("Enter")
+    check(s.wait_for("connected: Chroma 1.0", 20), "the source server is connected to at once, its version shown",
+          s.screen()[-1500:])
+    s.wait_for("What is the ip/hostname of your target chroma server")
+    s.type("ftp://" + dst_host)
+    s.keys("Enter")
+    check(s.wait_for("is not a scheme the wizard knows", 10), "an unknown scheme is asked again with a reason",
+          s.screen()[-1500:])
+    s.keys("C-u")
+    s.type(dst_host)
+    s.keys("Enter")
+    s.wait_for("What is the port of your target chroma server")
+    s.type("1")  # nobody listens there
+    s.keys("Enter")
+    s.wait_for("Any HTTP headers to send", 10)
+    s.keys("Enter")
+    check(s.wait_for("Check the answers", 30) and "cannot reach" in s.screen(),
+          "a server that does not answer: said so and asked again, before any confirmation", s.screen()[-1500:])
+    s.keys("C-u")
+    s.type(f"http://{dst_host}:{dst_port}/")  # the whole URL
+    s.keys("Enter")
+    s.wait_for("Any HTTP headers to send")
+    s.keys("Enter")
+    check(s.wait_for("connected: Chroma 1.0", 20) and "(API v2)" in s.screen(),
+          "http://HOST:PORT/ at the host question: connected to that server (API v2)", s.screen()[-1500:])
+    s.keys("C-c")
+    s.exit_code()
+    s.close()
+    shutil.rmtree(d, ignore_errors=True)
+
+    # 9b. Two collections renamed to the same name: caught when the second name is typed.
+    d = tempfile.mkdtemp(prefix="cm-wiz-rename-")
+    subprocess.run(["node", "make-store.mjs", os.path.join(d, "chroma"), "--collections", "3", "--rows", "20",
+                    "--bad-name"], cwd=NODE_DIR, check=True, stdout=subprocess.DEVNULL)
+    s = Session(d)
+    s.wait_for(Q_FROM)
+    s.type("2")
+    s.wait_for(Q_TO)
+    s.type("1")
+    s.wait_for(Q_PATH)
+    s.keys("Enter")
+    s.wait_for(Q_TARGET)
+    s.keys("Enter")
+    s.wait_for("New name for 'my collection'")
+    s.keys("C-u")
+    s.type("same")
+    s.keys("Enter")
+    s.wait_for("New name for 'ab'")
+    s.keys("C-u")
+    s.type("same")
+    s.keys("Enter")
+    check(s.wait_for("'same' is already the new name of 'my collection'", 10), "a rename onto another new name "
+          "is refused as it is typed", s.screen()[-1500:])
+    s.keys("C-u")
+    s.type("collection_2")
+    s.keys("Enter")
+    check(s.wait_for("is the name of another collection", 10), "a rename onto a kept name is refused as typed",
+          s.screen()[-1500:])
+    s.keys("C-u")
+    s.type("ab-renamed")
+    s.keys("Enter")
+    check(until_confirm(s) and "--rename 'my collection=same' --rename ab=ab-renamed" in s.screen(),
+          "then the renames go into the command", s.screen()[-1500:])
+    s.keys("Enter")
+    check(s.exit_code() == 0, "and the migration runs (exit 0)", s.screen()[-1500:])
+    s.close()
+    shutil.rmtree(d, ignore_errors=True)
+
+    # 9c. ClickHouse user and password (masked; a wrong one asked again); the printed command names
+    #     CLICKHOUSE_PASSWORD and works pasted with it set.
+    d = fresh("chpass", None)
+    s = Session(d)
+    s.wait_for(Q_FROM)
+    s.type("1")
+    s.wait_for(Q_TO)
+    s.type("1")
+    s.wait_for("What is the ip/hostname of your clickhouse server")
+    s.type(f"http://127.0.0.1:{CH_PORT}")
+    s.keys("Enter")
+    check(s.wait_for("Which ClickHouse user", 10) and "[default]" in s.screen(), "asks the ClickHouse user "
+          "(default 'default'), the port taken from the address", s.screen()[-1500:])
+    s.type("chroma")
+    s.keys("Enter")
+    check(s.wait_for("Its password", 10) and "[none]" in s.screen(), "asks its password (default none)")
+    s.type("wrong-password")
+    s.keys("Enter")
+    check(s.wait_for("Check the answers", 30), "a wrong password: said so and asked again", s.screen()[-1500:])
+    s.keys("Enter")  # the address kept (the port with it)
+    wait_count(s, "Which ClickHouse user", 2)
+    s.keys("Enter")  # the user kept
+    wait_count(s, "Its password", 2)
+    s.type(CH_PASSWORD)
+    s.keys("Enter")
+    check(s.wait_for("connected: ClickHouse 18.16", 30), "connected to ClickHouse, its version shown",
+          s.screen()[-1500:])
+    check(s.wait_for(Q_TARGET), "then asks the target")
+    s.keys("Enter")
+    until_confirm(s)
+    scr = s.screen()
+    line = command_line(scr)
+    check("CLICKHOUSE_PASSWORD" in scr and f"clickhouse://chroma@127.0.0.1:{CH_PORT}" in line,
+          "the printed command has the user and names CLICKHOUSE_PASSWORD", scr[-1500:])
+    check(CH_PASSWORD not in scr and "wrong-password" not in scr and "%41&" not in scr,
+          "the password typed is never shown", scr[-1500:])
+    s.type("n")
+    s.exit_code()
+    s.close()
+    r = run_pasted(line, d, {"CLICKHOUSE_PASSWORD": CH_PASSWORD})
+    check(r.returncode == 0 and "migrated" in r.stdout + r.stderr and CH_PASSWORD not in r.stdout + r.stderr,
+          "that command pasted (CLICKHOUSE_PASSWORD set) migrates, never printing the password",
+          (r.stdout + r.stderr)[-1500:])
+    r = run_pasted(line.replace(" --to ./chroma_migrated", " --to ./again"), d, {"CLICKHOUSE_PASSWORD": ""})
+    check(r.returncode != 0, "and without the password it is refused", (r.stdout + r.stderr)[-800:])
+    shutil.rmtree(d, ignore_errors=True)
+
+    # 9d. An https target behind a token: the CA file asked; the printed command has --headers @FILE (mode 0600)
+    #     and --cacert, never the token, and works pasted.
+    tmp = tempfile.mkdtemp(prefix="cm-wiz-tls-")
+    token = "tok-" + os.urandom(8).hex()
+    proxy, tport, ca = start_tls_proxy(SRC_URL, token, tmp)  # its cafe_collection is not taken there
+    d = fresh("https", "sdan__chatmaps__cafe_data")
+    s = Session(d)
+    s.wait_for(Q_FROM)
+    s.type("2")
+    s.wait_for(Q_TO)
+    s.type("2")
+    s.wait_for(Q_PATH)
+    s.keys("Enter")
+    s.wait_for("What is the ip/hostname of your target chroma server")
+    s.type(f"https://127.0.0.1:{tport}")
+    s.keys("Enter")
+    s.wait_for("Any HTTP headers to send")
+    s.keys("Enter")  # no token first: refused by the server, asked again
+    check(s.wait_for("CA certificate file (PEM) to trust for https", 10), "https: asks for a CA file",
+          s.screen()[-1500:])
+    s.type(ca)
+    s.keys("Enter")
+    check(s.wait_for("Check the answers", 30) and "401" in s.screen(),
+          "no token: the server's 401 is shown at once and the questions asked again", s.screen()[-1500:])
+    s.keys("Enter")  # the address kept
+    wait_count(s, "Any HTTP headers to send", 2)
+    s.type('{"Authorization": "Bearer %s"}' % token)
+    s.keys("Enter")
+    wait_count(s, "CA certificate file (PEM) to trust for https", 2)
+    s.keys("Enter")  # the CA file given before
+    check(s.wait_for("connected: Chroma 1.0", 30), "with the token and the CA: connected through TLS",
+          s.screen()[-1500:])
+    until_confirm(s)
+    scr = s.screen()
+    line = command_line(scr)
+    check(f"--to https://127.0.0.1:{tport}" in line and f"--cacert {ca}" in line and "--headers @" in line,
+          "the printed command: https target, --cacert, --headers @FILE", line)
+    hfile = shlex.split(line)[shlex.split(line).index("--headers") + 1][1:] if "--headers @" in line else ""
+    mode = os.stat(hfile).st_mode & 0o777 if hfile and os.path.exists(hfile) else None
+    check(mode == 0o600 and json.load(open(hfile)) == {"Authorization": "Bearer " + token},
+          f"the headers file holds them, mode 0600 (mode {oct(mode) if mode else None})")
+    check(token not in scr, "the token is never shown", scr[-1500:])
+    s.type("n")
+    s.exit_code()
+    s.close()
+    r = run_pasted(line, d)
+    check(r.returncode == 0 and "migrated" in r.stdout + r.stderr and token not in r.stdout + r.stderr,
+          "that command pasted migrates through TLS with the token, never printing it", (r.stdout + r.stderr)[-1500:])
+    proxy.terminate()
+    proxy.wait()
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 # 7. Progress on a terminal: a bar for the collection and one for the whole run, with rate and ETA.
 d = tempfile.mkdtemp(prefix="cm-wiz-progress-")
