@@ -24,7 +24,7 @@
 #include "../util/fsutil.h"
 #include "../util/mem.h"
 #include "cli.h"
-#include "endpoints.h"
+#include "target_opts.h"
 #include "source_opts.h"
 #include "term.h"
 #include "wizard.h"

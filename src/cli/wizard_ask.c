@@ -9,8 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../chroma/rest_probe.h"
+#include "../endpoints.h"
 #include "../format/json.h"
-#include "../net/chroma_probe.h"
 #include "../net/http.h"
 #include "term.h"
 #include "wizard.h"
