@@ -338,6 +338,8 @@ static int ask_target_dir(const char *from, char *to, size_t cap)
     }
 }
 
+static int ask_target(wiz_run *w);
+
 static int ask_ends(wiz_run *w)
 {
     static const char *const from_c[] = {"ClickHouse (you run chroma with a clickhouse instance)",
@@ -357,13 +359,34 @@ static int ask_ends(wiz_run *w)
     } else if ((r = wiz_ask_server("chroma server", &w->fs)) == 0) {
         snprintf(w->from, sizeof w->from, "%s", w->fs.url);
     }
-    if (r)
-        return r;
+    return r ? r : ask_target(w);
+}
+
+/* The target's details (its kind already chosen in w->tk). */
+static int ask_target(wiz_run *w)
+{
+    int r;
     if (w->tk == 0)
         return ask_target_dir(w->from, w->to, sizeof w->to);
     if ((r = wiz_ask_server("target chroma server", &w->ts)) == 0)
         snprintf(w->to, sizeof w->to, "%s", w->ts.url);
     return r;
+}
+
+/* After a migration that stopped on an error (its reason is on screen): the
+ * target can be chosen anew and the run tried again, instead of starting
+ * every question over. 1: try again, 0: no, TERM_CANCEL. */
+static int ask_again(wiz_run *w)
+{
+    static const char *const to_c[] = {"Files I can use on this machine with chroma (a persistent directory)",
+                                       "A chroma server that I can access via HTTP"};
+    int again = term_yes_no("\nThe migration stopped (the reason is above). Choose the target again and retry?", 1);
+    if (again != 1)
+        return again;
+    if ((w->tk = term_choose("Where is the Chroma instance you want to migrate to?", to_c, 2, w->tk)) == TERM_CANCEL)
+        return TERM_CANCEL;
+    int r = ask_target(w);
+    return r == TERM_CANCEL ? TERM_CANCEL : r ? 0 : 1;
 }
 
 /* The source to read: the ClickHouse opened while asking, else opened now
@@ -439,19 +462,30 @@ int cmd_wizard(void)
         rc = EXIT_FAIL;
         goto done;
     }
-    push_ends(w, &a);
-    for (int i = 0; i < pol.n; i++)
-        push(&a, pol.v[i]);
-    print_command(&a, w->fk == 0 && w->ch.password[0]);
-    int yes = term_yes_no("\nMigrate now?", 1);
-    if (yes == TERM_CANCEL)
-        goto cancel;
-    if (!yes) {
-        printf("Nothing was written.\n");
-        rc = EXIT_OK;
-        goto done;
+    for (;;) {
+        argv_free(&a);
+        memset(&a, 0, sizeof a);
+        push_ends(w, &a);
+        for (int i = 0; i < pol.n; i++)
+            push(&a, pol.v[i]);
+        print_command(&a, w->fk == 0 && w->ch.password[0]);
+        int yes = term_yes_no("\nMigrate now?", 1);
+        if (yes == TERM_CANCEL)
+            goto cancel;
+        if (!yes) {
+            printf("Nothing was written.\n");
+            rc = EXIT_OK;
+            goto done;
+        }
+        rc = cmd_migrate(a.n, a.v); /* its summary ends with how to open the result */
+        if (rc != EXIT_FAIL)
+            break;
+        int again = ask_again(w);
+        if (again == TERM_CANCEL)
+            goto cancel;
+        if (!again)
+            break;
     }
-    rc = cmd_migrate(a.n, a.v); /* its summary ends with how to open the result */
     goto done;
 cancel:
     term_restore();
