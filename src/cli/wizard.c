@@ -162,7 +162,7 @@ static int decide(const char *from, const char *headers, argv_b *a)
     cm_source *src = cm_source_open_ex(from, &so, &err);
     cli_source_opts_free(&so);
     if (!src) {
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err));
         return 1;
     }
     printf("\nReading %s ...\n", from);
@@ -170,7 +170,7 @@ static int decide(const char *from, const char *headers, argv_b *a)
     cm_run run;
     int rc = cm_run_analyze(src, &pol, NULL, &run, &err);
     if (rc < 0) {
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err));
         cm_run_free(&run);
         cm_source_close(src);
         return 1;
