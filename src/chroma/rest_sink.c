@@ -1261,7 +1261,8 @@ cm_sink *chroma_http_create(const chroma_http_opts *o, cm_err *err)
     s->database = xstrdup(o->database && *o->database ? o->database : DEFAULT_DATABASE);
     int https = 0;
     if (http_base_url(o->url, &s->url, &https, err) < 0) {
-        cm_err_prefix(err, "--to");
+        if (err->hint == CM_HINT_NONE) /* HEADER_NOT_URL already says it is the target's */
+            cm_err_mark(err, CM_ERR_TARGET_SPEC, CM_HINT_TO_SPEC, NULL);
         destroy(&s->base);
         return NULL;
     }

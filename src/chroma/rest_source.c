@@ -1263,7 +1263,9 @@ static cm_source *open_server(const char *spec, const cm_source_opts *opts, cons
     s->base.ops = &ops_v2;
     int https = 0;
     if (http_base_url(spec, &s->url, &https, err) < 0) {
-        cm_err_mark(err, CM_ERR_SOURCE_SPEC, CM_HINT_FROM_SPEC, NULL);
+        /* The advice about credentials in the URL is the source's. */
+        cm_err_mark(err, CM_ERR_SOURCE_SPEC,
+                    err->hint == CM_HINT_HEADER_NOT_URL ? CM_HINT_FROM_HEADER_NOT_URL : CM_HINT_FROM_SPEC, NULL);
         free(s);
         return NULL;
     }

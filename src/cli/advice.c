@@ -13,7 +13,11 @@ static const char *head(const cm_err *e)
 {
     switch (e->hint) {
     case CM_HINT_FROM_SPEC:
+    case CM_HINT_FROM_HEADER_NOT_URL:
         return "--from: ";
+    case CM_HINT_TO_SPEC:
+    case CM_HINT_HEADER_NOT_URL: /* only the target's URL; the source's is FROM_HEADER_NOT_URL */
+        return "--to: ";
     case CM_HINT_COLLECTION:
         return "--collection ";
     case CM_HINT_RENAME_ARG:
@@ -41,6 +45,10 @@ static void tail(const cm_err *e, char *out, size_t cap)
     }
     case CM_HINT_HEADER_NOT_URL:
         snprintf(out, cap, "; give them with --header instead (the URL is shown in reports)");
+        return;
+    case CM_HINT_FROM_HEADER_NOT_URL:
+        snprintf(out, cap, "; give them with --from-header instead (inspect and export: --header; the URL is shown "
+                           "in reports)");
         return;
     case CM_HINT_CACERT:
         snprintf(out, cap, "; the server's certificate is not trusted: give --cacert FILE with the CA that signed "
@@ -80,6 +88,18 @@ static void tail(const cm_err *e, char *out, size_t cap)
                  "; give --resume to finish a migration into it that was interrupted, --on-existing append to add to "
                  "it, or --rename '%s=NEW'",
                  a);
+        return;
+    case CM_HINT_TO_REAL_FOLDER:
+        snprintf(out, cap, "; give the real folder as --to");
+        return;
+    case CM_HINT_TO_MAKE_LINKED:
+        snprintf(out, cap, "; create that folder or give another --to");
+        return;
+    case CM_HINT_TO_NEW_PATH:
+        snprintf(out, cap, "; choose a new --to path");
+        return;
+    case CM_HINT_TO_NEW_OR_REMOVE:
+        snprintf(out, cap, "; choose a new --to path or remove it");
         return;
     case CM_HINT_INDEX_REBUILD:
         snprintf(out, cap, "; run with --index auto or rebuild");

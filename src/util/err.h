@@ -33,11 +33,13 @@ typedef enum cm_hint {
     CM_HINT_HEADER_AUTH,        /* give a token header to the target */
     CM_HINT_FROM_HEADER_AUTH,   /* give a token header to the source */
     CM_HINT_HEADER_NOT_URL,     /* credentials go in a header, not the URL */
+    CM_HINT_FROM_HEADER_NOT_URL, /* the same about the source's URL */
     CM_HINT_CACERT,             /* the server certificate is not trusted */
     CM_HINT_CACERT_UNREADABLE,  /* the CA file given is no PEM certificate */
     CM_HINT_FROM_CACERT,        /* ClickHouse: the certificate is not trusted */
     CM_HINT_FROM_TLS_PLAIN,     /* ClickHouse: CA options given for plain HTTP (arg: 1 = CA, 0 = insecure) */
     CM_HINT_FROM_SPEC,          /* the message is about the source spec as written */
+    CM_HINT_TO_SPEC,            /* ... about the target spec as written */
     CM_HINT_FROM_RUNNING,       /* the source does not answer: is it running? */
     CM_HINT_FROM_DATABASE,      /* check the database part of the source */
     CM_HINT_FROM_USER,          /* check the user and password of the source */
@@ -50,6 +52,10 @@ typedef enum cm_hint {
     CM_HINT_EXISTS,             /* resume, append or rename (arg: collection) */
     CM_HINT_RESUME_COLLECTION,  /* run again with resume to finish a collection */
     CM_HINT_RESUME_SERVER,      /* run again with resume to finish the run */
+    CM_HINT_TO_REAL_FOLDER,     /* the target is a loop of symbolic links */
+    CM_HINT_TO_MAKE_LINKED,     /* the target links to a folder that is not there */
+    CM_HINT_TO_NEW_PATH,        /* the target exists and is no folder */
+    CM_HINT_TO_NEW_OR_REMOVE,   /* the target exists and is not empty */
     CM_HINT_INDEX_REBUILD,      /* the legacy index cannot be reused: auto or rebuild */
 } cm_hint;
 

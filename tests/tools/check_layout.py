@@ -38,7 +38,7 @@ def room(rel):
         return {"endpoints.c": "endpoints", "endpoints.h": "endpoints", "main.c": "main"}.get(parts[0], "?")
     return parts[0]
 
-FLAG = re.compile(r"--[a-z][a-z-]{2,}")
+FLAG = re.compile(r"--[a-z][a-z-]+")
 LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
