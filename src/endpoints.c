@@ -24,8 +24,9 @@ cm_source *cm_source_open_ex(const char *spec, const cm_source_opts *opts, cm_er
         return chroma_server_open(spec, opts, err);
     int tls_opts = opts && (opts->cacert || opts->insecure);
     if (opts && (opts->nheaders || opts->tenant || opts->database || (tls_opts && !clickhouse_detect(spec)))) {
-        cm_err_set(err, "the header, tenant and database options of a source apply to a Chroma server (--from "
-                        "http[s]://...) only, the certificate options to it and to clickhouses://");
+        cm_err_set(err, "the header, tenant and database options of a source apply to a Chroma server only, the "
+                        "certificate options to it and to clickhouses://");
+        cm_err_mark(err, CM_ERR_SOURCE_SPEC, CM_HINT_FROM_SERVER_OPTS, NULL);
         return NULL;
     }
     if (clickhouse_detect(spec))

@@ -48,10 +48,10 @@ static char *resolve_link(const char *to, cm_err *err)
     ssize_t n = readlink(to, buf, sizeof buf - 1);
     buf[n > 0 ? n : 0] = '\0';
     if (e == ELOOP)
-        cm_err_set(err, "%s: a loop of symbolic links; give the real folder as --to", to);
+        cm_err_set(err, "%s: a loop of symbolic links", to), cm_err_mark(err, CM_ERR_TARGET_SPEC, CM_HINT_TO_REAL_FOLDER, NULL);
     else if (e == ENOENT)
-        cm_err_set(err, "%s: a symbolic link to %s, which does not exist; create that folder or give another --to",
-                   to, buf);
+        cm_err_set(err, "%s: a symbolic link to %s, which does not exist", to, buf),
+            cm_err_mark(err, CM_ERR_TARGET_SPEC, CM_HINT_TO_MAKE_LINKED, NULL);
     else
         cm_err_set(err, "%s: cannot follow the symbolic link: %s", to, strerror(e));
     return NULL;
@@ -69,11 +69,12 @@ static int is_mount_point(const char *dir, const struct stat *st)
 static int plan_existing(dir_place *p, cm_err *err)
 {
     if (!S_ISDIR(p->st.st_mode))
-        return cm_err_set(err, "%s: already exists and is not a folder; choose a new --to path", p->shown);
+        return cm_err_set(err, "%s: already exists and is not a folder", p->shown),
+               cm_err_mark(err, CM_ERR_EXISTS, CM_HINT_TO_NEW_PATH, NULL);
     drop_partials(p->final_dir, INSIDE_PREFIX);
     if (fs_dir_state(p->final_dir) != 1)
-        return cm_err_set(err, "%s: already exists and is not an empty directory; choose a new --to path or remove it",
-                          p->shown);
+        return cm_err_set(err, "%s: already exists and is not an empty directory", p->shown),
+               cm_err_mark(err, CM_ERR_EXISTS, CM_HINT_TO_NEW_OR_REMOVE, NULL);
     p->existed = 1;
     char *parent = fs_dirname(p->final_dir);
     p->inside = is_mount_point(p->final_dir, &p->st) || access(parent, W_OK) != 0;

@@ -521,14 +521,13 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
             goto out;
         }
     } else if (d->o.index_mode == CM_INDEX_REBUILD) {
+        /* flag-ok: an index-reuse outcome (reports show it); those become structs in their own item */
         snprintf(why, sizeof why, "--index rebuild");
     }
     drop_keys(d);
     if (!reused && d->o.index_mode == CM_INDEX_REUSE) {
-        rc = cm_err_set(err,
-                        "collection '%s': the legacy index cannot be reused (%s); run with --index auto or "
-                        "rebuild",
-                        d->tc.name, why);
+        rc = cm_err_set(err, "collection '%s': the legacy index cannot be reused (%s)", d->tc.name, why);
+        cm_err_mark(err, CM_ERR_INVALID_DATA, CM_HINT_INDEX_REBUILD, NULL);
         goto out;
     }
     if (reused) {

@@ -44,7 +44,7 @@ static int get_json(http_client *c, const chroma_probe_who *who, const char *pat
 
 static int fail_answer(const chroma_probe_who *who, cm_err *err, http_response *r, jv *v, const char *what)
 {
-    http_answer_error(err, r, who->sent, who->option, who->aside, what);
+    http_answer_error(err, r, who->sent, who->auth_hint, what);
     http_response_free(r);
     jv_free(v);
     return -1;

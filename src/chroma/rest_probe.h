@@ -29,13 +29,12 @@ typedef struct chroma_server_id {
 /* "0.4.24" -> 0, 4, 24; a leading 'v' is skipped, missing parts are 0. */
 void chroma_parse_version(const char *v, int *major, int *minor, int *patch);
 
-/* How a caller's error messages name its options: `option` gives a header
- * (e.g. "--header"), `aside` follows the hint (may be NULL). */
+/* Who probes: the URL for messages, the headers sent, and the advice for an
+ * answer that wants credentials when none were sent (source or target). */
 typedef struct chroma_probe_who {
     const char *url; /* as the user gave it, for messages */
     const http_headers *sent;
-    const char *option;
-    const char *aside;
+    cm_hint auth_hint;
 } chroma_probe_who;
 
 /* Asks the heartbeat (v2, then v1) and the version. Returns 0 with *out

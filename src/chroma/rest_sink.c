@@ -153,7 +153,7 @@ static char *server_text(chroma_http *s, const http_response *r)
 /* "METHOD path: server answered ...": for a response that is an error. */
 static int response_error(chroma_http *s, cm_err *err, const http_response *r, const char *what)
 {
-    return http_answer_error(err, r, s->o.headers, "--header", NULL, what);
+    return http_answer_error(err, r, s->o.headers, CM_HINT_HEADER_AUTH, what);
 }
 
 /* ---- paths ---- */
@@ -234,7 +234,7 @@ static int get_json(chroma_http *s, const char *path, http_response *r, jv **out
 
 static int detect(chroma_http *s, cm_err *err)
 {
-    chroma_probe_who who = {s->url, s->o.headers, "--header", NULL};
+    chroma_probe_who who = {s->url, s->o.headers, CM_HINT_HEADER_AUTH};
     chroma_server_id id;
     if (chroma_probe(s->c, &who, &id, err) < 0)
         return -1;
@@ -249,10 +249,9 @@ static int detect(chroma_http *s, cm_err *err)
     s->v1_tenants = id.v1_tenants;
     if (s->api == 1 && !s->v1_tenants &&
         (strcmp(s->tenant, DEFAULT_TENANT) != 0 || strcmp(s->database, DEFAULT_DATABASE) != 0))
-        return cm_err_set(err,
-                          "%s is a Chroma %s server, which has no tenants or databases (they came in 0.4.15); "
-                          "leave out --tenant and --database",
-                          s->url, s->version);
+        return cm_err_set(err, "%s is a Chroma %s server, which has no tenants or databases (they came in 0.4.15)",
+                          s->url, s->version),
+               cm_err_mark(err, CM_ERR_TARGET_SPEC, CM_HINT_TENANT_DATABASE, NULL);
     return 0;
 }
 
@@ -318,11 +317,10 @@ static int check_database(chroma_http *s, cm_err *err)
     if (http_status_is_auth(r.status))
         snprintf(what, sizeof what, "%s", s->url);
     else
-        snprintf(what, sizeof what,
-                 "database '%s' of tenant '%s' on %s (create it first, or give --tenant/--database of one that "
-                 "exists)",
-                 s->database, s->tenant, s->url);
+        snprintf(what, sizeof what, "database '%s' of tenant '%s' on %s", s->database, s->tenant, s->url);
     response_error(s, err, &r, what);
+    if (!http_status_is_auth(r.status))
+        cm_err_mark(err, CM_ERR_TARGET_SPEC, CM_HINT_OTHER_DATABASE, NULL);
     http_response_free(&r);
     return -1;
 }
@@ -597,11 +595,9 @@ static int create_collection(chroma_http *s, const cm_target_collection *tc, cm_
         if (get_count(s, &s->count_before, err) < 0)
             return -1;
         if (!s->o.resume && !s->o.append)
-            return cm_err_set(err,
-                              "collection '%s' already exists on %s (tenant '%s', database '%s', %lld records); give "
-                              "--resume to finish a migration into it that was interrupted, --on-existing append to "
-                              "add to it, or --rename '%s=NEW'",
-                              tc->name, s->url, s->tenant, s->database, (long long)s->count_before, tc->name);
+            return cm_err_set(err, "collection '%s' already exists on %s (tenant '%s', database '%s', %lld records)",
+                              tc->name, s->url, s->tenant, s->database, (long long)s->count_before),
+                   cm_err_mark(err, CM_ERR_EXISTS, CM_HINT_EXISTS, tc->name);
         s->check = 1;
         mark_partial(s, tc->name);
         say(s, "collection '%s' exists on the server with %lld records: %s, sending only the ids it does not have",
@@ -1179,11 +1175,13 @@ static void do_abort(cm_sink *sk)
     batch_free(s->cur);
     s->cur = NULL;
     if (s->partial)
+        /* flag-ok: a log line, not an error; structured notes are still to come */
         warn(s,
             "collection '%s' on the server is incomplete; run the same command again with --resume to finish the "
             "migration (records the server already has are not sent again)",
             s->partial);
     else if (s->any_written)
+        /* flag-ok: a log line, not an error; structured notes are still to come */
         warn(s,
             "the server holds the collections written so far; run the same command again with --resume to finish "
             "the migration (records the server already has are not sent again)");
@@ -1263,12 +1261,14 @@ cm_sink *chroma_http_create(const chroma_http_opts *o, cm_err *err)
     s->database = xstrdup(o->database && *o->database ? o->database : DEFAULT_DATABASE);
     int https = 0;
     if (http_base_url(o->url, &s->url, &https, err) < 0) {
-        cm_err_prefix(err, "--to");
+        if (err->hint == CM_HINT_NONE) /* HEADER_NOT_URL already says it is the target's */
+            cm_err_mark(err, CM_ERR_TARGET_SPEC, CM_HINT_TO_SPEC, NULL);
         destroy(&s->base);
         return NULL;
     }
     s->base.location = xstrdup(s->url);
     if (!https && (o->cacert || o->insecure))
+        /* flag-ok: a log line, not an error; structured notes are still to come */
         say(s, "note: --cacert and --insecure apply to https:// only; %s is plain http", s->url);
     http_opts ho = {
         .base_url = s->url,

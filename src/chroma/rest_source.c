@@ -139,7 +139,7 @@ static int answer_error(cs_src *s, cm_err *err, const http_response *r, const ch
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return http_answer_error(err, r, &s->headers, "--from-header", " (inspect and export: --header)", what);
+    return http_answer_error(err, r, &s->headers, CM_HINT_FROM_HEADER_AUTH, what);
 }
 
 /* The 500 Python servers give for NaN/Infinity they stored. */
@@ -239,7 +239,7 @@ static const char *gen_name(const cs_src *s)
 
 static int detect(cs_src *s, cm_err *err)
 {
-    chroma_probe_who who = {s->url, &s->headers, "--from-header", " (inspect and export: --header)"};
+    chroma_probe_who who = {s->url, &s->headers, CM_HINT_FROM_HEADER_AUTH};
     chroma_server_id id;
     http_client_set_budget(s->http, 10); /* a wrong address fails fast */
     if (chroma_probe(s->http, &who, &id, err) < 0)
@@ -708,13 +708,15 @@ static int scan_whole(cm_reader *rd, strmap *want, cs_batch *got, size_t *left, 
     int rc = post_sorted(rd, -1, 0, 1, &all, &why, err);
     if (rc == 0)
         *left -= cs_take_wanted(&all, want, got);
-    else if (rc == 1)
+    else if (rc == 1) {
         rc = cm_err_set(err,
                         "some ids stored more than once are not found by id on this server (chromadb 0.3.x writes "
                         "ids into its query with Python's repr()), and the whole collection, the only answer with "
                         "their copies in stored order, cannot be sent (%s); read the store behind the server "
-                        "directly (--from clickhouse://HOST:8123, or its persist_directory)",
+                        "directly",
                         why);
+        cm_err_mark(err, CM_ERR_INVALID_DATA, CM_HINT_FROM_CLICKHOUSE, NULL);
+    }
     free(why);
     cs_batch_free(&all);
     return rc;
@@ -1152,11 +1154,13 @@ static const char *src_notes(cm_source *base)
                           b->ids[k]);
             if (b->n > 20)
                 notes_add(&s->notes, &len, &cap, " and %zu more", b->n - 20);
+            /* flag-ok: a source note (text for the report); structured notes are still to come */
             notes_add(&s->notes, &len, &cap,
                       "; %s named as %s the server could not send (not as without an embedding), so the run "
                       "stops unless --skip-invalid-records leaves %s out",
                       rows == 1 ? "it is" : "they are", rows == 1 ? "a record" : "records", rows == 1 ? "it" : "them");
             if (s->route.gen == CS_GEN_03)
+                /* flag-ok: a source note (text for the report); structured notes are still to come */
                 notes_add(&s->notes, &len, &cap,
                           "; to migrate %s too, read the store behind this server directly, which reads %s as "
                           "stored: its ClickHouse database (--from clickhouse://HOST:8123, the host and port of its "
@@ -1177,6 +1181,7 @@ static const char *src_notes(cm_source *base)
                       st->name, (long long)st->unfound_ids, st->unfound_ids == 1 ? "" : "s",
                       st->unfound_ids == 1 ? "its rows were" : "their rows were");
         if (b->no_id_rows)
+            /* flag-ok: a source note (text for the report); structured notes are still to come */
             notes_add(&s->notes, &len, &cap,
                       "; collection '%s': %lld row%s without an id, which the server cannot send by id; they are "
                       "counted as records without an id; to see them, read the store behind this server directly "
@@ -1258,7 +1263,9 @@ static cm_source *open_server(const char *spec, const cm_source_opts *opts, cons
     s->base.ops = &ops_v2;
     int https = 0;
     if (http_base_url(spec, &s->url, &https, err) < 0) {
-        cm_err_prefix(err, "--from");
+        /* The advice about credentials in the URL is the source's. */
+        cm_err_mark(err, CM_ERR_SOURCE_SPEC,
+                    err->hint == CM_HINT_HEADER_NOT_URL ? CM_HINT_FROM_HEADER_NOT_URL : CM_HINT_FROM_SPEC, NULL);
         free(s);
         return NULL;
     }

@@ -30,6 +30,12 @@ int cli_run_verify(cm_source *src, const char *to, const struct cli_target_opts 
 
 /* Prints "chroma-migrate: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) CM_PRINTF(1, 2);
+/* An error's message with the CLI's advice (advice.c): the option it is
+ * about in front, what to do after it. cli_err_text's buffer is static. */
+void cli_err_format(const cm_err *e, char *out, size_t cap);
+const char *cli_err_text(const cm_err *e);
+/* One blocker (cm_run_blockers) in words, with the option that decides it. */
+void cli_blocker_text(const cm_blocker *b, char *out, size_t cap);
 /* Usage error: message, hint, returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) CM_PRINTF(2, 3);
 

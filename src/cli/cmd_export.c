@@ -71,7 +71,7 @@ int cmd_export(int argc, char **argv)
     cli_source_opts_free(&so);
     if (!src) {
         cm_policy_free(&pol);
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err));
         return EXIT_FAIL;
     }
     cm_collection *cols = NULL;
@@ -134,7 +134,7 @@ int cmd_export(int argc, char **argv)
     cm_source_close(src);
     cm_policy_free(&pol);
     if (rc < 0) {
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err));
         return EXIT_FAIL;
     }
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;

@@ -84,7 +84,7 @@ int cmd_inspect(int argc, char **argv)
     cm_source *src = cm_source_open_ex(path, &so, &err);
     cli_source_opts_free(&so);
     if (!src) {
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err));
         return EXIT_FAIL;
     }
     cli_install_interrupt();
@@ -97,7 +97,7 @@ int cmd_inspect(int argc, char **argv)
     cli_progress_end(pg);
     cli_progress_free(pg);
     if (rc < 0) {
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err));
         cm_run_free(&run);
         cm_source_close(src);
         return cli_interrupted() ? EXIT_INTERRUPTED : EXIT_FAIL;

@@ -327,7 +327,7 @@ int cmd_migrate(int argc, char **argv)
     }
     cm_err err = {0};
     if (cli_check_target(m.from, m.to, &err) < 0) {
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err));
         cm_policy_free(&m.pol);
         cli_source_opts_free(&m.source);
         cli_target_opts_free(&m.target);
@@ -335,7 +335,7 @@ int cmd_migrate(int argc, char **argv)
     }
     cm_source *src = cm_source_open_ex(m.from, &m.source, &err);
     if (!src) {
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err));
         cm_policy_free(&m.pol);
         cli_source_opts_free(&m.source);
         return EXIT_FAIL;
@@ -361,10 +361,10 @@ int cmd_migrate(int argc, char **argv)
         if (src->ops->notes && src->ops->notes(src))
             fprintf(stderr, "chroma-migrate: note about the source: %s\n", src->ops->notes(src));
         fprintf(stderr, "chroma-migrate: nothing was written; these need a decision first:\n");
-        for (char *line = run.blockers; line && *line;) {
-            char *nl = strchr(line, '\n');
-            fprintf(stderr, "  - %.*s\n", (int)(nl ? nl - line : (long)strlen(line)), line);
-            line = nl ? nl + 1 : NULL;
+        for (size_t i = 0; i < run.nblockers; i++) {
+            char line[4096];
+            cli_blocker_text(&run.blockers[i], line, sizeof line);
+            fprintf(stderr, "  - %s\n", line);
         }
         cm_err_set(&err, "the source needs a decision (see the list above)");
         status = 2;
@@ -378,18 +378,18 @@ int cmd_migrate(int argc, char **argv)
     if (rc == 0)
         status = 0;
     if (m.json && sink)
-        report_json(&m, src, sink, &run, rc < 0 ? err.msg : NULL, status);
+        report_json(&m, src, sink, &run, rc < 0 ? cli_err_text(&err) : NULL, status);
     else if (m.json) {
         /* Stopped before a target existed: still one JSON object. */
         cm_sink_ops none = {.kind = cli_target_is_server(m.to) ? "Chroma server" : "Chroma persistent directory"};
         cm_sink fake = {.ops = &none};
-        report_json(&m, src, &fake, &run, err.msg, status);
+        report_json(&m, src, &fake, &run, cli_err_text(&err), status);
     }
     if (rc < 0) {
         if (status != 2) {
             char note[1200];
             stop_note(note, sizeof note, sink, &run);
-            cli_error("%s%s", err.msg, note);
+            cli_error("%s%s", cli_err_text(&err), note);
         }
     } else if (!m.json && !m.quiet) {
         report_text(&m, src, &run);

@@ -60,7 +60,7 @@ int cli_run_verify(cm_source *src, const char *to, const cli_target_opts *t, con
     cm_err err = {0};
     cm_source *server = NULL;
     if (cli_target_is_server(to) && !(server = open_server_target(to, t, &err))) {
-        cli_error("verify: %s", err.msg);
+        cli_error("verify: %s", cli_err_text(&err));
         return EXIT_FAIL;
     }
     cli_progress *pg = cli_progress_new(quiet || json, 0);
@@ -74,7 +74,7 @@ int cli_run_verify(cm_source *src, const char *to, const cli_target_opts *t, con
     cli_progress_end(pg);
     cli_progress_free(pg);
     if (rc < 0) {
-        cli_error("verify: %s", err.msg);
+        cli_error("verify: %s", cli_err_text(&err));
         cm_verify_free(&v);
         return cli_interrupted() ? EXIT_INTERRUPTED : EXIT_FAIL;
     }
@@ -152,13 +152,13 @@ int cmd_verify(int argc, char **argv)
     }
     cm_err err = {0};
     if (!given && !cli_target_is_server(to) && cli_policy_from_manifest(to, &pol, &err) < 0) {
-        cli_error("verify: %s", err.msg);
+        cli_error("verify: %s", cli_err_text(&err));
         code = EXIT_FAIL;
         goto out;
     }
     cm_source *src = cm_source_open_ex(from, &so, &err);
     if (!src) {
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err));
         code = EXIT_FAIL;
         goto out;
     }

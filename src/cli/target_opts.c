@@ -151,7 +151,7 @@ int cli_target_option(int argc, char **argv, int *i, cli_target_opts *t)
     cm_err err = {0};
     if (strcmp(name, "--header") == 0) {
         if (http_headers_add_line(&h->headers, v, &err) < 0)
-            return cli_usage_error(cmd, "%s", err.msg), -1;
+            return cli_usage_error(cmd, "%s: %s", name, err.msg), -1;
     } else if (strcmp(name, "--headers") == 0) {
         size_t len = strlen(v);
         char *text = NULL;
@@ -167,7 +167,7 @@ int cli_target_option(int argc, char **argv, int *i, cli_target_opts *t)
             free(text);
         }
         if (rc < 0)
-            return cli_usage_error(cmd, "%s", err.msg), -1;
+            return cli_usage_error(cmd, "%s: %s", name, err.msg), -1;
     } else if (strcmp(name, "--tenant") == 0 || strcmp(name, "--database") == 0) {
         if (!*v)
             return cli_usage_error(cmd, "%s needs a name", name), -1;

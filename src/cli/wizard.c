@@ -239,7 +239,7 @@ static int decide(cm_source *src, const char *from, argv_b *a)
     cm_run run;
     int rc = cm_run_analyze(src, &pol, NULL, &run, &err);
     if (rc < 0) {
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err));
         cm_run_free(&run);
         cm_source_close(src);
         return 1;
@@ -332,7 +332,7 @@ static int ask_target_dir(const char *from, char *to, size_t cap)
         if (fs_dir_state(to) == 0)
             printf("  %s already exists and is not empty; give a new folder\n", to);
         else if (cli_check_target(from, to, &err) < 0)
-            printf("  %s\n", err.msg);
+            printf("  %s\n", cli_err_text(&err));
         else
             return 0;
     }
@@ -410,7 +410,7 @@ static cm_source *open_source(wiz_run *w)
     cm_source *src = cm_source_open_ex(w->from, &so, &err);
     cli_source_opts_free(&so);
     if (!src)
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err));
     return src;
 }
 

@@ -13,6 +13,7 @@
 #include "../endpoints.h"
 #include "../format/json.h"
 #include "../net/http.h"
+#include "cli.h"
 #include "term.h"
 #include "wizard.h"
 
@@ -277,8 +278,12 @@ static int probe_server(const wiz_server *s, chroma_server_id *id, cm_err *err)
         c = http_client_new(&o, err);
     }
     if (c) {
-        chroma_probe_who who = {s->url, &hs, "a header", " (at the headers question, as JSON)"};
+        chroma_probe_who who = {s->url, &hs, CM_HINT_NONE};
         rc = chroma_probe(c, &who, id, err);
+        if (rc < 0 && err->kind == CM_ERR_AUTH) /* the wizard's own advice: no flags here */
+            snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
+                     "; give the token at the headers question, as JSON, e.g. {\"Authorization\": \"Bearer "
+                     "TOKEN\"}");
     }
     http_client_free(c);
     free(base);
@@ -318,7 +323,7 @@ int wiz_ask_server(const char *what, wiz_server *s)
             printf("  connected: Chroma %s (%s)\n", id.version, api_name(id.api));
             return 0;
         }
-        printf("  %s\n  Check the answers (Enter keeps each one):\n", err.msg);
+        printf("  %s\n  Check the answers (Enter keeps each one):\n", cli_err_text(&err));
     }
 }
 
@@ -413,6 +418,6 @@ int wiz_ask_clickhouse(wiz_clickhouse *c)
             printf("  connected: %s\n", line);
             return 0;
         }
-        printf("  %s\n  Check the answers (Enter keeps each one):\n", err.msg);
+        printf("  %s\n  Check the answers (Enter keeps each one):\n", cli_err_text(&err));
     }
 }

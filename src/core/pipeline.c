@@ -38,6 +38,8 @@ static void phase(const cm_progress *pr, const char *ph, const char *coll, int64
         pr->phase(pr->ctx, ph, coll, total);
 }
 
+static void blockers_free(cm_run *run);
+
 void cm_run_free(cm_run *run)
 {
     for (size_t i = 0; i < run->n; i++) {
@@ -46,7 +48,7 @@ void cm_run_free(cm_run *run)
         cm_stats_free(&run->c[i].st);
     }
     free(run->c);
-    free(run->blockers);
+    blockers_free(run);
     memset(run, 0, sizeof *run);
 }
 
@@ -58,9 +60,10 @@ static int has_collection(const cm_collection *cols, size_t n, const char *name)
     return 0;
 }
 
-/* "--collection X: no such collection in LOC; it has: a, b" - the names the
- * user can pick from, so a typo is fixed without another inspect. */
-static int no_such(const char *opt, const char *arg, const cm_collection *cols, size_t n, const char *where,
+/* "X: no such collection in LOC; it has: a, b" - the names the user can
+ * pick from, so a typo is fixed without another inspect. The CLI names the
+ * option (hint) in front. */
+static int no_such(cm_hint opt, const char *arg, const cm_collection *cols, size_t n, const char *where,
                    cm_err *err)
 {
     char names[1024];
@@ -75,21 +78,23 @@ static int no_such(const char *opt, const char *arg, const cm_collection *cols, 
         o += (size_t)w;
     }
     if (n == 0)
-        return cm_err_set(err, "%s %s: no such collection in %s, which has no collections", opt, arg, where);
-    return cm_err_set(err, "%s %s: no such collection in %s; its %zu collection%s: %s", opt, arg, where, n,
-                      n == 1 ? " is" : "s are", names);
+        cm_err_set(err, "%s: no such collection in %s, which has no collections", arg, where);
+    else
+        cm_err_set(err, "%s: no such collection in %s; its %zu collection%s: %s", arg, where, n,
+                   n == 1 ? " is" : "s are", names);
+    return cm_err_mark(err, CM_ERR_SELECTION, opt, arg);
 }
 
 int cm_run_check_names(const cm_policy *p, const cm_collection *cols, size_t n, const char *where, cm_err *err)
 {
     for (size_t i = 0; i < p->nonly; i++)
         if (!has_collection(cols, n, p->only[i]))
-            return no_such("--collection", p->only[i], cols, n, where, err);
+            return no_such(CM_HINT_COLLECTION, p->only[i], cols, n, where, err);
     for (size_t i = 0; i < p->nrenames; i++)
         if (!has_collection(cols, n, p->renames[i].from)) {
             char arg[600];
             snprintf(arg, sizeof arg, "%s=%s", p->renames[i].from, p->renames[i].to);
-            return no_such("--rename", arg, cols, n, where, err);
+            return no_such(CM_HINT_RENAME_ARG, arg, cols, n, where, err);
         }
     return 0;
 }
@@ -128,29 +133,14 @@ int cm_run_analyze(cm_source *src, const cm_policy *p, const cm_progress *pr, cm
     return 0;
 }
 
-typedef struct blk {
-    char *buf;
-    size_t len, cap;
-    size_t count;
-} blk;
-
-static void blk_add(blk *b, const char *fmt, ...) CM_PRINTF(2, 3);
-static void blk_add(blk *b, const char *fmt, ...)
+static cm_blocker *blk_add(cm_run *run, size_t *cap, cm_blocker_kind kind, const char *collection)
 {
-    char line[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    size_t ln = strlen(line);
-    b->buf = xgrow(b->buf, &b->cap, b->len + ln + 2, 1);
-    memcpy(b->buf + b->len, line, ln);
-    b->len += ln;
-    b->buf[b->len++] = '\n';
-    b->buf[b->len] = '\0';
-    b->count++;
+    run->blockers = xgrow(run->blockers, cap, run->nblockers + 1, sizeof *run->blockers);
+    cm_blocker *b = &run->blockers[run->nblockers++];
+    memset(b, 0, sizeof *b);
+    b->kind = kind;
+    b->collection = xstrdup(collection);
+    return b;
 }
 
 static void examples(char *out, size_t cap, const cm_issue *is)
@@ -170,111 +160,104 @@ static void examples(char *out, size_t cap, const cm_issue *is)
         snprintf(out + o, cap - o, "; ... %lld more", (long long)(is->count - (int64_t)is->nex));
 }
 
-size_t cm_run_blockers(cm_run *run, const cm_policy *p)
+/* A blocker about records: their number and examples. */
+static void blk_records(cm_run *run, size_t *cap, cm_blocker_kind kind, const char *name, const cm_issue *is)
 {
-    blk b = {0};
+    if (!is->count)
+        return;
     char ex[1600];
-    for (size_t i = 0; i < run->n; i++) {
-        cm_coll_result *cr = &run->c[i];
-        const char *name = cr->src.name;
-        const char *why = cm_name_problem(cr->target_name);
-        if (why)
-            blk_add(&b,
-                    "collection '%s': the name '%s' %s, which Chroma >= 0.4 does not allow; give --rename '%s=NEW'",
-                    cr->target_name, cr->target_name, why, name);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(run->c[j].target_name, cr->target_name) == 0)
-                blk_add(&b, "collections '%s' and '%s' would both be named '%s'; give --rename to one of them",
-                        run->c[j].src.name, name, cr->target_name);
-        for (size_t k = 0; cr->src.has_meta && k < cr->src.meta.n; k++) {
-            const char *mp = cm_mentry_problem(&cr->src.meta.v[k]);
-            if (mp && p->meta == CM_META_ERROR)
-                blk_add(&b,
-                        "collection '%s': its metadata key '%s' has a %s, which Chroma >= 0.4 cannot store; choose "
-                        "--invalid-metadata drop or stringify",
-                        name, cr->src.meta.v[k].key, mp);
+    examples(ex, sizeof ex, is);
+    cm_blocker *b = blk_add(run, cap, kind, name);
+    b->count = is->count;
+    b->examples = xstrdup(ex);
+}
+
+/* The collection's name and metadata (before any record). */
+static void blk_collection(cm_run *run, size_t *cap, size_t i, const cm_policy *p)
+{
+    cm_coll_result *cr = &run->c[i];
+    const char *name = cr->src.name;
+    const char *why = cm_name_problem(cr->target_name);
+    if (why) {
+        cm_blocker *b = blk_add(run, cap, CM_BLK_BAD_NAME, cr->target_name);
+        b->other = xstrdup(name);
+        b->detail = xstrdup(why);
+    }
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(run->c[j].target_name, cr->target_name) == 0) {
+            cm_blocker *b = blk_add(run, cap, CM_BLK_NAME_CLASH, name);
+            b->other = xstrdup(run->c[j].src.name);
+            b->detail = xstrdup(cr->target_name);
         }
-        cm_hnsw_cfg cfg;
-        cm_err e = {0};
-        if (cm_hnsw_cfg_from_meta(cr->src.has_meta ? &cr->src.meta : NULL, &cfg, &e) < 0)
-            blk_add(&b, "collection '%s': %s; fix the source's collection metadata", name, e.msg);
-        if (cr->st.bad_meta.count && p->meta == CM_META_ERROR) {
-            examples(ex, sizeof ex, &cr->st.bad_meta);
-            blk_add(&b,
-                    "collection '%s': %lld %s metadata keys or values Chroma >= 0.4 cannot store (%s); "
-                    "choose --invalid-metadata drop (remove those keys) or stringify (store their JSON text, rename "
-                    "the keys)",
-                    name, (long long)cr->st.bad_meta.count, cr->st.bad_meta.count == 1 ? "record has" : "records have", ex);
-        }
-        if (cr->st.meta_not_object.count && p->meta == CM_META_ERROR) {
-            examples(ex, sizeof ex, &cr->st.meta_not_object);
-            blk_add(&b,
-                    "collection '%s': %lld %s metadata that is no JSON object (%s); choose "
-                    "--invalid-metadata drop (write them without metadata) or stringify (keep the text under the "
-                    "key '" CM_LEGACY_METADATA_KEY "')",
-                    name, (long long)cr->st.meta_not_object.count, cr->st.meta_not_object.count == 1 ? "record has" : "records have", ex);
-        }
-        if (cr->st.dup_ids.count && p->dup == CM_DUP_ERROR) {
-            examples(ex, sizeof ex, &cr->st.dup_ids);
-            blk_add(&b, "collection '%s': %lld %s an earlier id (%s); choose --duplicates first or last",
-                    name, (long long)cr->st.dup_ids.count, cr->st.dup_ids.count == 1 ? "record repeats" : "records repeat", ex);
-        }
-        if (p->skip_invalid)
-            continue;
-        if (cr->st.missing_id.count) {
-            examples(ex, sizeof ex, &cr->st.missing_id);
-            blk_add(&b,
-                    "collection '%s': %lld %s no id or the empty id (%s); give --skip-invalid-records to "
-                    "leave them out",
-                    name, (long long)cr->st.missing_id.count, cr->st.missing_id.count == 1 ? "record has" : "records have", ex);
-        }
-        if (cr->st.bad_text.count) {
-            examples(ex, sizeof ex, &cr->st.bad_text);
-            blk_add(&b,
-                    "collection '%s': %lld %s an id or document that is not UTF-8 text, which Chroma >= "
-                    "0.4 cannot store (%s); give --skip-invalid-records to leave them out",
-                    name, (long long)cr->st.bad_text.count, cr->st.bad_text.count == 1 ? "record has" : "records have", ex);
-        }
-        if (cr->st.unsent.count) {
-            examples(ex, sizeof ex, &cr->st.unsent);
-            blk_add(&b,
-                    "collection '%s': %lld %s could not send (%s); give --skip-invalid-records to "
-                    "leave them out (the note about the source says how to get them)",
-                    name, (long long)cr->st.unsent.count, cr->st.unsent.count == 1 ? "record the server" : "records the server", ex);
-        }
-        if (cr->st.missing_emb.count) {
-            examples(ex, sizeof ex, &cr->st.missing_emb);
-            blk_add(&b,
-                    "collection '%s': %lld %s no usable embedding (%s); give --skip-invalid-records to "
-                    "leave them out",
-                    name, (long long)cr->st.missing_emb.count, cr->st.missing_emb.count == 1 ? "record has" : "records have", ex);
-        }
-        if (cr->st.nonfinite_emb.count) {
-            examples(ex, sizeof ex, &cr->st.nonfinite_emb);
-            blk_add(&b,
-                    "collection '%s': %lld %s embedding values that are not finite float32 (%s); give "
-                    "--skip-invalid-records to leave them out",
-                    name, (long long)cr->st.nonfinite_emb.count, cr->st.nonfinite_emb.count == 1 ? "record has" : "records have", ex);
-        }
-        if (cr->st.wrong_dim.count) {
-            char dims[512];
-            size_t o = 0;
-            dims[0] = '\0';
-            for (int64_t d = 0; d < cr->st.dims_n && o + 1 < sizeof dims; d++) {
-                int w = snprintf(dims + o, sizeof dims - o, "%s%lld dims: %lld records", d ? ", " : "",
-                                 (long long)cr->st.dim_value[d], (long long)cr->st.dim_count[d]);
-                if (w > 0)
-                    o += (size_t)w;
-            }
-            blk_add(&b,
-                    "collection '%s': embeddings of different dimensions (%s); give --skip-invalid-records to keep "
-                    "only the %lld-dimensional ones",
-                    name, dims, (long long)cr->st.dim);
+    for (size_t k = 0; cr->src.has_meta && k < cr->src.meta.n; k++) {
+        const char *mp = cm_mentry_problem(&cr->src.meta.v[k]);
+        if (mp && p->meta == CM_META_ERROR) {
+            cm_blocker *b = blk_add(run, cap, CM_BLK_META_KEY, name);
+            b->other = xstrdup(cr->src.meta.v[k].key);
+            b->detail = xstrdup(mp);
         }
     }
+    cm_hnsw_cfg cfg;
+    cm_err e = {0};
+    if (cm_hnsw_cfg_from_meta(cr->src.has_meta ? &cr->src.meta : NULL, &cfg, &e) < 0)
+        blk_add(run, cap, CM_BLK_HNSW_META, name)->detail = xstrdup(e.msg);
+}
+
+/* Embeddings of more than one dimension: the counts per dimension. */
+static void blk_dims(cm_run *run, size_t *cap, const cm_coll_result *cr)
+{
+    char dims[512];
+    size_t o = 0;
+    dims[0] = '\0';
+    for (int64_t d = 0; d < cr->st.dims_n && o + 1 < sizeof dims; d++) {
+        int w = snprintf(dims + o, sizeof dims - o, "%s%lld dims: %lld records", d ? ", " : "",
+                         (long long)cr->st.dim_value[d], (long long)cr->st.dim_count[d]);
+        if (w > 0)
+            o += (size_t)w;
+    }
+    cm_blocker *b = blk_add(run, cap, CM_BLK_WRONG_DIM, cr->src.name);
+    b->detail = xstrdup(dims);
+    b->dim = cr->st.dim;
+}
+
+static void blockers_free(cm_run *run)
+{
+    for (size_t i = 0; i < run->nblockers; i++) {
+        free(run->blockers[i].collection);
+        free(run->blockers[i].other);
+        free(run->blockers[i].examples);
+        free(run->blockers[i].detail);
+    }
     free(run->blockers);
-    run->blockers = b.buf;
-    return b.count;
+    run->blockers = NULL;
+    run->nblockers = 0;
+}
+
+size_t cm_run_blockers(cm_run *run, const cm_policy *p)
+{
+    blockers_free(run);
+    size_t cap = 0;
+    for (size_t i = 0; i < run->n; i++) {
+        const cm_coll_result *cr = &run->c[i];
+        const char *name = cr->src.name;
+        blk_collection(run, &cap, i, p);
+        if (p->meta == CM_META_ERROR) {
+            blk_records(run, &cap, CM_BLK_BAD_META, name, &cr->st.bad_meta);
+            blk_records(run, &cap, CM_BLK_META_NOT_OBJECT, name, &cr->st.meta_not_object);
+        }
+        if (p->dup == CM_DUP_ERROR)
+            blk_records(run, &cap, CM_BLK_DUP_IDS, name, &cr->st.dup_ids);
+        if (p->skip_invalid)
+            continue;
+        blk_records(run, &cap, CM_BLK_MISSING_ID, name, &cr->st.missing_id);
+        blk_records(run, &cap, CM_BLK_BAD_TEXT, name, &cr->st.bad_text);
+        blk_records(run, &cap, CM_BLK_UNSENT, name, &cr->st.unsent);
+        blk_records(run, &cap, CM_BLK_MISSING_EMB, name, &cr->st.missing_emb);
+        blk_records(run, &cap, CM_BLK_NONFINITE_EMB, name, &cr->st.nonfinite_emb);
+        if (cr->st.wrong_dim.count)
+            blk_dims(run, &cap, cr);
+    }
+    return run->nblockers;
 }
 
 /* Decides whether record number idx of the collection is the copy of its id

@@ -42,22 +42,51 @@ typedef struct cm_coll_result {
     double seconds;
 } cm_coll_result;
 
+/* What needs a decision before anything is written; the CLI words each one
+ * with the option that decides it. */
+typedef enum cm_blocker_kind {
+    CM_BLK_BAD_NAME,        /* target name not allowed (detail: why; other: source name) */
+    CM_BLK_NAME_CLASH,      /* two collections get one name (other: the earlier one; detail: the name) */
+    CM_BLK_META_KEY,        /* collection metadata key (other: key; detail: problem) */
+    CM_BLK_HNSW_META,       /* collection's HNSW metadata unusable (detail: why) */
+    CM_BLK_BAD_META,        /* records' metadata Chroma >= 0.4 cannot store */
+    CM_BLK_META_NOT_OBJECT, /* records' metadata no JSON object */
+    CM_BLK_DUP_IDS,
+    CM_BLK_MISSING_ID,
+    CM_BLK_BAD_TEXT,
+    CM_BLK_UNSENT,          /* rows the source could not send */
+    CM_BLK_MISSING_EMB,
+    CM_BLK_NONFINITE_EMB,
+    CM_BLK_WRONG_DIM,       /* detail: the dimensions seen; dim: the one kept */
+} cm_blocker_kind;
+
+typedef struct cm_blocker {
+    cm_blocker_kind kind;
+    char *collection; /* the target name for BAD_NAME, else the source name */
+    char *other;      /* see the kind, or NULL */
+    int64_t count;    /* records concerned (0 where not about records) */
+    char *examples;   /* "id 'x' (row 3): why; ... N more", or NULL */
+    char *detail;     /* see the kind, or NULL */
+    int64_t dim;
+} cm_blocker;
+
 typedef struct cm_run {
     cm_coll_result *c;
     size_t n;
-    char *blockers; /* why the run stopped before writing (one line each), or NULL */
+    cm_blocker *blockers; /* why the run stopped before writing */
+    size_t nblockers;
     double seconds;
 } cm_run;
 
-/* -1 (err names the collections there are) if a --collection or the OLD of
- * a --rename OLD=NEW is no collection of the source: a typo must not make a
- * run silently do something else. */
+/* -1 (err names the collections there are) if a collection the policy
+ * selects, or the OLD of a rename OLD=NEW, is no collection of the source: a
+ * typo must not make a run silently do something else. */
 int cm_run_check_names(const cm_policy *p, const cm_collection *cols, size_t n, const char *where, cm_err *err);
 /* Lists and analyses the selected collections (the inspect step); checks
  * the names first (cm_run_check_names). */
 int cm_run_analyze(cm_source *src, const cm_policy *p, const cm_progress *pr, cm_run *run, cm_err *err);
 /* Fills run->blockers with everything that needs a decision under policy p;
- * returns the number of blockers. */
+ * returns their number (run->nblockers). */
 size_t cm_run_blockers(cm_run *run, const cm_policy *p);
 /* The write pass (after cm_run_analyze and no blockers). Calls sink->finish
  * on success and sink->abort on failure. */

@@ -90,7 +90,7 @@ static char *pct_decode(const char *s, size_t n, const char *what, cm_err *err)
         int ch = (unsigned char)s[i];
         if (ch == '%') {
             if (i + 2 >= n || hexval((unsigned char)s[i + 1]) < 0 || hexval((unsigned char)s[i + 2]) < 0) {
-                cm_err_set(err, "--from: the %s has a '%%' that is not followed by two hex digits (write %%25 for '%%')",
+                cm_err_set(err, "the %s has a '%%' that is not followed by two hex digits (write %%25 for '%%')",
                            what);
                 free(out);
                 return NULL;
@@ -99,7 +99,7 @@ static char *pct_decode(const char *s, size_t n, const char *what, cm_err *err)
             i += 2;
         }
         if (ch == 0 || ch == '\r' || ch == '\n') {
-            cm_err_set(err, "--from: the %s contains a NUL or line break, which cannot be sent to ClickHouse", what);
+            cm_err_set(err, "the %s contains a NUL or line break, which cannot be sent to ClickHouse", what);
             free(out);
             return NULL;
         }
@@ -109,7 +109,18 @@ static char *pct_decode(const char *s, size_t n, const char *what, cm_err *err)
     return out;
 }
 
+static int parse_spec(const char *spec, ch_conn *c, cm_err *err);
+
+/* Errors are about the source as the user wrote it: the CLI names the
+ * option in front of them. */
 int clickhouse_parse_spec(const char *spec, ch_conn *c, cm_err *err)
+{
+    if (parse_spec(spec, c, err) < 0)
+        return cm_err_mark(err, CM_ERR_SOURCE_SPEC, CM_HINT_FROM_SPEC, NULL);
+    return 0;
+}
+
+static int parse_spec(const char *spec, ch_conn *c, cm_err *err)
 {
     memset(c, 0, sizeof *c);
     const char *p;
@@ -119,7 +130,7 @@ int clickhouse_parse_spec(const char *spec, ch_conn *c, cm_err *err)
     } else if (strncmp(spec, "clickhouse://", 13) == 0) {
         p = spec + 13;
     } else {
-        return cm_err_set(err, "--from: a ClickHouse source starts with clickhouse:// or clickhouses://");
+        return cm_err_set(err, "a ClickHouse source starts with clickhouse:// or clickhouses://");
     }
     const char *usage = "clickhouse://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE]";
     /* userinfo: up to the last '@' ('@', '/', ':' inside user names are
@@ -142,7 +153,7 @@ int clickhouse_parse_spec(const char *spec, ch_conn *c, cm_err *err)
     if (*p == '[') {
         he = strchr(p, ']');
         if (!he) {
-            cm_err_set(err, "--from: '[' without ']' in the host (IPv6 addresses are written [::1]); %s", usage);
+            cm_err_set(err, "'[' without ']' in the host (IPv6 addresses are written [::1]); %s", usage);
             goto fail;
         }
         hs = p + 1;
@@ -152,7 +163,7 @@ int clickhouse_parse_spec(const char *spec, ch_conn *c, cm_err *err)
         he = p;
     }
     if (he == hs) {
-        cm_err_set(err, "--from: no host in '%s'; %s", c->tls ? "clickhouses://..." : "clickhouse://...", usage);
+        cm_err_set(err, "no host in '%s'; %s", c->tls ? "clickhouses://..." : "clickhouse://...", usage);
         goto fail;
     }
     c->host = xmemdup0(hs, (size_t)(he - hs));
@@ -164,18 +175,18 @@ int clickhouse_parse_spec(const char *spec, ch_conn *c, cm_err *err)
         while (p[nd] >= '0' && p[nd] <= '9' && nd < 6)
             port = port * 10 + (p[nd++] - '0');
         if (nd == 0 || port < 1 || port > 65535 || (p[nd] && !strchr("/?#", p[nd]))) {
-            cm_err_set(err, "--from: the port must be a number from 1 to 65535; %s", usage);
+            cm_err_set(err, "the port must be a number from 1 to 65535; %s", usage);
             goto fail;
         }
         c->port = (int)port;
         p += nd;
     }
     if (*p == '?' || *p == '#') {
-        cm_err_set(err, "--from: '%c...' is not understood; settings cannot be given in the URL; %s", *p, usage);
+        cm_err_set(err, "'%c...' is not understood; settings cannot be given in the URL; %s", *p, usage);
         goto fail;
     }
     if (*p && *p != '/') {
-        cm_err_set(err, "--from: unexpected '%s' after the host; %s", p, usage);
+        cm_err_set(err, "unexpected '%s' after the host; %s", p, usage);
         goto fail;
     }
     if (*p == '/')
@@ -184,7 +195,7 @@ int clickhouse_parse_spec(const char *spec, ch_conn *c, cm_err *err)
     if (dlen && p[dlen - 1] == '/')
         dlen--;
     if (memchr(p, '/', dlen) || memchr(p, '?', dlen) || memchr(p, '#', dlen)) {
-        cm_err_set(err, "--from: the database '%.*s' must be one name (percent-encode '/', '?', '#'); %s", (int)dlen,
+        cm_err_set(err, "the database '%.*s' must be one name (percent-encode '/', '?', '#'); %s", (int)dlen,
                    p, usage);
         goto fail;
     }
@@ -403,9 +414,10 @@ static int check_schema(ch_src *cs, cm_err *err)
                                                                : "has no table 'embeddings'";
         return cm_err_set(err,
                           "ClickHouse at %s: database '%s' %s, so it is not a chroma 0.3.x database (%s%s); a chroma "
-                          "0.3.x server keeps both in database 'default': check the /DATABASE part of --from",
+                          "0.3.x server keeps both in database 'default'",
                           cs->conn.where, cs->conn.database, missing, others[0] ? "its tables: " : "it has no tables",
-                          others);
+                          others),
+               cm_err_mark(err, CM_ERR_SOURCE_SPEC, CM_HINT_FROM_DATABASE, NULL);
     }
     for (size_t k = 0; k < N_COLS; k++) {
         const want_col *w = &chroma_cols[k];
@@ -673,7 +685,7 @@ static const cm_source_ops clickhouse_ops = {
     .destroy = src_destroy,
 };
 
-/* --from-cacert / --from-insecure, or the CA file curl's environment
+/* The source's CA file or insecure option, or the CA file curl's environment
  * variables name; refused for plain clickhouse://, where they would do
  * nothing. */
 static int take_tls_opts(ch_conn *c, const cm_source_opts *opts, cm_err *err)
@@ -681,8 +693,8 @@ static int take_tls_opts(ch_conn *c, const cm_source_opts *opts, cm_err *err)
     const char *ca = opts ? opts->cacert : NULL;
     int insecure = opts && opts->insecure;
     if (!c->tls && (ca || insecure))
-        return cm_err_set(err, "%s applies to clickhouses:// (HTTPS) only; this source is plain HTTP",
-                          ca ? "--from-cacert" : "--from-insecure");
+        return cm_err_set(err, "applies to clickhouses:// (HTTPS) only; this source is plain HTTP"),
+               cm_err_mark(err, CM_ERR_SOURCE_SPEC, CM_HINT_FROM_TLS_PLAIN, ca ? "1" : "0");
     if (c->tls && !ca) {
         const char *env = getenv("CURL_CA_BUNDLE");
         ca = env && *env ? env : getenv("SSL_CERT_FILE");

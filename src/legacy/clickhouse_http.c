@@ -281,23 +281,21 @@ static int curl_failed(ch_stream *s, cm_err *err)
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
-        return cm_err_set(err, "cannot connect to ClickHouse at %s: %s; is it running? check --from", s->where, why);
+        return cm_err_set(err, "cannot connect to ClickHouse at %s: %s", s->where, why),
+               cm_err_mark(err, CM_ERR_CONNECT, CM_HINT_FROM_RUNNING, NULL);
     case CURLE_OPERATION_TIMEDOUT:
         if (!s->status && tls_stalled(s))
             return tls_failed(s, why, err);
         if (!s->status)
-            return cm_err_set(err, "cannot connect to ClickHouse at %s: %s; is it running? check --from", s->where,
-                              why);
+            return cm_err_set(err, "cannot connect to ClickHouse at %s: %s", s->where, why),
+                   cm_err_mark(err, CM_ERR_CONNECT, CM_HINT_FROM_RUNNING, NULL);
         return cm_err_set(err, "ClickHouse at %s stopped sending data after %llu bytes: %s", s->where,
                           (unsigned long long)s->received, why);
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
         /* TLS works, the certificate is not trusted: the port is right */
-        return cm_err_set(err,
-                          "TLS connection to ClickHouse at %s failed: %s; if the server's certificate comes from a "
-                          "private CA, give that CA with --from-cacert FILE (PEM), or --from-insecure to skip the "
-                          "check",
-                          s->where, why);
+        return cm_err_set(err, "TLS connection to ClickHouse at %s failed: %s", s->where, why),
+               cm_err_mark(err, CM_ERR_TLS, CM_HINT_FROM_CACERT, NULL);
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
@@ -340,20 +338,20 @@ static int http_failed(ch_stream *s, cm_err *err)
     case 194: /* REQUIRED_PASSWORD */
     case 195: /* IP_ADDRESS_NOT_ALLOWED */
     case 516: /* AUTHENTICATION_FAILED (later releases) */
-        return cm_err_set(err,
-                          "ClickHouse at %s refused user '%s': %s (Code %d); check the user and password in --from "
-                          "(clickhouse://USER:PASSWORD@HOST:PORT/DATABASE, or the CLICKHOUSE_PASSWORD variable)",
-                          s->where, s->user, msg, code);
+        return cm_err_set(err, "ClickHouse at %s refused user '%s': %s (Code %d)", s->where, s->user, msg, code),
+               cm_err_mark(err, CM_ERR_AUTH, CM_HINT_FROM_USER, NULL);
     case 81: /* UNKNOWN_DATABASE */
         return cm_err_set(err,
                           "ClickHouse at %s has no database '%s' (Code 81: %s); a chroma 0.3.x server uses "
-                          "'default': check the /DATABASE part of --from",
-                          s->where, s->database, msg);
+                          "'default'",
+                          s->where, s->database, msg),
+               cm_err_mark(err, CM_ERR_SOURCE_SPEC, CM_HINT_FROM_DATABASE, NULL);
     case 60: /* UNKNOWN_TABLE */
         return cm_err_set(err,
                           "ClickHouse at %s, database '%s': a table is missing (Code 60: %s); a chroma 0.3.x "
-                          "database has tables 'collections' and 'embeddings': check the /DATABASE part of --from",
-                          s->where, s->database, msg);
+                          "database has tables 'collections' and 'embeddings'",
+                          s->where, s->database, msg),
+               cm_err_mark(err, CM_ERR_SOURCE_SPEC, CM_HINT_FROM_DATABASE, NULL);
     case 497: /* ACCESS_DENIED */
         return cm_err_set(err, "ClickHouse at %s: user '%s' may not read this: %s (Code %d)", s->where, s->user, msg,
                           code);

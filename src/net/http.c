@@ -78,8 +78,8 @@ int http_headers_add_line(http_headers *hs, const char *line, cm_err *err)
 {
     const char *colon = strchr(line, ':');
     if (!colon)
-        return cm_err_set(err, "--header takes 'Name: value'; this one has no ':' (not shown: it may hold a "
-                               "secret)");
+        return cm_err_set(err, "a header is written 'Name: value'; this one has no ':' (not shown: it may hold "
+                               "a secret)");
     return headers_push(hs, line, (size_t)(colon - line), colon + 1, strlen(colon + 1), err);
 }
 
@@ -89,22 +89,22 @@ int http_headers_add_json(http_headers *hs, const char *json, size_t len, cm_err
     jv *v = json_parse(json, len, &perr);
     if (!v)
         /* The parser's message may quote the text: say only where. */
-        return cm_err_set(err, "--headers takes a JSON object like {\"Authorization\": \"Bearer ...\"}; this is "
-                               "not valid JSON (not shown: it may hold a secret)");
+        return cm_err_set(err, "headers are written as a JSON object like {\"Authorization\": \"Bearer ...\"}; "
+                               "this is not valid JSON (not shown: it may hold a secret)");
     if (v->type != JV_OBJECT) {
         jv_free(v);
-        return cm_err_set(err, "--headers takes a JSON object of header names to values");
+        return cm_err_set(err, "headers are written as a JSON object of header names to values");
     }
     for (size_t i = 0; i < v->u.obj.n; i++) {
         const jv_member *m = &v->u.obj.members[i];
         if (m->value->type != JV_STRING) {
-            cm_err_set(err, "--headers: the value of header '%.*s' is not a string", (int)m->key_len, m->key);
+            cm_err_set(err, "the value of header '%.*s' is not a string", (int)m->key_len, m->key);
             jv_free(v);
             return -1;
         }
         if (headers_push(hs, m->key, m->key_len, m->value->u.str.s, m->value->u.str.len, err) < 0) {
             jv_free(v);
-            return cm_err_prefix(err, "--headers");
+            return -1;
         }
     }
     jv_free(v);
@@ -144,8 +144,8 @@ int http_base_url(const char *url, char **out, int *https, cm_err *err)
     }
     size_t alen = strcspn(p, "/?#");
     if (memchr(p, '@', alen))
-        return cm_err_set(err, "the server URL holds user credentials (user@ or user:password@); give them with "
-                               "--header instead (the URL is shown in reports)");
+        return cm_err_set(err, "the server URL holds user credentials (user@ or user:password@)"),
+               cm_err_mark(err, CM_ERR_USAGE, CM_HINT_HEADER_NOT_URL, NULL);
     if (alen == 0)
         return cm_err_set(err, "the server URL has no host name");
     const char *host_end = p + alen;
@@ -584,14 +584,22 @@ int http_submit(http_client *c, const char *method, const char *path, char *body
     return 0;
 }
 
+/* The advice (cm_hint) for a failed transfer; the CLI words it. */
+static void mark_failure(cm_err *e, int code)
+{
+    if (code == CURLE_PEER_FAILED_VERIFICATION)
+        cm_err_mark(e, CM_ERR_TLS, CM_HINT_CACERT, NULL);
+    else if (code == CURLE_SSL_CACERT_BADFILE)
+        cm_err_mark(e, CM_ERR_TLS, CM_HINT_CACERT_UNREADABLE, NULL);
+    else if (code == CURLE_SSL_CONNECT_ERROR)
+        e->kind = CM_ERR_TLS;
+    else if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_OPERATION_TIMEDOUT)
+        e->kind = CM_ERR_CONNECT;
+}
+
 static const char *tls_hint(int code)
 {
     switch (code) {
-    case CURLE_PEER_FAILED_VERIFICATION:
-        return "; the server's certificate is not trusted: give --cacert FILE with the CA that signed it, or "
-               "--insecure to skip the check";
-    case CURLE_SSL_CACERT_BADFILE:
-        return "; the --cacert file could not be read as a CA certificate (PEM)";
     case CURLE_SSL_CONNECT_ERROR:
         return "; the TLS handshake failed (is it an https server? for a plain http server use http://)";
     default:
@@ -627,6 +635,7 @@ static void finish_req(http_client *c, http_req *r, int code)
                        r->attempts, spent, tls_hint(code));
         else
             cm_err_set(&e, "%s %s: %s%s", r->method, r->url, why, tls_hint(code));
+        mark_failure(&e, code);
         ep = &e;
         resp.attempts = r->attempts;
         resp.sends = r->sends;

@@ -35,11 +35,11 @@ typedef struct http_headers {
     size_t n;
 } http_headers;
 
-/* Parses "Name: value" (the --header form) and appends it. The error never
+/* Parses a header line, Name: value, and appends it. The error never
  * quotes the value (nor the argument, when there is no ':'). */
 int http_headers_add_line(http_headers *hs, const char *line, cm_err *err);
-/* Parses a JSON object of header names to string values (the --headers
- * form) and appends every member. */
+/* Parses a JSON object of header names to string values and appends every
+ * member. */
 int http_headers_add_json(http_headers *hs, const char *json, size_t len, cm_err *err);
 /* Checks a name and value (token name; no CR, LF or NUL in the value). */
 int http_header_check(const char *name, const char *value, size_t value_len, cm_err *err);
@@ -151,13 +151,11 @@ char *http_error_text(long status, const char *body, size_t len);
 char *http_answer_text(const http_response *r, const http_headers *sent);
 /* 401, 403, 407: the server wants (other) credentials. */
 int http_status_is_auth(long status);
-/* Appends what to do about an authentication answer: with no headers sent,
- * how to give a token with `option` (e.g. "--header") followed by `aside`
- * (may be NULL); else the names of the headers sent, never their values. */
-void http_auth_hint(strbuf *b, const http_headers *sent, const char *option, const char *aside);
-/* Sets err to "WHAT: the server answered TEXT[; HINT]" for an error answer
- * (http_answer_text, and http_auth_hint for 401/403/407). Returns -1. */
-int http_answer_error(cm_err *err, const http_response *r, const http_headers *sent, const char *option,
-                      const char *aside, const char *what);
+/* Sets err to "WHAT: the server answered TEXT" for an error answer
+ * (http_answer_text). For 401/403/407 the kind is CM_ERR_AUTH and, with
+ * headers sent, the message names them (never their values); with none,
+ * the advice is `auth_hint` (how the caller's user gives a token). */
+int http_answer_error(cm_err *err, const http_response *r, const http_headers *sent, cm_hint auth_hint,
+                      const char *what);
 
 #endif

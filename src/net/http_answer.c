@@ -205,29 +205,27 @@ int http_status_is_auth(long status)
     return status == 401 || status == 403 || status == 407;
 }
 
-void http_auth_hint(strbuf *b, const http_headers *sent, const char *option, const char *aside)
+/* "; check the credentials sent (header 'A', values hidden)". */
+static void sent_names(strbuf *b, const http_headers *sent)
 {
-    if (!sent || sent->n == 0) {
-        sb_addf(b, "; the server wants credentials: give the token with %s 'Authorization: Bearer TOKEN' or %s "
-                   "'X-Chroma-Token: TOKEN'%s",
-                option, option, aside ? aside : "");
-        return;
-    }
     sb_adds(b, "; check the credentials sent (");
     for (size_t i = 0; i < sent->n; i++)
         sb_addf(b, "%sheader '%s'", i ? ", " : "", sent->h[i].name);
     sb_adds(b, ", values hidden)");
 }
 
-int http_answer_error(cm_err *err, const http_response *r, const http_headers *sent, const char *option,
-                      const char *aside, const char *what)
+int http_answer_error(cm_err *err, const http_response *r, const http_headers *sent, cm_hint auth_hint,
+                      const char *what)
 {
     char *t = http_answer_text(r, sent);
     strbuf hint = {0};
     sb_adds(&hint, "");
-    if (http_status_is_auth(r->status))
-        http_auth_hint(&hint, sent, option, aside);
+    int auth = http_status_is_auth(r->status), none_sent = !sent || sent->n == 0;
+    if (auth && !none_sent)
+        sent_names(&hint, sent);
     cm_err_set(err, "%s: the server answered %s%s", what, t, hint.s);
+    if (auth)
+        cm_err_mark(err, CM_ERR_AUTH, none_sent ? auth_hint : CM_HINT_NONE, NULL);
     free(t);
     sb_free(&hint);
     return -1;

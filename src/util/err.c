@@ -13,6 +13,9 @@ int cm_err_set(cm_err *err, const char *fmt, ...)
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
     err->set = 1;
+    err->kind = CM_ERR_OTHER;
+    err->hint = CM_HINT_NONE;
+    err->hint_arg[0] = '\0';
     return -1;
 }
 
@@ -49,5 +52,18 @@ void cm_err_clear(cm_err *err)
     if (err) {
         err->msg[0] = '\0';
         err->set = 0;
+        err->kind = CM_ERR_OTHER;
+        err->hint = CM_HINT_NONE;
+        err->hint_arg[0] = '\0';
     }
+}
+
+int cm_err_mark(cm_err *err, cm_err_kind kind, cm_hint hint, const char *arg)
+{
+    if (!err)
+        return -1;
+    err->kind = kind;
+    err->hint = hint;
+    snprintf(err->hint_arg, sizeof err->hint_arg, "%s", arg ? arg : "");
+    return -1;
 }

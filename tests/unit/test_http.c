@@ -501,22 +501,23 @@ static void test_hidden_answers(void)
 
     /* with headers: their names, never their values */
     cm_err_clear(&e);
-    CHECK(http_answer_error(&e, &r, &hs, "--header", NULL, "POST /x") == -1);
+    CHECK(http_answer_error(&e, &r, &hs, CM_HINT_HEADER_AUTH, "POST /x") == -1);
+    CHECK(e.kind == CM_ERR_AUTH && e.hint == CM_HINT_NONE);
     CHECK_MSG(strstr(e.msg, "POST /x: the server answered 401") == e.msg, "%s", e.msg);
     CHECK_MSG(strstr(e.msg, "check the credentials sent (header 'Authorization', header 'X-Key', values hidden)"),
               "%s", e.msg);
     CHECK(strstr(e.msg, "tok-123456789") == NULL && strstr(e.msg, "abc") == NULL);
-    /* none: how to give them, with the caller's option */
+    /* none: the caller's advice (the CLI words it), no option named here */
     cm_err_clear(&e);
-    http_answer_error(&e, &r, NULL, "--from-header", " (or so)", "GET /y");
-    CHECK_MSG(strstr(e.msg, "give the token with --from-header 'Authorization: Bearer TOKEN' or --from-header "
-                            "'X-Chroma-Token: TOKEN' (or so)"),
-              "%s", e.msg);
+    http_answer_error(&e, &r, NULL, CM_HINT_FROM_HEADER_AUTH, "GET /y");
+    CHECK(e.kind == CM_ERR_AUTH && e.hint == CM_HINT_FROM_HEADER_AUTH);
+    CHECK_MSG(strstr(e.msg, "--") == NULL && strstr(e.msg, "GET /y: the server answered 401") == e.msg, "%s", e.msg);
     /* not an auth status: no hint */
     r.status = 500;
     cm_err_clear(&e);
-    http_answer_error(&e, &r, &hs, "--header", NULL, "GET /z");
+    http_answer_error(&e, &r, &hs, CM_HINT_HEADER_AUTH, "GET /z");
     CHECK_MSG(strstr(e.msg, "credentials") == NULL, "%s", e.msg);
+    CHECK(e.kind == CM_ERR_OTHER && e.hint == CM_HINT_NONE);
     http_headers_free(&hs);
 }
 
