@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The layout's rules (docs/design.md, "Who may include whom"), checked on every
 #include "..." of src/: the data flows one way and each room knows only the
-rooms below it. Prints one line per broken rule and 'layout: N passed, N failed'
-(one check per rule and file)."""
+rooms below it. Also: no function longer than MAX_FUNC lines unless the
+comment above it says why ("long because ..."). Prints one line per broken
+rule and 'layout: N passed, N failed' (one check per rule and file)."""
 import os, re, sys
 
 ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
@@ -28,6 +29,45 @@ EXCEPT = {
     ("chroma/dir_writer.c", "legacy/index_reuse_ext.h"),
 }
 
+# A function is its first line at column 0 through the '}' at column 0 that
+# closes the '{' at column 0 below it (the style of src/: braces of a
+# function on their own lines).
+MAX_FUNC = 120
+# Known long functions, each to go (see docs/design.md, "Not yet"):
+LONG_EXCEPT = {
+    # one branch per option; the option table of issue 16 replaces it
+    ("cli/target_opts.c", "cli_target_option"),
+}
+
+def long_functions(rel, text):
+    """(name, first line, length) of each function over MAX_FUNC lines whose
+    comment does not say why it is long."""
+    lines = text.split("\n")
+    out = []
+    for i, l in enumerate(lines):
+        if l != "{":
+            continue
+        s = i - 1
+        while s > 0 and lines[s][:1].isspace():
+            s -= 1
+        e = i + 1
+        while e < len(lines) and not lines[e].startswith("}"):
+            e += 1
+        n = e - s + 1
+        m = re.search(r"(\w+)\s*\(", " ".join(lines[s:i]))
+        name = m.group(1) if m else "?"
+        if n <= MAX_FUNC or (rel, name) in LONG_EXCEPT:
+            continue
+        above = []
+        k = s - 1
+        while k >= 0 and lines[k].strip() and not lines[k].startswith("}"):
+            above.append(lines[k])
+            k -= 1
+        if re.search(r"long because", " ".join(above), re.I):
+            continue
+        out.append((name, s + 1, n))
+    return out
+
 def room(rel):
     parts = rel.split("/")
     if len(parts) == 1:
@@ -51,6 +91,11 @@ for d, _, files in os.walk(SRC):
                 continue
             print(f"layout: src/{rel} ({me}) includes src/{target} ({other}), which {me}/ may not")
             ok = False
+        if rel.endswith(".c"):
+            for name, line, n in long_functions(rel, open(path, encoding="utf-8").read()):
+                print(f"layout: src/{rel}:{line}: {name}() is {n} lines (over {MAX_FUNC}); split it, or say "
+                      f"in the comment above it why it is long (\"long because ...\")")
+                ok = False
         if me == "?":
             print(f"layout: src/{rel} is in no room the rules know")
             ok = False
