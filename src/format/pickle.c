@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../util/hex.h"
 #include "../util/mem.h"
 #include "../util/utf8.h"
 
@@ -1141,11 +1142,6 @@ int pk_uuid_hex(const pk_value *v, char out[33], cm_err *err)
     } else {
         return cm_err_set(err, "pickle: uuid.UUID 'int' is a %s", pk_type_name(n->type));
     }
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = hex[be[i] >> 4];
-        out[2 * i + 1] = hex[be[i] & 15];
-    }
-    out[32] = '\0';
+    cm_hex_encode(be, 16, out);
     return 0;
 }

@@ -48,6 +48,7 @@
 #include "../util/le.h"
 #include "../util/mem.h"
 #include "../util/outfile.h"
+#include "../util/uuid.h"
 #include "../index/hnsw_impl.h" /* the staged index's dim and M (hnsw.h has no accessors yet) */
 #include "hnswlib_file.h"
 #include "index_reuse_ext.h"
@@ -143,41 +144,18 @@ typedef struct u128 {
     uint64_t hi, lo;
 } u128;
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* 32 hex digits, or the hyphenated 8-4-4-4-12 form. */
+/* 32 hex digits, or the hyphenated 8-4-4-4-12 form, as two 64-bit halves
+ * (the key of uuid_map). */
 static int parse_uuid(const char *s, size_t len, u128 *out)
 {
-    int hyph = 0;
-    if (len == 36)
-        hyph = 1;
-    else if (len != 32)
+    cm_uuid u;
+    if (cm_uuid_parse(s, len, &u) < 0)
         return -1;
-    uint64_t v[2] = {0, 0};
-    int nd = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (hyph && (i == 8 || i == 13 || i == 18 || i == 23)) {
-            if (s[i] != '-')
-                return -1;
-            continue;
-        }
-        int h = hexval(s[i]);
-        if (h < 0)
-            return -1;
-        v[nd / 16] = (v[nd / 16] << 4) | (uint64_t)h;
-        nd++;
+    out->hi = out->lo = 0;
+    for (int k = 0; k < 8; k++) {
+        out->hi = (out->hi << 8) | u.b[k];
+        out->lo = (out->lo << 8) | u.b[8 + k];
     }
-    out->hi = v[0];
-    out->lo = v[1];
     return 0;
 }
 
