@@ -276,57 +276,33 @@ void cdr_vec_free(cdr_vec *v)
     memset(v, 0, sizeof *v);
 }
 
-int cdr_load_vectors(cdr *d, const cdr_coll *c, cdr_vec *v, cm_err *err)
+/* index_metadata.pickle of vdir, loaded (NULL: a problem was recorded). */
+static pk_value *load_index_pickle(const char *vdir, const cdr_coll *c, cdr_vec *v)
 {
-    memset(v, 0, sizeof *v);
-    char *vdir = fs_join(d->dir, c->vec_seg);
-    struct stat st;
-    if (stat(vdir, &st) != 0) {
-        free(vdir);
-        if (c->dim >= 0)
-            vproblem(v, "collection '%s': the vector folder %s is missing", c->name, c->vec_seg);
-        return 0;
-    }
-    cm_err e = {0};
-    v->h = hnsw_read_chroma_files(vdir, (hnsw_space)c->hnsw.space, &e);
-    if (!v->h)
-        vproblem(v, "collection '%s': HNSW files: %s", c->name, e.msg);
     char *pp = fs_join(vdir, "index_metadata.pickle");
     size_t plen = 0;
     char *pdata = slurp(pp, &plen);
     free(pp);
-    free(vdir);
     if (!pdata) {
         vproblem(v, "collection '%s': index_metadata.pickle is missing", c->name);
-        return 0;
+        return NULL;
     }
+    cm_err e = {0};
     pk_value *root = pk_load(pdata, plen, &e);
     free(pdata);
-    if (!root) {
+    if (!root)
         vproblem(v, "collection '%s': index_metadata.pickle: %s", c->name, e.msg);
-        return 0;
-    }
-    const pk_value *state = root->type == PK_OBJECT ? root->u.obj.state : root;
-    const pk_value *i2l = pk_dict_get(state, "id_to_label");
-    const pk_value *l2i = pk_dict_get(state, "label_to_id");
-    const pk_value *dimv = pk_dict_get(state, "dimensionality");
-    const pk_value *tot = pk_dict_get(state, "total_elements_added");
-    int64_t dim = -1, total = -1;
-    if (!i2l || i2l->type != PK_DICT || !l2i || l2i->type != PK_DICT || !pk_dict_get(state, "id_to_seq_id")) {
-        vproblem(v, "collection '%s': index_metadata.pickle lacks id_to_label, label_to_id or id_to_seq_id",
-                 c->name);
-        pk_free(root);
-        return 0;
-    }
-    if (dimv && pk_get_int64(dimv, &dim) && dim != c->dim)
-        vproblem(v, "collection '%s': pickle dimensionality %lld differs from the collection's %lld", c->name,
-                 (long long)dim, (long long)c->dim);
-    if (!tot || !pk_get_int64(tot, &total))
-        vproblem(v, "collection '%s': pickle has no total_elements_added", c->name);
+    return root;
+}
+
+/* id_to_label into v->label_of (and v->max_label), the labels it maps into
+ * mapped[] (*nmapped); label_to_id must say the same thing back. */
+static void read_label_maps(const cdr_coll *c, const pk_value *i2l, const pk_value *l2i, cdr_vec *v, int64_t *mapped,
+                            size_t *nmapped)
+{
     v->label_of = strmap_new();
     v->max_label = 0;
-    int64_t *mapped_labels = xmalloc((i2l->u.dict.n + 1) * sizeof *mapped_labels);
-    size_t nmapped = 0;
+    *nmapped = 0;
     for (size_t i = 0; i < i2l->u.dict.n; i++) {
         const pk_pair *p = &i2l->u.dict.pairs[i];
         int64_t label;
@@ -335,11 +311,10 @@ int cdr_load_vectors(cdr *d, const cdr_coll *c, cdr_vec *v, cm_err *err)
             continue;
         }
         strmap_upsert(v->label_of, p->key->u.str.s, p->key->u.str.len, NULL)->first = label;
-        mapped_labels[nmapped++] = label;
+        mapped[(*nmapped)++] = label;
         if (label > v->max_label)
             v->max_label = label;
     }
-    /* label_to_id must say the same thing back */
     strmap *back = strmap_new();
     for (size_t k = 0; k < l2i->u.dict.n; k++) {
         int64_t l2;
@@ -361,57 +336,109 @@ int cdr_load_vectors(cdr *d, const cdr_coll *c, cdr_vec *v, cm_err *err)
     if (l2i->u.dict.n != i2l->u.dict.n)
         vproblem(v, "collection '%s': pickle maps differ in size (%zu vs %zu)", c->name, i2l->u.dict.n,
                  l2i->u.dict.n);
+}
+
+/* One deleted HNSW element (label l): a tombstone (Chroma leaves one per
+ * delete; a reused legacy index may carry some) whose label must be retired
+ * - known to no id, yet within total_elements_added so that Chroma never
+ * hands it out again. */
+static void check_tombstone(const cdr_coll *c, cdr_vec *v, size_t i, uint64_t l, int64_t total,
+                            const unsigned char *live)
+{
+    if (l == 0 || (total >= 0 && (int64_t)l > total))
+        vproblem(v, "collection '%s': deleted HNSW element %zu has label %llu beyond "
+                    "total_elements_added %lld (Chroma could hand it out again)",
+                 c->name, i, (unsigned long long)l, (long long)total);
+    else if ((int64_t)l <= v->max_label && v->internal_of[l] == -2)
+        vproblem(v, "collection '%s': label %llu is on two deleted HNSW elements", c->name, (unsigned long long)l);
+    else if ((int64_t)l <= v->max_label && live[l])
+        vproblem(v, "collection '%s': HNSW element %zu is deleted, but the pickle still maps an id to "
+                    "its label %llu",
+                 c->name, i, (unsigned long long)l);
+    else if ((int64_t)l <= v->max_label)
+        v->internal_of[l] = -2;
+}
+
+/* v->internal_of from the HNSW files' labels, each checked against the
+ * pickle's (mapped: the labels it gives an id). */
+static void match_elements(const cdr_coll *c, cdr_vec *v, int64_t total, const int64_t *mapped, size_t nmapped)
+{
+    v->internal_of = xmalloc((size_t)(v->max_label + 1) * sizeof *v->internal_of);
+    for (int64_t l = 0; l <= v->max_label; l++)
+        v->internal_of[l] = -1;
+    unsigned char *live = xcalloc((size_t)v->max_label + 1, 1);
+    for (size_t k = 0; k < nmapped; k++)
+        live[mapped[k]] = 1;
+    size_t tombstones = 0;
+    for (size_t i = 0; i < hnsw_count(v->h); i++) {
+        uint64_t l = hnsw_label(v->h, i);
+        if (hnsw_is_deleted(v->h, i)) {
+            tombstones++;
+            check_tombstone(c, v, i, l, total, live);
+            continue;
+        }
+        if ((int64_t)l > v->max_label || l == 0)
+            vproblem(v, "collection '%s': HNSW element %zu has label %llu that the pickle does not know", c->name, i,
+                     (unsigned long long)l);
+        else if (v->internal_of[l] >= 0)
+            vproblem(v, "collection '%s': label %llu appears twice in the HNSW files", c->name,
+                     (unsigned long long)l);
+        else
+            v->internal_of[l] = (int64_t)i;
+    }
+    free(live);
+    if (hnsw_count(v->h) - tombstones != strmap_size(v->label_of))
+        vproblem(v, "collection '%s': the HNSW files hold %zu live elements, the pickle maps %zu ids", c->name,
+                 hnsw_count(v->h) - tombstones, strmap_size(v->label_of));
+}
+
+int cdr_load_vectors(cdr *d, const cdr_coll *c, cdr_vec *v, cm_err *err)
+{
+    (void)err;
+    memset(v, 0, sizeof *v);
+    char *vdir = fs_join(d->dir, c->vec_seg);
+    struct stat st;
+    if (stat(vdir, &st) != 0) {
+        free(vdir);
+        if (c->dim >= 0)
+            vproblem(v, "collection '%s': the vector folder %s is missing", c->name, c->vec_seg);
+        return 0;
+    }
+    cm_err e = {0};
+    v->h = hnsw_read_chroma_files(vdir, (hnsw_space)c->hnsw.space, &e);
+    if (!v->h)
+        vproblem(v, "collection '%s': HNSW files: %s", c->name, e.msg);
+    pk_value *root = load_index_pickle(vdir, c, v);
+    free(vdir);
+    if (!root)
+        return 0;
+    const pk_value *state = root->type == PK_OBJECT ? root->u.obj.state : root;
+    const pk_value *i2l = pk_dict_get(state, "id_to_label");
+    const pk_value *l2i = pk_dict_get(state, "label_to_id");
+    const pk_value *dimv = pk_dict_get(state, "dimensionality");
+    const pk_value *tot = pk_dict_get(state, "total_elements_added");
+    int64_t dim = -1, total = -1;
+    if (!i2l || i2l->type != PK_DICT || !l2i || l2i->type != PK_DICT || !pk_dict_get(state, "id_to_seq_id")) {
+        vproblem(v, "collection '%s': index_metadata.pickle lacks id_to_label, label_to_id or id_to_seq_id",
+                 c->name);
+        pk_free(root);
+        return 0;
+    }
+    if (dimv && pk_get_int64(dimv, &dim) && dim != c->dim)
+        vproblem(v, "collection '%s': pickle dimensionality %lld differs from the collection's %lld", c->name,
+                 (long long)dim, (long long)c->dim);
+    if (!tot || !pk_get_int64(tot, &total))
+        vproblem(v, "collection '%s': pickle has no total_elements_added", c->name);
+    int64_t *mapped = xmalloc((i2l->u.dict.n + 1) * sizeof *mapped);
+    size_t nmapped = 0;
+    read_label_maps(c, i2l, l2i, v, mapped, &nmapped);
     if (total >= 0 && total < v->max_label)
         vproblem(v, "collection '%s': pickle total_elements_added %lld is below the largest label %lld", c->name,
                  (long long)total, (long long)v->max_label);
     pk_free(root);
-    if (v->h) {
-        v->internal_of = xmalloc((size_t)(v->max_label + 1) * sizeof *v->internal_of);
-        for (int64_t l = 0; l <= v->max_label; l++)
-            v->internal_of[l] = -1;
-        unsigned char *live = xcalloc((size_t)v->max_label + 1, 1); /* labels the pickle gives an id */
-        for (size_t k = 0; k < nmapped; k++)
-            live[mapped_labels[k]] = 1;
-        size_t tombstones = 0;
-        for (size_t i = 0; i < hnsw_count(v->h); i++) {
-            uint64_t l = hnsw_label(v->h, i);
-            if (hnsw_is_deleted(v->h, i)) {
-                /* A tombstone (Chroma leaves one per delete; a reused legacy
-                 * index may carry some): its label must be retired - known
-                 * to no id, yet within total_elements_added so that Chroma
-                 * never hands it out again. */
-                tombstones++;
-                if (l == 0 || (total >= 0 && (int64_t)l > total))
-                    vproblem(v, "collection '%s': deleted HNSW element %zu has label %llu beyond "
-                                "total_elements_added %lld (Chroma could hand it out again)",
-                             c->name, i, (unsigned long long)l, (long long)total);
-                else if ((int64_t)l <= v->max_label && v->internal_of[l] == -2)
-                    vproblem(v, "collection '%s': label %llu is on two deleted HNSW elements", c->name,
-                             (unsigned long long)l);
-                else if ((int64_t)l <= v->max_label && live[l])
-                    vproblem(v, "collection '%s': HNSW element %zu is deleted, but the pickle still maps an id to "
-                                "its label %llu",
-                             c->name, i, (unsigned long long)l);
-                else if ((int64_t)l <= v->max_label)
-                    v->internal_of[l] = -2;
-                continue;
-            }
-            if ((int64_t)l > v->max_label || l == 0)
-                vproblem(v, "collection '%s': HNSW element %zu has label %llu that the pickle does not know",
-                         c->name, i, (unsigned long long)l);
-            else if (v->internal_of[l] >= 0)
-                vproblem(v, "collection '%s': label %llu appears twice in the HNSW files", c->name,
-                         (unsigned long long)l);
-            else
-                v->internal_of[l] = (int64_t)i;
-        }
-        free(live);
-        if (hnsw_count(v->h) - tombstones != strmap_size(v->label_of))
-            vproblem(v, "collection '%s': the HNSW files hold %zu live elements, the pickle maps %zu ids", c->name,
-                     hnsw_count(v->h) - tombstones, strmap_size(v->label_of));
-    }
-    free(mapped_labels);
-    (void)err;
+    if (v->h)
+        match_elements(c, v, total, mapped, nmapped);
+    free(mapped);
     return 0;
 }
 

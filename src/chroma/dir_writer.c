@@ -503,7 +503,7 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
     int64_t w = d->next_seq - 1; /* the last record's seq id */
     int reused = 0;
     uint32_t total_labels = d->nrec; /* labels handed out: the records', and any retired ones */
-    char why[300] = "no legacy index for this collection";
+    legacy_reuse_result lr = {.outcome = LEGACY_REUSE_REBUILT, .reason = "no legacy index for this collection"};
     if (d->keys && d->nkeys == d->nrec) {
         legacy_reuse_in in = {.index_dir = d->tc.legacy_index_dir,
                               .collection_uuid = d->tc.source_id,
@@ -515,30 +515,32 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
          * total_elements_added covers, and records the legacy graph lacks
          * are inserted into it (legacy_reuse_ext.h says why that stays
          * correct for later writes). */
-        reused = legacy_reuse_try_ex(&in, d->vec_dir, &total_labels, why, sizeof why, err);
+        reused = legacy_reuse_run(&in, d->vec_dir, 1, &lr, err);
+        if (reused == 1)
+            total_labels = lr.total_labels;
         if (reused < 0) {
             rc = cm_err_prefix(err, "collection '%s': reusing the legacy index", d->tc.name);
             goto out;
         }
     } else if (d->o.index_mode == CM_INDEX_REBUILD) {
-        /* flag-ok: an index-reuse outcome (reports show it); those become structs in their own item */
-        snprintf(why, sizeof why, "--index rebuild");
+        /* flag-ok: an index-reuse outcome users see in the summary ("built (--index rebuild)") */
+        snprintf(lr.reason, sizeof lr.reason, "--index rebuild");
     }
     drop_keys(d);
     if (!reused && d->o.index_mode == CM_INDEX_REUSE) {
-        rc = cm_err_set(err, "collection '%s': the legacy index cannot be reused (%s)", d->tc.name, why);
+        rc = cm_err_set(err, "collection '%s': the legacy index cannot be reused (%s)", d->tc.name, lr.reason);
         cm_err_mark(err, CM_ERR_INVALID_DATA, CM_HINT_INDEX_REBUILD, NULL);
         goto out;
     }
     if (reused) {
-        /* why: "reused", or "reused; N deleted elements kept as deleted" */
-        const char *detail = strncmp(why, "reused; ", 8) == 0 ? why + 8 : NULL;
-        if (detail)
+        char detail[300];
+        legacy_reuse_detail(&lr, detail, sizeof detail);
+        if (*detail)
             snprintf(d->note, sizeof d->note, "reused the legacy index (%s)", detail);
         else
             snprintf(d->note, sizeof d->note, "reused the legacy index");
     } else {
-        snprintf(d->note, sizeof d->note, "built (%s)", why);
+        snprintf(d->note, sizeof d->note, "built (%s)", lr.reason);
         if (hnsw_build(d->index, progress, ctx, err) < 0 || hnsw_write_chroma_files(d->index, d->vec_dir, err) < 0) {
             rc = cm_err_prefix(err, "collection '%s'", d->tc.name);
             goto out;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/hex.h"
 #include "../util/mem.h"
 #include "../util/utf8.h"
 
@@ -82,17 +83,6 @@ static int match_word(jp *p, const char *w)
     return 0;
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads 4 hex digits at p->pos; -1 (error set) if they are not there. */
 static long read_hex4(jp *p)
 {
@@ -102,7 +92,7 @@ static long read_hex4(jp *p)
             fail_expected(p, "4 hex digits after \\u");
             return -1;
         }
-        int h = hexval(p->s[p->pos]);
+        int h = cm_hex_digit(p->s[p->pos]);
         if (h < 0) {
             fail_expected(p, "4 hex digits after \\u");
             return -1;

@@ -211,6 +211,149 @@ static int decode_values(pq_cursor *c, int enc, const uint8_t *p, size_t len, si
     return rc;
 }
 
+/* PLAIN_DICTIONARY and RLE_DICTIONARY: indices into the dictionary page. */
+static int dec_dictionary(pq_cursor *c, vals *v, const uint8_t *p, size_t len, size_t n, cm_err *err)
+{
+    if (!c->has_dict)
+        return cerr(c, err, "dictionary-encoded page without a dictionary page%s", NULL);
+    if (n == 0)
+        return 0;
+    if (len < 1)
+        return cerr(c, err, "dictionary indices missing%s", NULL);
+    uint32_t *idx = tmp32(c, n);
+    if (pq_rle_decode(p + 1, len - 1, p[0], idx, n, err) < 0)
+        return cm_err_prefix(err, "%s: row group %zu, column '%s': dictionary indices", c->f->path, c->rg,
+                             c->col->path);
+    for (size_t i = 0; i < n; i++)
+        if (idx[i] >= c->dict.n)
+            return cerr(c, err, "a dictionary index is out of range%s", NULL);
+    if (c->width) {
+        v->fixed = xgrow(v->fixed, &v->cap_fixed, n * (size_t)c->width + 1, 1);
+        for (size_t i = 0; i < n; i++)
+            memcpy(v->fixed + i * (size_t)c->width, c->dict.fixed + (size_t)idx[i] * (size_t)c->width,
+                   (size_t)c->width);
+        v->n = n;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            vals_push_str(v, c->dict.data + c->dict.off[idx[i]],
+                          (size_t)(c->dict.off[idx[i] + 1] - c->dict.off[idx[i]]));
+    }
+    return 0;
+}
+
+/* RLE: booleans, with a 4-byte length. */
+static int dec_rle_bool(pq_cursor *c, vals *v, const uint8_t *p, size_t len, size_t n, cm_err *err)
+{
+    if (c->col->type != PQ_BOOLEAN || len < 4)
+        return cerr(c, err, "RLE-encoded values are only valid for booleans%s", NULL);
+    size_t l = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+    if (l > len - 4)
+        return cerr(c, err, "RLE booleans run past the end of the page%s", NULL);
+    uint32_t *b = tmp32(c, n);
+    if (pq_rle_decode(p + 4, l, 1, b, n, err) < 0)
+        return cerr(c, err, "bad RLE booleans%s", NULL);
+    v->fixed = xgrow(v->fixed, &v->cap_fixed, n + 1, 1);
+    for (size_t i = 0; i < n; i++)
+        v->fixed[i] = (uint8_t)b[i];
+    v->n = n;
+    return 0;
+}
+
+/* DELTA_BINARY_PACKED integers. */
+static int dec_delta_int(pq_cursor *c, vals *v, const uint8_t *p, size_t len, size_t n, cm_err *err)
+{
+    size_t used;
+    if (c->col->type != PQ_INT32 && c->col->type != PQ_INT64)
+        return cerr(c, err, "DELTA_BINARY_PACKED on a non-integer column%s", NULL);
+    int64_t *x = tmp64(c, n);
+    if (pq_delta_decode(p, len, x, n, &used, err) < 0)
+        return cerr(c, err, "%s", err->msg);
+    v->fixed = xgrow(v->fixed, &v->cap_fixed, n * (size_t)c->width + 1, 1);
+    for (size_t i = 0; i < n; i++) {
+        if (c->width == 4) {
+            int32_t y = (int32_t)(uint32_t)x[i];
+            memcpy(v->fixed + i * 4, &y, 4);
+        } else {
+            memcpy(v->fixed + i * 8, &x[i], 8);
+        }
+    }
+    v->n = n;
+    return 0;
+}
+
+/* DELTA_LENGTH_BYTE_ARRAY: delta-packed lengths, then the strings. */
+static int dec_delta_length(pq_cursor *c, vals *v, const uint8_t *p, size_t len, size_t n, cm_err *err)
+{
+    size_t used;
+    if (c->col->type != PQ_BYTE_ARRAY)
+        return cerr(c, err, "DELTA_LENGTH_BYTE_ARRAY on a non-string column%s", NULL);
+    int64_t *l = tmp64(c, n);
+    if (pq_delta_decode(p, len, l, n, &used, err) < 0)
+        return cerr(c, err, "%s", err->msg);
+    size_t pos = used;
+    for (size_t i = 0; i < n; i++) {
+        if (l[i] < 0 || (uint64_t)l[i] > len - pos)
+            return cerr(c, err, "a DELTA_LENGTH_BYTE_ARRAY string runs past the end of the page%s", NULL);
+        vals_push_str(v, p + pos, (size_t)l[i]);
+        pos += (size_t)l[i];
+    }
+    return 0;
+}
+
+/* DELTA_BYTE_ARRAY: prefix lengths, suffix lengths, suffixes. */
+static int dec_delta_byte_array(pq_cursor *c, vals *v, const uint8_t *p, size_t len, size_t n, cm_err *err)
+{
+    size_t used;
+    if (!is_string(c->col))
+        return cerr(c, err, "DELTA_BYTE_ARRAY on a non-string column%s", NULL);
+    int64_t *pre = tmp64(c, 2 * n);
+    int64_t *suf = pre + n;
+    size_t u2;
+    if (pq_delta_decode(p, len, pre, n, &used, err) < 0 ||
+        pq_delta_decode(p + used, len - used, suf, n, &u2, err) < 0)
+        return cerr(c, err, "%s", err->msg);
+    size_t pos = used + u2, prev_at = 0, prev_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (pre[i] < 0 || suf[i] < 0 || (uint64_t)pre[i] > prev_len || (uint64_t)suf[i] > len - pos)
+            return cerr(c, err, "DELTA_BYTE_ARRAY lengths do not fit%s", NULL);
+        size_t at = v->n ? (size_t)v->off[v->n] : 0, total = (size_t)pre[i] + (size_t)suf[i];
+        v->off = xgrow(v->off, &v->cap_off, v->n + 2, sizeof *v->off);
+        if (v->n == 0)
+            v->off[0] = 0;
+        v->data = xgrow(v->data, &v->cap_data, at + total + 1, 1);
+        memmove(v->data + at, v->data + prev_at, (size_t)pre[i]);
+        memcpy(v->data + at + pre[i], p + pos, (size_t)suf[i]);
+        pos += (size_t)suf[i];
+        v->off[++v->n] = at + total;
+        prev_at = at;
+        prev_len = total;
+    }
+    return 0;
+}
+
+/* BYTE_STREAM_SPLIT: byte k of every value, then byte k+1, ... */
+static int dec_byte_stream_split(pq_cursor *c, vals *v, const uint8_t *p, size_t len, size_t n, cm_err *err)
+{
+    size_t w = c->width ? (size_t)c->width : c->col->type == PQ_FIXED_LEN_BYTE_ARRAY ? (size_t)c->col->type_length : 0;
+    if (w == 0 || c->col->type == PQ_BOOLEAN || (n && n > len / w))
+        return cerr(c, err, "BYTE_STREAM_SPLIT values do not fit the page%s", NULL);
+    uint8_t *out = xmalloc(n * w + 1);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < w; k++)
+            out[i * w + k] = p[k * n + i];
+    if (c->width) {
+        free(v->fixed);
+        v->fixed = out;
+        v->cap_fixed = n * w + 1;
+        v->n = n;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            vals_push_str(v, out + i * w, w);
+        free(out);
+    }
+    return 0;
+}
+
 static int decode_values_in(pq_cursor *c, int enc, const uint8_t *p, size_t len, size_t n, cm_err *err)
 {
     vals *v = &c->pv;
@@ -220,128 +363,13 @@ static int decode_values_in(pq_cursor *c, int enc, const uint8_t *p, size_t len,
     case 0: /* PLAIN */
         return plain(c, v, p, len, n, &used, err);
     case 2: /* PLAIN_DICTIONARY */
-    case 8: { /* RLE_DICTIONARY */
-        if (!c->has_dict)
-            return cerr(c, err, "dictionary-encoded page without a dictionary page%s", NULL);
-        if (n == 0)
-            return 0;
-        if (len < 1)
-            return cerr(c, err, "dictionary indices missing%s", NULL);
-        uint32_t *idx = tmp32(c, n);
-        if (pq_rle_decode(p + 1, len - 1, p[0], idx, n, err) < 0)
-            return cm_err_prefix(err, "%s: row group %zu, column '%s': dictionary indices", c->f->path, c->rg,
-                                 c->col->path);
-        for (size_t i = 0; i < n; i++)
-            if (idx[i] >= c->dict.n)
-                return cerr(c, err, "a dictionary index is out of range%s", NULL);
-        if (c->width) {
-            v->fixed = xgrow(v->fixed, &v->cap_fixed, n * (size_t)c->width + 1, 1);
-            for (size_t i = 0; i < n; i++)
-                memcpy(v->fixed + i * (size_t)c->width, c->dict.fixed + (size_t)idx[i] * (size_t)c->width,
-                       (size_t)c->width);
-            v->n = n;
-        } else {
-            for (size_t i = 0; i < n; i++)
-                vals_push_str(v, c->dict.data + c->dict.off[idx[i]],
-                              (size_t)(c->dict.off[idx[i] + 1] - c->dict.off[idx[i]]));
-        }
-        return 0;
-    }
-    case 3: { /* RLE: booleans, with a 4-byte length */
-        if (c->col->type != PQ_BOOLEAN || len < 4)
-            return cerr(c, err, "RLE-encoded values are only valid for booleans%s", NULL);
-        size_t l = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
-        if (l > len - 4)
-            return cerr(c, err, "RLE booleans run past the end of the page%s", NULL);
-        uint32_t *b = tmp32(c, n);
-        if (pq_rle_decode(p + 4, l, 1, b, n, err) < 0)
-            return cerr(c, err, "bad RLE booleans%s", NULL);
-        v->fixed = xgrow(v->fixed, &v->cap_fixed, n + 1, 1);
-        for (size_t i = 0; i < n; i++)
-            v->fixed[i] = (uint8_t)b[i];
-        v->n = n;
-        return 0;
-    }
-    case 5: { /* DELTA_BINARY_PACKED */
-        if (c->col->type != PQ_INT32 && c->col->type != PQ_INT64)
-            return cerr(c, err, "DELTA_BINARY_PACKED on a non-integer column%s", NULL);
-        int64_t *x = tmp64(c, n);
-        if (pq_delta_decode(p, len, x, n, &used, err) < 0)
-            return cerr(c, err, "%s", err->msg);
-        v->fixed = xgrow(v->fixed, &v->cap_fixed, n * (size_t)c->width + 1, 1);
-        for (size_t i = 0; i < n; i++) {
-            if (c->width == 4) {
-                int32_t y = (int32_t)(uint32_t)x[i];
-                memcpy(v->fixed + i * 4, &y, 4);
-            } else {
-                memcpy(v->fixed + i * 8, &x[i], 8);
-            }
-        }
-        v->n = n;
-        return 0;
-    }
-    case 6: { /* DELTA_LENGTH_BYTE_ARRAY */
-        if (c->col->type != PQ_BYTE_ARRAY)
-            return cerr(c, err, "DELTA_LENGTH_BYTE_ARRAY on a non-string column%s", NULL);
-        int64_t *l = tmp64(c, n);
-        if (pq_delta_decode(p, len, l, n, &used, err) < 0)
-            return cerr(c, err, "%s", err->msg);
-        size_t pos = used;
-        for (size_t i = 0; i < n; i++) {
-            if (l[i] < 0 || (uint64_t)l[i] > len - pos)
-                return cerr(c, err, "a DELTA_LENGTH_BYTE_ARRAY string runs past the end of the page%s", NULL);
-            vals_push_str(v, p + pos, (size_t)l[i]);
-            pos += (size_t)l[i];
-        }
-        return 0;
-    }
-    case 7: { /* DELTA_BYTE_ARRAY: prefix lengths, suffix lengths, suffixes */
-        if (!is_string(c->col))
-            return cerr(c, err, "DELTA_BYTE_ARRAY on a non-string column%s", NULL);
-        int64_t *pre = tmp64(c, 2 * n);
-        int64_t *suf = pre + n;
-        size_t u2;
-        if (pq_delta_decode(p, len, pre, n, &used, err) < 0 ||
-            pq_delta_decode(p + used, len - used, suf, n, &u2, err) < 0)
-            return cerr(c, err, "%s", err->msg);
-        size_t pos = used + u2, prev_at = 0, prev_len = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (pre[i] < 0 || suf[i] < 0 || (uint64_t)pre[i] > prev_len || (uint64_t)suf[i] > len - pos)
-                return cerr(c, err, "DELTA_BYTE_ARRAY lengths do not fit%s", NULL);
-            size_t at = v->n ? (size_t)v->off[v->n] : 0, total = (size_t)pre[i] + (size_t)suf[i];
-            v->off = xgrow(v->off, &v->cap_off, v->n + 2, sizeof *v->off);
-            if (v->n == 0)
-                v->off[0] = 0;
-            v->data = xgrow(v->data, &v->cap_data, at + total + 1, 1);
-            memmove(v->data + at, v->data + prev_at, (size_t)pre[i]);
-            memcpy(v->data + at + pre[i], p + pos, (size_t)suf[i]);
-            pos += (size_t)suf[i];
-            v->off[++v->n] = at + total;
-            prev_at = at;
-            prev_len = total;
-        }
-        return 0;
-    }
-    case 9: { /* BYTE_STREAM_SPLIT */
-        size_t w = c->width ? (size_t)c->width : c->col->type == PQ_FIXED_LEN_BYTE_ARRAY ? (size_t)c->col->type_length : 0;
-        if (w == 0 || c->col->type == PQ_BOOLEAN || (n && n > len / w))
-            return cerr(c, err, "BYTE_STREAM_SPLIT values do not fit the page%s", NULL);
-        uint8_t *out = xmalloc(n * w + 1);
-        for (size_t i = 0; i < n; i++)
-            for (size_t k = 0; k < w; k++)
-                out[i * w + k] = p[k * n + i];
-        if (c->width) {
-            free(v->fixed);
-            v->fixed = out;
-            v->cap_fixed = n * w + 1;
-            v->n = n;
-        } else {
-            for (size_t i = 0; i < n; i++)
-                vals_push_str(v, out + i * w, w);
-            free(out);
-        }
-        return 0;
-    }
+    case 8: /* RLE_DICTIONARY */
+        return dec_dictionary(c, v, p, len, n, err);
+    case 3: return dec_rle_bool(c, v, p, len, n, err);
+    case 5: return dec_delta_int(c, v, p, len, n, err);
+    case 6: return dec_delta_length(c, v, p, len, n, err);
+    case 7: return dec_delta_byte_array(c, v, p, len, n, err);
+    case 9: return dec_byte_stream_split(c, v, p, len, n, err);
     default: {
         char e[32];
         snprintf(e, sizeof e, "%d", enc);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../util/hex.h"
 #include "../util/mem.h"
 #include "../util/utf8.h"
 
@@ -280,6 +281,7 @@ typedef struct loader {
     size_t memo_cap, memo_count;
     size_t used, budget;
     pk_value *none, *vtrue, *vfalse, *empty_tuple;
+    pk_value *result; /* set by STOP */
     cm_err *err;
 } loader;
 
@@ -662,305 +664,365 @@ static void loader_free_values(loader *ld)
     ld->nall = 0;
 }
 
+/* ---- the opcodes: one handler per opcode group, found through OPS ----
+ * A handler reads its operands at ld->pos (just past the opcode byte) and
+ * returns 0 to go on, 1 after STOP (the value is in ld->result), -1 on error. */
+typedef int op_fn(loader *ld, unsigned char op);
+
+static int op_proto(loader *ld, unsigned char op)
+{
+    (void)op;
+    if (need(ld, 1) < 0)
+        return -1;
+    if (ld->p[ld->pos] > 5) {
+        char m[64];
+        snprintf(m, sizeof m, "unsupported pickle protocol %u", ld->p[ld->pos]);
+        return lfail(ld, m);
+    }
+    ld->pos++;
+    return 0;
+}
+
+static int op_frame(loader *ld, unsigned char op)
+{
+    (void)op;
+    if (need(ld, 8) < 0)
+        return -1;
+    uint64_t n = rd_le(ld->p + ld->pos, 8);
+    ld->pos += 8;
+    if (n > ld->len - ld->pos)
+        return lfail(ld, "FRAME longer than the data (truncated pickle?)");
+    return 0;
+}
+
+static int op_stop(loader *ld, unsigned char op)
+{
+    (void)op;
+    pk_value *v = pop(ld);
+    if (!v)
+        return -1;
+    if (ld->sn || ld->mn)
+        return lfail(ld, "values left on the stack at STOP");
+    ld->result = v;
+    return 1;
+}
+
+static int op_mark(loader *ld, unsigned char op)
+{
+    (void)op;
+    if (ld->mn >= PK_MAX_STACK)
+        return lfail(ld, "too many MARKs");
+    size_t old = ld->mcap;
+    ld->marks = xgrow(ld->marks, &ld->mcap, ld->mn + 1, sizeof *ld->marks);
+    if (ld->mcap != old && charge(ld, (ld->mcap - old) * sizeof *ld->marks) < 0)
+        return -1;
+    ld->marks[ld->mn++] = ld->sn;
+    return 0;
+}
+
+/* EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, NONE, NEWTRUE, NEWFALSE */
+static int op_constant(loader *ld, unsigned char op)
+{
+    switch (op) {
+    case '}': return push(ld, new_value(ld, PK_DICT));
+    case ']': return push(ld, new_value(ld, PK_LIST));
+    case ')': return push(ld, ld->empty_tuple);
+    case 'N': return push(ld, ld->none);
+    case 0x88: return push(ld, ld->vtrue);
+    default: return push(ld, ld->vfalse);
+    }
+}
+
+static int op_tuple(loader *ld, unsigned char op)
+{
+    (void)op;
+    size_t k = 0;
+    if (pop_mark(ld, &k) < 0 || build_tuple(ld, k) < 0)
+        return -1;
+    return 0;
+}
+
+/* TUPLE1, TUPLE2, TUPLE3 */
+static int op_tuple_n(loader *ld, unsigned char op)
+{
+    size_t n = (size_t)(op - 0x84);
+    if (ld->sn < fence(ld) + n)
+        return lfail(ld, "stack underflow");
+    return build_tuple(ld, ld->sn - n) < 0 ? -1 : 0;
+}
+
+static int op_append(loader *ld, unsigned char op)
+{
+    (void)op;
+    pk_value *v = pop(ld), *l = v ? top(ld) : NULL;
+    if (!l)
+        return -1;
+    if (l->type != PK_LIST)
+        return lfail(ld, "APPEND to something that is not a list");
+    return seq_append(ld, l, v) < 0 ? -1 : 0;
+}
+
+static int op_appends(loader *ld, unsigned char op)
+{
+    (void)op;
+    size_t k = 0;
+    if (pop_mark(ld, &k) < 0)
+        return -1;
+    if (k == 0 || k - 1 < fence(ld))
+        return lfail(ld, "APPENDS without a list");
+    pk_value *l = ld->stack[k - 1];
+    if (l->type != PK_LIST)
+        return lfail(ld, "APPENDS to something that is not a list");
+    for (size_t i = k; i < ld->sn; i++)
+        if (seq_append(ld, l, ld->stack[i]) < 0)
+            return -1;
+    ld->sn = k;
+    return 0;
+}
+
+static int op_setitem(loader *ld, unsigned char op)
+{
+    (void)op;
+    pk_value *v = pop(ld), *k = v ? pop(ld) : NULL, *d = k ? top(ld) : NULL;
+    if (!d)
+        return -1;
+    if (d->type != PK_DICT)
+        return lfail(ld, "SETITEM on something that is not a dict");
+    return dict_set(ld, d, k, v) < 0 ? -1 : 0;
+}
+
+static int op_setitems(loader *ld, unsigned char op)
+{
+    (void)op;
+    size_t k = 0;
+    if (pop_mark(ld, &k) < 0)
+        return -1;
+    if (k == 0 || k - 1 < fence(ld))
+        return lfail(ld, "SETITEMS without a dict");
+    pk_value *d = ld->stack[k - 1];
+    if (d->type != PK_DICT)
+        return lfail(ld, "SETITEMS on something that is not a dict");
+    if ((ld->sn - k) % 2)
+        return lfail(ld, "SETITEMS with an odd number of items");
+    for (size_t i = k; i < ld->sn; i += 2)
+        if (dict_set(ld, d, ld->stack[i], ld->stack[i + 1]) < 0)
+            return -1;
+    ld->sn = k;
+    return 0;
+}
+
+/* BININT, BININT1, BININT2 */
+static int op_binint(loader *ld, unsigned char op)
+{
+    int n = op == 'J' ? 4 : op == 'K' ? 1 : 2;
+    if (need(ld, (size_t)n) < 0)
+        return -1;
+    uint64_t u = rd_le(ld->p + ld->pos, n);
+    ld->pos += (size_t)n;
+    pk_value *v = new_value(ld, PK_INT);
+    if (!v)
+        return -1;
+    v->u.i = op == 'J' ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
+    return push(ld, v);
+}
+
+/* LONG1, LONG4 */
+static int op_long(loader *ld, unsigned char op)
+{
+    int w = op == 0x8a ? 1 : 4;
+    if (need(ld, (size_t)w) < 0)
+        return -1;
+    uint64_t n = rd_le(ld->p + ld->pos, w);
+    if (op == 0x8b && n > INT32_MAX)
+        return lfail(ld, "LONG4 with a negative length");
+    ld->pos += (size_t)w;
+    if (need(ld, (size_t)n) < 0)
+        return -1;
+    pk_value *v = make_long(ld, ld->p + ld->pos, (size_t)n);
+    ld->pos += (size_t)n;
+    return push(ld, v);
+}
+
+/* BINFLOAT: big-endian */
+static int op_binfloat(loader *ld, unsigned char op)
+{
+    (void)op;
+    if (need(ld, 8) < 0)
+        return -1;
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = (u << 8) | ld->p[ld->pos + (size_t)i];
+    ld->pos += 8;
+    pk_value *v = new_value(ld, PK_FLOAT);
+    if (!v)
+        return -1;
+    memcpy(&v->u.f, &u, sizeof u);
+    return push(ld, v);
+}
+
+/* SHORT_BINUNICODE, BINUNICODE, BINUNICODE8, SHORT_BINBYTES, BINBYTES */
+static int op_string(loader *ld, unsigned char op)
+{
+    int w = (op == 0x8c || op == 'C') ? 1 : op == 0x8d ? 8 : 4;
+    if (need(ld, (size_t)w) < 0)
+        return -1;
+    uint64_t n = rd_le(ld->p + ld->pos, w);
+    ld->pos += (size_t)w;
+    if (n > ld->len - ld->pos)
+        return lfail(ld, "string longer than the data (truncated pickle?)");
+    pk_value *v = make_bytes(ld, (op == 'C' || op == 'B') ? PK_BYTES : PK_STR, ld->p + ld->pos, (size_t)n);
+    ld->pos += (size_t)n;
+    return push(ld, v);
+}
+
+static int op_memoize(loader *ld, unsigned char op)
+{
+    (void)op;
+    pk_value *v = top(ld);
+    return (!v || memo_put(ld, ld->memo_count, v) < 0) ? -1 : 0;
+}
+
+/* BINPUT, LONG_BINPUT, BINGET, LONG_BINGET */
+static int op_memo_index(loader *ld, unsigned char op)
+{
+    int w = (op == 'q' || op == 'h') ? 1 : 4;
+    if (need(ld, (size_t)w) < 0)
+        return -1;
+    size_t idx = (size_t)rd_le(ld->p + ld->pos, w);
+    ld->pos += (size_t)w;
+    if (op == 'h' || op == 'j')
+        return memo_get(ld, idx) < 0 ? -1 : 0;
+    pk_value *v = top(ld);
+    return (!v || memo_put(ld, idx, v) < 0) ? -1 : 0;
+}
+
+/* GLOBAL: "module\nname\n" */
+static int op_global(loader *ld, unsigned char op)
+{
+    (void)op;
+    const unsigned char *p = ld->p;
+    const unsigned char *m = p + ld->pos;
+    const unsigned char *nl1 = memchr(m, '\n', ld->len - ld->pos);
+    if (!nl1)
+        return lfail(ld, "GLOBAL without a newline (truncated pickle?)");
+    const unsigned char *nm = nl1 + 1;
+    const unsigned char *nl2 = memchr(nm, '\n', (size_t)(p + ld->len - nm));
+    if (!nl2)
+        return lfail(ld, "GLOBAL without a second newline (truncated pickle?)");
+    ld->pos = (size_t)(nl2 + 1 - p);
+    return push(ld, make_global(ld, m, (size_t)(nl1 - m), nm, (size_t)(nl2 - nm)));
+}
+
+static int op_stack_global(loader *ld, unsigned char op)
+{
+    (void)op;
+    pk_value *name = pop(ld), *mod = name ? pop(ld) : NULL;
+    if (!mod)
+        return -1;
+    if (name->type != PK_STR || mod->type != PK_STR)
+        return lfail(ld, "STACK_GLOBAL needs two strings");
+    return push(ld, make_global(ld, (const unsigned char *)mod->u.str.s, mod->u.str.len,
+                                (const unsigned char *)name->u.str.s, name->u.str.len));
+}
+
+/* NEWOBJ, REDUCE (recorded, never called) */
+static int op_new_object(loader *ld, unsigned char op)
+{
+    pk_value *args = pop(ld), *cls = args ? pop(ld) : NULL;
+    if (!cls)
+        return -1;
+    if (args->type != PK_TUPLE)
+        return lfail(ld, op == 'R' ? "REDUCE arguments are not a tuple" : "NEWOBJ arguments are not a tuple");
+    if (cls->type != PK_GLOBAL)
+        return lfail(ld, op == 'R' ? "REDUCE of something that is not a global"
+                                   : "NEWOBJ of something that is not a class");
+    pk_value *o = new_value(ld, PK_OBJECT);
+    if (!o)
+        return -1;
+    o->u.obj.cls = cls;
+    o->u.obj.args = args;
+    o->u.obj.reduce = op == 'R';
+    return push(ld, o);
+}
+
+static int op_build(loader *ld, unsigned char op)
+{
+    (void)op;
+    pk_value *state = pop(ld), *o = state ? top(ld) : NULL;
+    if (!o)
+        return -1;
+    if (o->type != PK_OBJECT)
+        return lfail(ld, "BUILD on something that is not an object");
+    o->u.obj.state = state;
+    return 0;
+}
+
+/* The supported opcodes (pickle.h lists them); any other byte is an error. */
+static op_fn *const OPS[256] = {
+    [0x80] = op_proto,       /* PROTO */
+    [0x95] = op_frame,       /* FRAME */
+    ['.'] = op_stop,         /* STOP */
+    ['('] = op_mark,         /* MARK */
+    ['}'] = op_constant,     /* EMPTY_DICT */
+    [']'] = op_constant,     /* EMPTY_LIST */
+    [')'] = op_constant,     /* EMPTY_TUPLE */
+    ['N'] = op_constant,     /* NONE */
+    [0x88] = op_constant,    /* NEWTRUE */
+    [0x89] = op_constant,    /* NEWFALSE */
+    ['t'] = op_tuple,        /* TUPLE */
+    [0x85] = op_tuple_n,     /* TUPLE1 */
+    [0x86] = op_tuple_n,     /* TUPLE2 */
+    [0x87] = op_tuple_n,     /* TUPLE3 */
+    ['a'] = op_append,       /* APPEND */
+    ['e'] = op_appends,      /* APPENDS */
+    ['s'] = op_setitem,      /* SETITEM */
+    ['u'] = op_setitems,     /* SETITEMS */
+    ['J'] = op_binint,       /* BININT */
+    ['K'] = op_binint,       /* BININT1 */
+    ['M'] = op_binint,       /* BININT2 */
+    [0x8a] = op_long,        /* LONG1 */
+    [0x8b] = op_long,        /* LONG4 */
+    ['G'] = op_binfloat,     /* BINFLOAT */
+    [0x8c] = op_string,      /* SHORT_BINUNICODE */
+    ['X'] = op_string,       /* BINUNICODE */
+    [0x8d] = op_string,      /* BINUNICODE8 */
+    ['C'] = op_string,       /* SHORT_BINBYTES */
+    ['B'] = op_string,       /* BINBYTES */
+    [0x94] = op_memoize,     /* MEMOIZE */
+    ['q'] = op_memo_index,   /* BINPUT */
+    ['r'] = op_memo_index,   /* LONG_BINPUT */
+    ['h'] = op_memo_index,   /* BINGET */
+    ['j'] = op_memo_index,   /* LONG_BINGET */
+    ['c'] = op_global,       /* GLOBAL */
+    [0x93] = op_stack_global, /* STACK_GLOBAL */
+    [0x81] = op_new_object,  /* NEWOBJ */
+    ['R'] = op_new_object,   /* REDUCE */
+    ['b'] = op_build,        /* BUILD */
+};
+
+static int unsupported(loader *ld, unsigned char op)
+{
+    char m[96];
+    if (op >= 0x20 && op < 0x7f)
+        snprintf(m, sizeof m, "unsupported opcode 0x%02x '%c' (%s)", op, op, opcode_name(op));
+    else
+        snprintf(m, sizeof m, "unsupported opcode 0x%02x (%s)", op, opcode_name(op));
+    return lfail(ld, m);
+}
+
 static int run(loader *ld, pk_value **result)
 {
-    const unsigned char *p = ld->p;
     for (;;) {
-        if (ld->pos >= ld->len) {
-            ld->op_pos = ld->pos;
-            return lfail(ld, "data ends before STOP (truncated pickle?)");
-        }
         ld->op_pos = ld->pos;
-        unsigned char op = p[ld->pos++];
-        switch (op) {
-        case 0x80: /* PROTO */
-            if (need(ld, 1) < 0)
-                return -1;
-            if (p[ld->pos] > 5) {
-                char m[64];
-                snprintf(m, sizeof m, "unsupported pickle protocol %u", p[ld->pos]);
-                return lfail(ld, m);
-            }
-            ld->pos++;
-            break;
-        case 0x95: { /* FRAME */
-            if (need(ld, 8) < 0)
-                return -1;
-            uint64_t n = rd_le(p + ld->pos, 8);
-            ld->pos += 8;
-            if (n > ld->len - ld->pos)
-                return lfail(ld, "FRAME longer than the data (truncated pickle?)");
-            break;
-        }
-        case '.': { /* STOP */
-            pk_value *v = pop(ld);
-            if (!v)
-                return -1;
-            if (ld->sn || ld->mn)
-                return lfail(ld, "values left on the stack at STOP");
-            *result = v;
+        if (ld->pos >= ld->len)
+            return lfail(ld, "data ends before STOP (truncated pickle?)");
+        unsigned char op = ld->p[ld->pos++];
+        int rc = OPS[op] ? OPS[op](ld, op) : unsupported(ld, op);
+        if (rc < 0)
+            return -1;
+        if (rc > 0) {
+            *result = ld->result;
             return 0;
-        }
-        case '(': /* MARK */
-            if (ld->mn >= PK_MAX_STACK)
-                return lfail(ld, "too many MARKs");
-            {
-                size_t old = ld->mcap;
-                ld->marks = xgrow(ld->marks, &ld->mcap, ld->mn + 1, sizeof *ld->marks);
-                if (ld->mcap != old && charge(ld, (ld->mcap - old) * sizeof *ld->marks) < 0)
-                    return -1;
-            }
-            ld->marks[ld->mn++] = ld->sn;
-            break;
-        case '}': /* EMPTY_DICT */
-            if (push(ld, new_value(ld, PK_DICT)) < 0)
-                return -1;
-            break;
-        case ']': /* EMPTY_LIST */
-            if (push(ld, new_value(ld, PK_LIST)) < 0)
-                return -1;
-            break;
-        case ')': /* EMPTY_TUPLE */
-            if (push(ld, ld->empty_tuple) < 0)
-                return -1;
-            break;
-        case 't': { /* TUPLE */
-            size_t k = 0;
-            if (pop_mark(ld, &k) < 0 || build_tuple(ld, k) < 0)
-                return -1;
-            break;
-        }
-        case 0x85: /* TUPLE1 */
-        case 0x86: /* TUPLE2 */
-        case 0x87: { /* TUPLE3 */
-            size_t n = (size_t)(op - 0x84);
-            if (ld->sn < fence(ld) + n)
-                return lfail(ld, "stack underflow");
-            if (build_tuple(ld, ld->sn - n) < 0)
-                return -1;
-            break;
-        }
-        case 'a': { /* APPEND */
-            pk_value *v = pop(ld), *l = v ? top(ld) : NULL;
-            if (!l)
-                return -1;
-            if (l->type != PK_LIST)
-                return lfail(ld, "APPEND to something that is not a list");
-            if (seq_append(ld, l, v) < 0)
-                return -1;
-            break;
-        }
-        case 'e': { /* APPENDS */
-            size_t k = 0;
-            if (pop_mark(ld, &k) < 0)
-                return -1;
-            if (k == 0 || k - 1 < fence(ld))
-                return lfail(ld, "APPENDS without a list");
-            pk_value *l = ld->stack[k - 1];
-            if (l->type != PK_LIST)
-                return lfail(ld, "APPENDS to something that is not a list");
-            for (size_t i = k; i < ld->sn; i++)
-                if (seq_append(ld, l, ld->stack[i]) < 0)
-                    return -1;
-            ld->sn = k;
-            break;
-        }
-        case 's': { /* SETITEM */
-            pk_value *v = pop(ld), *k = v ? pop(ld) : NULL, *d = k ? top(ld) : NULL;
-            if (!d)
-                return -1;
-            if (d->type != PK_DICT)
-                return lfail(ld, "SETITEM on something that is not a dict");
-            if (dict_set(ld, d, k, v) < 0)
-                return -1;
-            break;
-        }
-        case 'u': { /* SETITEMS */
-            size_t k = 0;
-            if (pop_mark(ld, &k) < 0)
-                return -1;
-            if (k == 0 || k - 1 < fence(ld))
-                return lfail(ld, "SETITEMS without a dict");
-            pk_value *d = ld->stack[k - 1];
-            if (d->type != PK_DICT)
-                return lfail(ld, "SETITEMS on something that is not a dict");
-            if ((ld->sn - k) % 2)
-                return lfail(ld, "SETITEMS with an odd number of items");
-            for (size_t i = k; i < ld->sn; i += 2)
-                if (dict_set(ld, d, ld->stack[i], ld->stack[i + 1]) < 0)
-                    return -1;
-            ld->sn = k;
-            break;
-        }
-        case 'J': /* BININT */
-        case 'K': /* BININT1 */
-        case 'M': { /* BININT2 */
-            int n = op == 'J' ? 4 : op == 'K' ? 1 : 2;
-            if (need(ld, (size_t)n) < 0)
-                return -1;
-            uint64_t u = rd_le(p + ld->pos, n);
-            ld->pos += (size_t)n;
-            pk_value *v = new_value(ld, PK_INT);
-            if (!v)
-                return -1;
-            v->u.i = op == 'J' ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
-            if (push(ld, v) < 0)
-                return -1;
-            break;
-        }
-        case 0x8a: /* LONG1 */
-        case 0x8b: { /* LONG4 */
-            int w = op == 0x8a ? 1 : 4;
-            if (need(ld, (size_t)w) < 0)
-                return -1;
-            uint64_t n = rd_le(p + ld->pos, w);
-            if (op == 0x8b && n > INT32_MAX)
-                return lfail(ld, "LONG4 with a negative length");
-            ld->pos += (size_t)w;
-            if (need(ld, (size_t)n) < 0)
-                return -1;
-            pk_value *v = make_long(ld, p + ld->pos, (size_t)n);
-            ld->pos += (size_t)n;
-            if (push(ld, v) < 0)
-                return -1;
-            break;
-        }
-        case 'N':
-            if (push(ld, ld->none) < 0)
-                return -1;
-            break;
-        case 0x88:
-            if (push(ld, ld->vtrue) < 0)
-                return -1;
-            break;
-        case 0x89:
-            if (push(ld, ld->vfalse) < 0)
-                return -1;
-            break;
-        case 'G': { /* BINFLOAT, big-endian */
-            if (need(ld, 8) < 0)
-                return -1;
-            uint64_t u = 0;
-            for (int i = 0; i < 8; i++)
-                u = (u << 8) | p[ld->pos + (size_t)i];
-            ld->pos += 8;
-            pk_value *v = new_value(ld, PK_FLOAT);
-            if (!v)
-                return -1;
-            memcpy(&v->u.f, &u, sizeof u);
-            if (push(ld, v) < 0)
-                return -1;
-            break;
-        }
-        case 0x8c: /* SHORT_BINUNICODE */
-        case 'X':  /* BINUNICODE */
-        case 0x8d: /* BINUNICODE8 */
-        case 'C':  /* SHORT_BINBYTES */
-        case 'B': { /* BINBYTES */
-            int w = (op == 0x8c || op == 'C') ? 1 : op == 0x8d ? 8 : 4;
-            if (need(ld, (size_t)w) < 0)
-                return -1;
-            uint64_t n = rd_le(p + ld->pos, w);
-            ld->pos += (size_t)w;
-            if (n > ld->len - ld->pos)
-                return lfail(ld, "string longer than the data (truncated pickle?)");
-            pk_value *v = make_bytes(ld, (op == 'C' || op == 'B') ? PK_BYTES : PK_STR, p + ld->pos, (size_t)n);
-            ld->pos += (size_t)n;
-            if (push(ld, v) < 0)
-                return -1;
-            break;
-        }
-        case 0x94: { /* MEMOIZE */
-            pk_value *v = top(ld);
-            if (!v || memo_put(ld, ld->memo_count, v) < 0)
-                return -1;
-            break;
-        }
-        case 'q': /* BINPUT */
-        case 'r': { /* LONG_BINPUT */
-            int w = op == 'q' ? 1 : 4;
-            if (need(ld, (size_t)w) < 0)
-                return -1;
-            size_t idx = (size_t)rd_le(p + ld->pos, w);
-            ld->pos += (size_t)w;
-            pk_value *v = top(ld);
-            if (!v || memo_put(ld, idx, v) < 0)
-                return -1;
-            break;
-        }
-        case 'h': /* BINGET */
-        case 'j': { /* LONG_BINGET */
-            int w = op == 'h' ? 1 : 4;
-            if (need(ld, (size_t)w) < 0)
-                return -1;
-            size_t idx = (size_t)rd_le(p + ld->pos, w);
-            ld->pos += (size_t)w;
-            if (memo_get(ld, idx) < 0)
-                return -1;
-            break;
-        }
-        case 'c': { /* GLOBAL: "module\nname\n" */
-            const unsigned char *m = p + ld->pos;
-            const unsigned char *nl1 = memchr(m, '\n', ld->len - ld->pos);
-            if (!nl1)
-                return lfail(ld, "GLOBAL without a newline (truncated pickle?)");
-            const unsigned char *nm = nl1 + 1;
-            const unsigned char *nl2 = memchr(nm, '\n', (size_t)(p + ld->len - nm));
-            if (!nl2)
-                return lfail(ld, "GLOBAL without a second newline (truncated pickle?)");
-            ld->pos = (size_t)(nl2 + 1 - p);
-            if (push(ld, make_global(ld, m, (size_t)(nl1 - m), nm, (size_t)(nl2 - nm))) < 0)
-                return -1;
-            break;
-        }
-        case 0x93: { /* STACK_GLOBAL */
-            pk_value *name = pop(ld), *mod = name ? pop(ld) : NULL;
-            if (!mod)
-                return -1;
-            if (name->type != PK_STR || mod->type != PK_STR)
-                return lfail(ld, "STACK_GLOBAL needs two strings");
-            if (push(ld, make_global(ld, (const unsigned char *)mod->u.str.s, mod->u.str.len,
-                                     (const unsigned char *)name->u.str.s, name->u.str.len)) < 0)
-                return -1;
-            break;
-        }
-        case 0x81: /* NEWOBJ */
-        case 'R': { /* REDUCE (recorded, never called) */
-            pk_value *args = pop(ld), *cls = args ? pop(ld) : NULL;
-            if (!cls)
-                return -1;
-            if (args->type != PK_TUPLE)
-                return lfail(ld, op == 'R' ? "REDUCE arguments are not a tuple" : "NEWOBJ arguments are not a tuple");
-            if (cls->type != PK_GLOBAL)
-                return lfail(ld, op == 'R' ? "REDUCE of something that is not a global"
-                                           : "NEWOBJ of something that is not a class");
-            pk_value *o = new_value(ld, PK_OBJECT);
-            if (!o)
-                return -1;
-            o->u.obj.cls = cls;
-            o->u.obj.args = args;
-            o->u.obj.reduce = op == 'R';
-            if (push(ld, o) < 0)
-                return -1;
-            break;
-        }
-        case 'b': { /* BUILD */
-            pk_value *state = pop(ld), *o = state ? top(ld) : NULL;
-            if (!o)
-                return -1;
-            if (o->type != PK_OBJECT)
-                return lfail(ld, "BUILD on something that is not an object");
-            o->u.obj.state = state;
-            break;
-        }
-        default: {
-            char m[96];
-            if (op >= 0x20 && op < 0x7f)
-                snprintf(m, sizeof m, "unsupported opcode 0x%02x '%c' (%s)", op, op, opcode_name(op));
-            else
-                snprintf(m, sizeof m, "unsupported opcode 0x%02x (%s)", op, opcode_name(op));
-            return lfail(ld, m);
-        }
         }
     }
 }
@@ -1080,11 +1142,6 @@ int pk_uuid_hex(const pk_value *v, char out[33], cm_err *err)
     } else {
         return cm_err_set(err, "pickle: uuid.UUID 'int' is a %s", pk_type_name(n->type));
     }
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = hex[be[i] >> 4];
-        out[2 * i + 1] = hex[be[i] & 15];
-    }
-    out[32] = '\0';
+    cm_hex_encode(be, 16, out);
     return 0;
 }

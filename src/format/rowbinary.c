@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "../util/uuid.h"
+
 void rb_init(rb_cur *c, const void *p, size_t n)
 {
     c->p = p;
@@ -147,15 +149,12 @@ int rb_uuid(rb_cur *c, char out[37], cm_err *err)
     (void)err;
     if (c->n - c->off < 16)
         return need(c, c->off + 16);
-    static const char hex[] = "0123456789abcdef";
+    /* Two little-endian 64-bit halves, the high one first. */
     uint64_t half[2] = {le64(c->p + c->off), le64(c->p + c->off + 8)};
-    size_t o = 0;
-    for (int k = 0; k < 32; k++) {
-        if (k == 8 || k == 12 || k == 16 || k == 20)
-            out[o++] = '-';
-        out[o++] = hex[(half[k / 16] >> (60 - 4 * (k % 16))) & 0xf];
-    }
-    out[o] = 0;
+    cm_uuid u;
+    for (int k = 0; k < 16; k++)
+        u.b[k] = (unsigned char)(half[k / 8] >> (56 - 8 * (k % 8)));
+    cm_uuid_format(&u, out);
     c->off += 16;
     return RB_OK;
 }

@@ -39,6 +39,7 @@
 
 #include "../core/meta_json.h"
 #include "../format/rowbinary.h"
+#include "../util/hex.h"
 #include "../util/mem.h"
 #include "../util/uuid.h"
 
@@ -69,15 +70,10 @@ int clickhouse_detect(const char *spec)
     return strncmp(spec, "clickhouse://", 13) == 0 || strncmp(spec, "clickhouses://", 14) == 0;
 }
 
+/* (a short name for the calls in pct_decode) */
 static int hexval(int ch)
 {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
+    return cm_hex_digit(ch);
 }
 
 /* Percent-decodes s[0..n) into a new string; refuses bytes that cannot go

@@ -48,6 +48,7 @@
 #include "../util/le.h"
 #include "../util/mem.h"
 #include "../util/outfile.h"
+#include "../util/uuid.h"
 #include "../index/hnsw_impl.h" /* the staged index's dim and M (hnsw.h has no accessors yet) */
 #include "hnswlib_file.h"
 #include "index_reuse_ext.h"
@@ -143,41 +144,18 @@ typedef struct u128 {
     uint64_t hi, lo;
 } u128;
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* 32 hex digits, or the hyphenated 8-4-4-4-12 form. */
+/* 32 hex digits, or the hyphenated 8-4-4-4-12 form, as two 64-bit halves
+ * (the key of uuid_map). */
 static int parse_uuid(const char *s, size_t len, u128 *out)
 {
-    int hyph = 0;
-    if (len == 36)
-        hyph = 1;
-    else if (len != 32)
+    cm_uuid u;
+    if (cm_uuid_parse(s, len, &u) < 0)
         return -1;
-    uint64_t v[2] = {0, 0};
-    int nd = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (hyph && (i == 8 || i == 13 || i == 18 || i == 23)) {
-            if (s[i] != '-')
-                return -1;
-            continue;
-        }
-        int h = hexval(s[i]);
-        if (h < 0)
-            return -1;
-        v[nd / 16] = (v[nd / 16] << 4) | (uint64_t)h;
-        nd++;
+    out->hi = out->lo = 0;
+    for (int k = 0; k < 8; k++) {
+        out->hi = (out->hi << 8) | u.b[k];
+        out->lo = (out->lo << 8) | u.b[8 + k];
     }
-    out->hi = v[0];
-    out->lo = v[1];
     return 0;
 }
 
@@ -395,6 +373,8 @@ typedef struct job {
     uint32_t *elem_seen;               /* per element: id_to_uuid entries naming it */
     uint32_t *missing;                 /* records to insert into the graph (lenient only) */
     size_t nmissing;
+    size_t stale;   /* live elements of no record being written (tombstones) */
+    size_t changed; /* records whose stored vector differs, inserted anew (old element a tombstone) */
 } job;
 
 static void job_free(job *j)
@@ -521,14 +501,10 @@ static uint64_t ulp_diff(uint32_t a, uint32_t b)
     return (uint64_t)(ia > ib ? ia - ib : ib - ia);
 }
 
-/* 1: reusable (j->elem_rec filled, *ntomb = tombstones, j->missing the
- * records to insert); 0: why says why. `lenient` (legacy_reuse_try_ex) keeps
- * tombstones and accepts records the index lacks, up to as many as it has. */
-static int decide(job *j, int lenient, size_t *ntomb)
+/* Step 1: the file parses, with the collection's dimension and M. */
+static int check_file(job *j)
 {
     const legacy_reuse_in *in = j->in;
-    hl_index *x = &j->x;
-    /* 1. the file */
     char *path = index_path(in->index_dir, "index_", in->collection_uuid, ".bin");
     cm_err e = {0};
     int ok = read_whole(path, SIZE_MAX / 4, &j->file, &j->file_len, &e) == 0;
@@ -538,42 +514,43 @@ static int decide(job *j, int lenient, size_t *ntomb)
         return 0;
     }
     free(path);
-    if (hl_parse(x, j->file, j->file_len, &e) < 0)
+    if (hl_parse(&j->x, j->file, j->file_len, &e) < 0)
         return say(j->why, j->why_cap, "index file damaged: %s", e.msg);
     j->parsed = 1;
-    if (x->dim != j->dim)
-        return say(j->why, j->why_cap, "the index has dimension %zu, the records %zu", x->dim, j->dim);
-    if (x->M != in->staged->M)
+    if (j->x.dim != j->dim)
+        return say(j->why, j->why_cap, "the index has dimension %zu, the records %zu", j->x.dim, j->dim);
+    if (j->x.M != in->staged->M)
         return say(j->why, j->why_cap, "the index was built with M=%llu, the collection asks for M=%zu",
-                   (unsigned long long)x->M, in->staged->M);
-    size_t m = (size_t)x->count;
+                   (unsigned long long)j->x.M, in->staged->M);
+    return 1;
+}
 
-    /* 2. the pickles */
-    if (!load_pickle(j, "index_metadata_", &j->meta) || !load_pickle(j, "id_to_uuid_", &j->i2u) ||
-        !load_pickle(j, "uuid_to_id_", &j->u2i))
-        return 0;
-    if (!check_metadata(j))
-        return 0;
-
-    /* the records' uuids */
+/* The records' uuids and the index's labels, each looked up by value. */
+static int index_keys(job *j)
+{
     uuid_map_init(&j->recs, j->n);
     for (size_t i = 0; i < j->n; i++) {
         u128 u;
-        const char *k = in->keys[i];
+        const char *k = j->in->keys[i];
         if (!k || parse_uuid(k, strlen(k), &u) < 0)
             return say(j->why, j->why_cap, "record %zu's legacy uuid '%.40s' is not a uuid", i + 1, k ? k : "");
         if (uuid_map_put(&j->recs, u, (uint32_t)i) != (uint32_t)i)
             return say(j->why, j->why_cap, "two records share the legacy uuid %.40s", k);
     }
-    /* the index's labels */
+    size_t m = (size_t)j->x.count;
     label_map_init(&j->labels, m);
     for (size_t i = 0; i < m; i++) {
-        uint64_t l = hl_label(x, i);
+        uint64_t l = hl_label(&j->x, i);
         if (label_map_put(&j->labels, l, (uint32_t)i) != (uint32_t)i)
             return say(j->why, j->why_cap, "label %llu appears twice in the index", (unsigned long long)l);
     }
+    return 1;
+}
 
-    /* 3. the maps */
+/* Step 3: both id maps name only elements of this index, each once. */
+static int check_maps(job *j)
+{
+    size_t m = (size_t)j->x.count;
     j->rec_elem_a = xmalloc((j->n ? j->n : 1) * sizeof *j->rec_elem_a);
     j->rec_elem_b = xmalloc((j->n ? j->n : 1) * sizeof *j->rec_elem_b);
     memset(j->rec_elem_a, 0xFF, j->n * sizeof *j->rec_elem_a);
@@ -591,8 +568,13 @@ static int decide(job *j, int lenient, size_t *ntomb)
                    ca.foreign > cb.foreign ? ca.foreign : cb.foreign);
     if (ca.dup || cb.dup)
         return say(j->why, j->why_cap, "the id maps name a record or an element twice");
+    return 1;
+}
 
-    /* 4. records <-> live elements */
+/* Step 4: records <-> live elements (j->elem_rec, j->missing, j->stale). */
+static int match_records(job *j, int lenient)
+{
+    size_t m = (size_t)j->x.count;
     j->elem_rec = xmalloc((m ? m : 1) * sizeof *j->elem_rec);
     memset(j->elem_rec, 0xFF, m * sizeof *j->elem_rec);
     size_t missing = 0, disagree = 0, dead = 0;
@@ -604,7 +586,7 @@ static int decide(job *j, int lenient, size_t *ntomb)
             j->missing[j->nmissing++] = (uint32_t)i;
         } else if (a != b) {
             disagree++;
-        } else if (hl_is_deleted(x, a)) {
+        } else if (hl_is_deleted(&j->x, a)) {
             dead++;
             j->missing[j->nmissing++] = (uint32_t)i;
         } else {
@@ -621,101 +603,108 @@ static int decide(job *j, int lenient, size_t *ntomb)
     if ((missing || dead) && (!lenient || j->nmissing > j->n - j->nmissing))
         return say(j->why, j->why_cap, "%zu of %zu records are not in the index%s%s", missing + dead, j->n,
                    dead ? " (or deleted there)" : "", lenient ? ": more than are in it" : "");
-    size_t stale = 0;
+    j->stale = 0;
     for (size_t i = 0; i < m; i++)
-        if (j->elem_rec[i] == NONE && !hl_is_deleted(x, i))
-            stale++;
-    if (stale && !lenient)
-        return say(j->why, j->why_cap, "%zu stale index entr%s for records not being written", stale,
-                   stale == 1 ? "y" : "ies");
+        if (j->elem_rec[i] == NONE && !hl_is_deleted(&j->x, i))
+            j->stale++;
+    if (j->stale && !lenient)
+        return say(j->why, j->why_cap, "%zu stale index entr%s for records not being written", j->stale,
+                   j->stale == 1 ? "y" : "ies");
+    return 1;
+}
 
-    /* 5. every vector, bit for bit */
-    size_t differ = 0, first = 0;
-    uint64_t max_ulp = 0;
-    size_t vbytes = j->dim * sizeof(float);
+/* How far the stored vectors are from the staged ones: the count that
+ * differ, the first such record and the largest ulp distance (UINT64_MAX
+ * when a stored value is not finite). */
+static size_t count_differing(job *j, size_t *first, uint64_t *max_ulp)
+{
+    size_t differ = 0, m = (size_t)j->x.count, vbytes = j->dim * sizeof(float);
+    *max_ulp = 0;
     for (size_t i = 0; i < m; i++) {
         uint32_t r = j->elem_rec[i];
         if (r == NONE)
             continue;
-        const unsigned char *a = hl_vector_bytes(x, i);
-        const unsigned char *b = (const unsigned char *)hnsw_vector(in->staged, r);
+        const unsigned char *a = hl_vector_bytes(&j->x, i);
+        const unsigned char *b = (const unsigned char *)hnsw_vector(j->in->staged, r);
         if (memcmp(a, b, vbytes) == 0)
             continue;
         if (!differ++)
-            first = r;
+            *first = r;
         for (size_t k = 0; k < j->dim; k++) {
             uint32_t ua, ub;
             memcpy(&ua, a + 4 * k, 4);
             memcpy(&ub, b + 4 * k, 4);
             if (ua != ub) {
                 uint64_t d = ((ua & 0x7F800000u) == 0x7F800000u) ? UINT64_MAX : ulp_diff(ua, ub);
-                if (d > max_ulp)
-                    max_ulp = d;
+                if (d > *max_ulp)
+                    *max_ulp = d;
             }
         }
     }
+    return differ;
+}
+
+/* Step 5: every vector, bit for bit (j->changed: records re-inserted). */
+static int check_vectors(job *j, int lenient)
+{
+    size_t first = 0, m = (size_t)j->x.count, vbytes = j->dim * sizeof(float);
+    uint64_t max_ulp;
+    size_t differ = count_differing(j, &first, &max_ulp);
     /* An update the index never saw: in lenient mode the old element is kept
      * as a tombstone and the record inserted anew, as for a missing one (a
      * stored vector that is not finite could still mislead searches that
      * pass through it: rebuild then). */
-    size_t changed = 0;
+    j->changed = 0;
     if (differ && lenient && max_ulp != UINT64_MAX && j->nmissing + differ <= j->n - j->nmissing - differ) {
         for (size_t i = 0; i < m; i++) {
             uint32_t r = j->elem_rec[i];
-            if (r != NONE && memcmp(hl_vector_bytes(x, i), hnsw_vector(in->staged, r), vbytes) != 0) {
+            if (r != NONE && memcmp(hl_vector_bytes(&j->x, i), hnsw_vector(j->in->staged, r), vbytes) != 0) {
                 j->elem_rec[i] = NONE;
                 j->missing[j->nmissing++] = r;
-                changed++;
+                j->changed++;
             }
         }
-        differ = 0;
+        return 1;
     }
-    if (differ) {
-        char ulps[40];
-        if (max_ulp == UINT64_MAX)
-            snprintf(ulps, sizeof ulps, "not finite");
-        else
-            snprintf(ulps, sizeof ulps, "up to %llu ulp", (unsigned long long)max_ulp);
-        return say(j->why, j->why_cap, "%zu %s from the records' embeddings (%s; first: %.36s)", differ,
-                   differ == 1 ? "vector differs" : "vectors differ", ulps, in->keys[first]);
-    }
+    if (!differ)
+        return 1;
+    char ulps[40];
+    if (max_ulp == UINT64_MAX)
+        snprintf(ulps, sizeof ulps, "not finite");
+    else
+        snprintf(ulps, sizeof ulps, "up to %llu ulp", (unsigned long long)max_ulp);
+    return say(j->why, j->why_cap, "%zu %s from the records' embeddings (%s; first: %.36s)", differ,
+               differ == 1 ? "vector differs" : "vectors differ", ulps, j->in->keys[first]);
+}
 
-    /* 6. tombstones */
-    size_t tomb = x->ndeleted + stale + changed;
+/* Step 6: tombstones, kept only in lenient mode and only while fewer than
+ * the records. */
+static int check_tombstones(job *j, int lenient)
+{
+    size_t tomb = j->x.ndeleted + j->stale + j->changed;
     if (tomb && !lenient)
         return say(j->why, j->why_cap,
                    "%zu soft-deleted element%s (keeping %s needs total_elements_added above the record count)",
                    tomb, tomb == 1 ? "" : "s", tomb == 1 ? "it" : "them");
     if (tomb > j->n)
-        return say(j->why, j->why_cap, "%zu of %zu index elements would be deleted tombstones", tomb, m);
-    *ntomb = tomb;
-    /* "3 stale, 2 deleted and 4 replaced elements kept as deleted" */
-    char kept[160] = "", ins[120] = "";
-    const size_t kinds[3] = {stale, x->ndeleted, changed};
-    static const char *const kind_names[3] = {"stale", "deleted", "replaced"};
-    size_t nk = 0, o = 0;
-    for (int k = 0; k < 3; k++)
-        nk += kinds[k] != 0;
-    for (int k = 0, seen = 0; k < 3; k++) {
-        if (!kinds[k])
-            continue;
-        seen++;
-        o += (size_t)snprintf(kept + o, sizeof kept - o, "%s%zu %s", seen == 1 ? "" : seen == (int)nk ? " and " : ", ",
-                              kinds[k], kind_names[k]);
-    }
-    if (tomb)
-        snprintf(kept + o, sizeof kept - o, " element%s kept as deleted", tomb == 1 ? "" : "s");
-    size_t added = j->nmissing - changed;
-    if (added && changed)
-        snprintf(ins, sizeof ins, "%zu missing and %zu changed records inserted into the graph", added, changed);
-    else if (added || changed)
-        snprintf(ins, sizeof ins, "%zu %s record%s inserted into the graph", added + changed,
-                 added ? "missing" : "changed", added + changed == 1 ? "" : "s");
-    if (*kept || *ins)
-        say(j->why, j->why_cap, "reused; %s%s%s", ins, *ins && *kept ? ", " : "", kept);
-    else
-        say(j->why, j->why_cap, "reused");
+        return say(j->why, j->why_cap, "%zu of %zu index elements would be deleted tombstones", tomb,
+                   (size_t)j->x.count);
     return 1;
+}
+
+/* 1: reusable (j->elem_rec filled, j->stale and j->changed counted,
+ * j->missing the records to insert); 0: why says why. `lenient`
+ * (legacy_reuse_try_ex) keeps tombstones and accepts records the index
+ * lacks, up to as many as it has. The steps are those of the file comment. */
+static int decide(job *j, int lenient)
+{
+    if (!check_file(j))
+        return 0;
+    if (!load_pickle(j, "index_metadata_", &j->meta) || !load_pickle(j, "id_to_uuid_", &j->i2u) ||
+        !load_pickle(j, "uuid_to_id_", &j->u2i))
+        return 0;
+    return check_metadata(j) && index_keys(j) && check_maps(j) && match_records(j, lenient) &&
+           check_vectors(j, lenient) && check_tombstones(j, lenient);
 }
 
 /* Links the records the legacy graph lacks into it, as hnswlib adds to an
@@ -740,11 +729,55 @@ static int insert_missing(const legacy_reuse_in *in, const uint32_t *recs, size_
     return rc < 0 ? cm_err_prefix(err, "inserting %zu missing records into the legacy index", n) : 0;
 }
 
-static int reuse(const legacy_reuse_in *in, const char *out_dir, uint32_t *total_labels, char *why, size_t why_cap,
-                 cm_err *err)
+void legacy_reuse_detail(const legacy_reuse_result *r, char *buf, size_t cap)
 {
-    if (why && why_cap)
-        why[0] = '\0';
+    if (!buf || !cap)
+        return;
+    buf[0] = '\0';
+    if (r->outcome == LEGACY_REUSE_REBUILT)
+        return;
+    /* "3 stale, 2 deleted and 4 replaced elements kept as deleted" */
+    char kept[160] = "", ins[120] = "";
+    const size_t kinds[3] = {r->stale, r->deleted, r->replaced};
+    static const char *const kind_names[3] = {"stale", "deleted", "replaced"};
+    size_t nk = 0, o = 0, tomb = r->stale + r->deleted + r->replaced;
+    for (int k = 0; k < 3; k++)
+        nk += kinds[k] != 0;
+    for (int k = 0, seen = 0; k < 3; k++) {
+        if (!kinds[k])
+            continue;
+        seen++;
+        o += (size_t)snprintf(kept + o, sizeof kept - o, "%s%zu %s", seen == 1 ? "" : seen == (int)nk ? " and " : ", ",
+                              kinds[k], kind_names[k]);
+    }
+    if (tomb)
+        snprintf(kept + o, sizeof kept - o, " element%s kept as deleted", tomb == 1 ? "" : "s");
+    size_t added = r->inserted_missing, changed = r->replaced;
+    if (added && changed)
+        snprintf(ins, sizeof ins, "%zu missing and %zu changed records inserted into the graph", added, changed);
+    else if (added || changed)
+        snprintf(ins, sizeof ins, "%zu %s record%s inserted into the graph", added + changed,
+                 added ? "missing" : "changed", added + changed == 1 ? "" : "s");
+    snprintf(buf, cap, "%s%s%s", ins, *ins && *kept ? ", " : "", kept);
+}
+
+/* The converted graph's counts into *res (after decide said yes). */
+static void fill_result(const job *j, legacy_reuse_result *res)
+{
+    res->stale = j->stale;
+    res->deleted = j->x.ndeleted;
+    res->replaced = j->changed;
+    res->inserted_missing = j->nmissing - j->changed;
+    res->outcome = j->nmissing ? LEGACY_REUSE_REPAIRED : LEGACY_REUSE_REUSED;
+}
+
+int legacy_reuse_run(const legacy_reuse_in *in, const char *out_dir, int keep_tombstones, legacy_reuse_result *res,
+                     cm_err *err)
+{
+    memset(res, 0, sizeof *res);
+    res->outcome = LEGACY_REUSE_REBUILT;
+    char *why = res->reason;
+    size_t why_cap = sizeof res->reason;
     if (!in || !in->staged || !in->keys || !in->index_dir || !safe_uuid(in->collection_uuid))
         return say(why, why_cap, "no legacy index for this collection");
     if (!le_host())
@@ -760,9 +793,9 @@ static int reuse(const legacy_reuse_in *in, const char *out_dir, uint32_t *total
         return say(why, why_cap, "no records");
     if (in->staged->space != in->space)
         return say(why, why_cap, "internal: the staged index has another space");
-    size_t ntomb = 0;
-    int rc = decide(&j, total_labels != NULL, &ntomb);
+    int rc = decide(&j, keep_tombstones);
     if (rc == 1) {
+        size_t ntomb = j.x.ndeleted + j.stale + j.changed;
         uint64_t max_label = 0;
         for (size_t i = 0; i < j.n; i++) {
             uint64_t l = hnsw_label(in->staged, i);
@@ -773,8 +806,9 @@ static int reuse(const legacy_reuse_in *in, const char *out_dir, uint32_t *total
             rc = say(why, why_cap, "labels would pass 2^32");
         } else if (write_chroma_files(&j.x, in->staged, j.elem_rec, max_label + 1, out_dir, err) < 0) {
             rc = -1;
-        } else if (total_labels) {
-            *total_labels = (uint32_t)(max_label + ntomb);
+        } else {
+            res->total_labels = (uint32_t)(max_label + ntomb);
+            fill_result(&j, res);
         }
     }
     uint32_t *missing = j.missing;
@@ -784,19 +818,40 @@ static int reuse(const legacy_reuse_in *in, const char *out_dir, uint32_t *total
     if (nmissing && insert_missing(in, missing, nmissing, out_dir, err) < 0)
         rc = -1;
     free(missing);
+    if (rc != 1)
+        res->outcome = LEGACY_REUSE_REBUILT;
+    return rc;
+}
+
+/* The old one-line answer: the reason, "reused" or "reused; <detail>". */
+static int reuse_text(const legacy_reuse_in *in, const char *out_dir, uint32_t *total_labels, char *why,
+                      size_t why_cap, cm_err *err)
+{
+    legacy_reuse_result r;
+    int rc = legacy_reuse_run(in, out_dir, total_labels != NULL, &r, err);
+    if (rc == 1 && total_labels)
+        *total_labels = r.total_labels;
+    if (why && why_cap) {
+        char detail[300];
+        legacy_reuse_detail(&r, detail, sizeof detail);
+        if (rc != 1)
+            snprintf(why, why_cap, "%s", r.reason);
+        else
+            snprintf(why, why_cap, "reused%s%s", *detail ? "; " : "", detail);
+    }
     return rc;
 }
 
 int legacy_reuse_try(const legacy_reuse_in *in, const char *out_dir, char *why, size_t why_cap, cm_err *err)
 {
-    return reuse(in, out_dir, NULL, why, why_cap, err);
+    return reuse_text(in, out_dir, NULL, why, why_cap, err);
 }
 
 int legacy_reuse_try_ex(const legacy_reuse_in *in, const char *out_dir, uint32_t *total_labels, char *why,
                         size_t why_cap, cm_err *err)
 {
     uint32_t dummy;
-    return reuse(in, out_dir, total_labels ? total_labels : &dummy, why, why_cap, err);
+    return reuse_text(in, out_dir, total_labels ? total_labels : &dummy, why, why_cap, err);
 }
 
 int legacy_reuse_available(const char *index_dir, const char *collection_uuid)

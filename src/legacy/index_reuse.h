@@ -30,7 +30,37 @@ typedef struct legacy_reuse_in {
     const char *const *keys;
 } legacy_reuse_in;
 
-/* 1: the legacy graph was written into out_dir as header.bin, data_level0.bin,
+typedef enum legacy_reuse_outcome {
+    LEGACY_REUSE_REBUILT,  /* not reused (reason says why): the caller builds a graph */
+    LEGACY_REUSE_REUSED,   /* the legacy graph converted as it was (tombstones may be kept) */
+    LEGACY_REUSE_REPAIRED, /* converted, then the records it lacked or held stale inserted */
+} legacy_reuse_outcome;
+
+typedef struct legacy_reuse_result {
+    legacy_reuse_outcome outcome;
+    /* tombstones kept, by kind: live elements of no record being written,
+     * elements soft-deleted in the legacy index, old elements of records
+     * whose vector changed */
+    size_t stale, deleted, replaced;
+    size_t inserted_missing; /* records inserted that the index lacked (replaced ones are inserted too) */
+    uint32_t total_labels;   /* on reuse: labels handed out, the pickle's total_elements_added */
+    char reason[300];        /* REBUILT: why, in a few words (no index file, stale labels, ...) */
+} legacy_reuse_result;
+
+/* legacy_reuse_try(_ex) with the answer as a struct: keep_tombstones = 0 is
+ * legacy_reuse_try, 1 legacy_reuse_try_ex (index_reuse_ext.h). Returns 1
+ * (reused or repaired), 0 (res->reason says why not) or -1 (err set). */
+int legacy_reuse_run(const legacy_reuse_in *in, const char *out_dir, int keep_tombstones, legacy_reuse_result *res,
+                     cm_err *err);
+
+/* What a reuse kept and inserted, in words: "" for a plain reuse (or none),
+ * else e.g. "6 missing records inserted into the graph, 2 stale and 3
+ * deleted elements kept as deleted". */
+void legacy_reuse_detail(const legacy_reuse_result *r, char *buf, size_t cap);
+
+/* The same as one line of text: why is the reason, "reused" or
+ * "reused; <detail>".
+ * 1: the legacy graph was written into out_dir as header.bin, data_level0.bin,
  * length.bin and link_lists.bin (labels renumbered to the staged labels,
  * norms from the staged elements), fsynced; 0: it cannot be reused, `why`
  * says why in a few words (no index file, stale labels, vectors differ, ...);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
 #include "mem.h"
 
 void sb_addn(strbuf *b, const char *s, size_t n)
@@ -46,7 +47,6 @@ void sb_addf(strbuf *b, const char *fmt, ...)
 
 void sb_add_url_escaped(strbuf *b, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
     size_t n = strlen(s);
     b->s = xgrow(b->s, &b->cap, b->len + 3 * n + 1, 1);
     char *o = b->s + b->len;
@@ -56,8 +56,8 @@ void sb_add_url_escaped(strbuf *b, const char *s)
             *o++ = (char)ch;
         } else {
             *o++ = '%';
-            *o++ = hex[ch >> 4];
-            *o++ = hex[ch & 15];
+            *o++ = cm_hex_upper[ch >> 4];
+            *o++ = cm_hex_upper[ch & 15];
         }
     }
     *o = '\0';
