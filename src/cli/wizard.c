@@ -17,6 +17,7 @@
 #include "../util/fsutil.h"
 #include "../util/mem.h"
 #include "cli.h"
+#include "options.h"
 #include "source_opts.h"
 #include "term.h"
 
@@ -154,11 +155,8 @@ static int decide(const char *from, const char *headers, argv_b *a)
 {
     cm_err err = {0};
     cm_source_opts so = {0};
-    if (strcmp(headers, "{}") != 0) { /* as --from-headers would give them (already checked: a JSON object) */
-        char *av[] = {"--from-headers", (char *)headers, NULL};
-        int i = 0;
-        (void)cli_source_option("wizard", 2, av, &i, &so, 0);
-    }
+    if (strcmp(headers, "{}") != 0) /* as --from-headers would give them (already checked: a JSON object) */
+        (void)cli_source_add_headers_json(&so, headers, &err);
     cm_source *src = cm_source_open_ex(from, &so, &err);
     cli_source_opts_free(&so);
     if (!src) {
