@@ -107,9 +107,9 @@ int cmd_verify(int argc, char **argv)
         cli_usage_error("verify", "give both --from SOURCE and --to TARGET");
         goto out;
     }
-    if (cli_target_is_server(to) ? tgt->dir_given != NULL : tgt->http.given != NULL) {
-        cli_usage_error("verify", "%s does not apply to %s", cli_target_is_server(to) ? tgt->dir_given : tgt->http.given,
-                        to);
+    const char *misplaced = cli_target_is_server(to) ? tgt->dir_given : tgt->http.given;
+    if (misplaced) {
+        cli_usage_error("verify", "%s does not apply to %s", misplaced, to);
         goto out;
     }
     cm_err err = {0};
