@@ -11,7 +11,7 @@
 #include "../core/meta_json.h"
 #include "../util/mem.h"
 #include "cli.h"
-#include "opts.h"
+#include "options.h"
 #include "source_opts.h"
 
 static const char export_help[] =
@@ -19,8 +19,7 @@ static const char export_help[] =
     "Prints every record of SOURCE as one JSON object per line on stdout, as read,\n"
     "before any policy: {\"collection\", \"collection_id\", \"id\", \"embedding\", \"document\",\n"
     "\"metadata\"}. Metadata keeps its types (1.0 stays a float); missing values are null.\n\n"
-    "%s\n%s\n"
-    "  --collection NAME         only this collection (repeatable)\n";
+    "%s\n";
 
 static void put_opt_str(json_out *o, const char *s, size_t n)
 {
@@ -32,43 +31,25 @@ static void put_opt_str(json_out *o, const char *s, size_t n)
 
 int cmd_export(int argc, char **argv)
 {
-    const char *path = NULL;
-    cm_policy pol = {0};
-    cm_source_opts so = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if ((r = cli_source_option("export", argc, argv, &i, &so, 1)) != 0) {
-            if (r < 0) {
-                cli_source_opts_free(&so);
-                cm_policy_free(&pol);
-                return EXIT_USAGE;
-            }
-        } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-            printf(export_help, cli_source_kinds, cli_source_help_bare);
-            return EXIT_OK;
-        } else if ((r = opt_value(argc, argv, &i, "--collection", &v)) != 0) {
-            if (r < 0)
-                return cli_usage_error("export", "--collection needs a name");
-            pol.only = xrealloc(pol.only, (pol.nonly + 1) * sizeof *pol.only);
-            pol.only[pol.nonly++] = xstrdup(v);
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            cm_policy_free(&pol);
-            return cli_usage_error("export", "unknown option '%s'", argv[i]);
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            cm_policy_free(&pol);
-            return cli_usage_error("export", "one SOURCE only ('%s' is extra)", argv[i]);
-        }
+    cli_args a;
+    cli_args_init(&a, CLI_EXPORT);
+    int rc = cli_parse(argc, argv, &a);
+    if (rc == 1) {
+        printf(export_help, cli_source_kinds);
+        cli_print_options(stdout, CLI_EXPORT);
+    } else if (rc == 0 && !a.from) {
+        rc = cli_usage_error("export", "give the SOURCE to export");
     }
-    if (!path) {
-        cm_policy_free(&pol);
-        return cli_usage_error("export", "give the SOURCE to export");
+    if (rc != 0) {
+        cli_args_free(&a);
+        return rc == 1 ? EXIT_OK : rc;
     }
+    const char *path = a.from;
+    cm_policy pol = a.pol; /* --collection: the selection; export applies no other policy */
+    memset(&a.pol, 0, sizeof a.pol);
     cm_err err = {0};
-    cm_source *src = cm_source_open_ex(path, &so, &err);
-    cli_source_opts_free(&so);
+    cm_source *src = cm_source_open_ex(path, &a.source, &err);
+    cli_args_free(&a);
     if (!src) {
         cm_policy_free(&pol);
         cli_error("%s", cli_err_text(&err));
@@ -76,7 +57,7 @@ int cmd_export(int argc, char **argv)
     }
     cm_collection *cols = NULL;
     size_t n = 0;
-    int rc = src->ops->list(src, &cols, &n, &err);
+    rc = src->ops->list(src, &cols, &n, &err);
     if (rc == 0)
         rc = cm_run_check_names(&pol, cols, n, src->location, &err);
     cm_record r = {0};

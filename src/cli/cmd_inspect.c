@@ -6,7 +6,7 @@
 #include "../endpoints.h"
 #include "../core/meta_json.h"
 #include "cli.h"
-#include "opts.h"
+#include "options.h"
 #include "source_opts.h"
 
 static const char inspect_help[] =
@@ -15,11 +15,10 @@ static const char inspect_help[] =
     "dimension, documents, metadata, and every problem a migration will need a\n"
     "decision for (duplicate ids, mixed dimensions, missing embeddings, metadata\n"
     "values Chroma >= 0.4 cannot store, invalid collection names).\n\n"
-    "%s\n%s\n"
-    "output:\n"
-    "  --json                    one JSON object on stdout instead of the table\n"
-    "  --quiet                   no progress on stderr\n\n"
-    "exit: 0 the source is readable, 1 it is not (one line on stderr says why), 2 usage\n";
+    "%s\n";
+
+static const char inspect_help_end[] =
+    "\nexit: 0 the source is readable, 1 it is not (one line on stderr says why), 2 usage\n";
 
 static void print_json(cm_source *src, const cm_run *run)
 {
@@ -54,35 +53,25 @@ static void print_json(cm_source *src, const cm_run *run)
 
 int cmd_inspect(int argc, char **argv)
 {
-    int json = 0, quiet = 0, r;
-    const char *path = NULL;
-    cm_source_opts so = {0};
-    for (int i = 1; i < argc; i++) {
-        if ((r = cli_source_option("inspect", argc, argv, &i, &so, 1)) != 0) {
-            if (r < 0) {
-                cli_source_opts_free(&so);
-                return EXIT_USAGE;
-            }
-        } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-            printf(inspect_help, cli_source_kinds, cli_source_help_bare);
-            return EXIT_OK;
-        } else if (opt_flag(argv, &i, "--json")) {
-            json = 1;
-        } else if (opt_flag(argv, &i, "--quiet") || opt_flag(argv, &i, "-q")) {
-            quiet = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("inspect", "unknown option '%s'", argv[i]);
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            return cli_usage_error("inspect", "one SOURCE only ('%s' is extra)", argv[i]);
-        }
+    cli_args a;
+    cli_args_init(&a, CLI_INSPECT);
+    int rc = cli_parse(argc, argv, &a);
+    if (rc == 1) {
+        printf(inspect_help, cli_source_kinds);
+        cli_print_options(stdout, CLI_INSPECT);
+        fputs(inspect_help_end, stdout);
+    } else if (rc == 0 && !a.from) {
+        rc = cli_usage_error("inspect", "give the SOURCE to inspect");
     }
-    if (!path)
-        return cli_usage_error("inspect", "give the SOURCE to inspect");
+    if (rc != 0) {
+        cli_args_free(&a);
+        return rc == 1 ? EXIT_OK : rc;
+    }
+    const char *path = a.from;
+    int json = a.json, quiet = a.quiet;
     cm_err err = {0};
-    cm_source *src = cm_source_open_ex(path, &so, &err);
-    cli_source_opts_free(&so);
+    cm_source *src = cm_source_open_ex(path, &a.source, &err);
+    cli_args_free(&a);
     if (!src) {
         cli_error("%s", cli_err_text(&err));
         return EXIT_FAIL;
@@ -93,7 +82,7 @@ int cmd_inspect(int argc, char **argv)
     cli_progress_bind(pg, &pr);
     cm_policy pol = {0};
     cm_run run;
-    int rc = cm_run_analyze(src, &pol, &pr, &run, &err);
+    rc = cm_run_analyze(src, &pol, &pr, &run, &err);
     cli_progress_end(pg);
     cli_progress_free(pg);
     if (rc < 0) {

@@ -11,7 +11,7 @@
 #include "verify_report.h"
 #include "../util/mem.h"
 #include "cli.h"
-#include "opts.h"
+#include "options.h"
 
 static const char migrate_help[] =
     "usage: chroma-migrate migrate --from SOURCE --to TARGET [options]\n\n"
@@ -23,83 +23,29 @@ static const char migrate_help[] =
     "        persistent directory (open it with chromadb.PersistentClient(path=...)\n"
     "        or `chroma run --path TARGET`). It appears only when complete.\n"
     "        Or http[s]://HOST[:PORT][/PREFIX]: a running Chroma server (0.4-0.6\n"
-    "        API v1, >= 0.5.16 and 1.x API v2), fed through its API.\n\n"
-    "source options (a Chroma server as SOURCE):\n%s"
-    "target options:\n%s\n"
-    "policies and selection:\n"
-    "%s"
-    "  --index auto|reuse|rebuild  a legacy hnswlib index that provably matches the data\n"
-    "                            is converted instead of building a new graph (auto,\n"
-    "                            the default), repaired when close (tombstones kept,\n"
-    "                            missing records inserted); reuse: fail when it cannot;\n"
-    "                            rebuild: never\n"
-    "  --verify                  verify the result record by record afterwards\n"
-    "  --sample N                with --verify: self-query N records per collection (default 100)\n"
-    "output:\n"
-    "  --json                    print the report as one JSON object on stdout\n"
-    "  --quiet, --verbose        less or more on stderr\n\n"
+    "        API v1, >= 0.5.16 and 1.x API v2), fed through its API.\n\n";
+
+static const char migrate_help_end[] =
+    "\n"
     "exit: 0 success, 1 failure (a directory target: nothing written; a server keeps\n"
     "      what it acknowledged, and the error says how much), 2 usage, 3 --verify\n"
     "      found a mismatch, 130 interrupted\n";
 
-typedef struct mopts {
-    const char *from, *to;
-    cm_policy pol;
-    cli_target_opts target;
-    cm_source_opts source;
-    int json, quiet, verbose, verify;
-    int64_t sample;
-} mopts;
+/* migrate's options: the table's fields (options.h). */
+typedef cli_args mopts;
 
+/* 0: parsed; 1: --help printed; else the exit code of a usage error. */
 static int parse(int argc, char **argv, mopts *m)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int r;
-#define VALUE(name) ((r = opt_value(argc, argv, &i, name, &v)) != 0 && (r > 0 || (missing = name)))
-        const char *missing = NULL;
-        int given = 0;
-        if ((r = cli_target_option(argc, argv, &i, &m->target)) != 0 ||
-            (r = cli_policy_option("migrate", argc, argv, &i, &m->pol, &given)) != 0 ||
-            (r = cli_source_option("migrate", argc, argv, &i, &m->source, 0)) != 0) {
-            if (r < 0)
-                return EXIT_USAGE;
-        } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-            printf(migrate_help, cli_source_kinds, cli_source_help, cli_target_help, cli_policy_help);
-            return 1;
-        } else if (opt_flag(argv, &i, "--json")) {
-            m->json = 1;
-        } else if (opt_flag(argv, &i, "--quiet") || opt_flag(argv, &i, "-q")) {
-            m->quiet = 1;
-        } else if (opt_flag(argv, &i, "--verbose") || opt_flag(argv, &i, "-v")) {
-            m->verbose = 1;
-        } else if (VALUE("--from")) {
-            m->from = v;
-        } else if (VALUE("--to")) {
-            m->to = v;
-        } else if (VALUE("--index")) {
-            if (strcmp(v, "auto") == 0)
-                m->target.dir.index_mode = CM_INDEX_AUTO;
-            else if (strcmp(v, "reuse") == 0)
-                m->target.dir.index_mode = CM_INDEX_REUSE;
-            else if (strcmp(v, "rebuild") == 0)
-                m->target.dir.index_mode = CM_INDEX_REBUILD;
-            else
-                return cli_usage_error("migrate", "--index takes auto, reuse or rebuild, not '%s'", v);
-        } else if (opt_flag(argv, &i, "--verify")) {
-            m->verify = 1;
-        } else if (VALUE("--sample")) {
-            char *end;
-            m->sample = strtoll(v, &end, 10);
-            if (*end || m->sample < 0)
-                return cli_usage_error("migrate", "--sample takes a number of records, not '%s'", v);
-        } else if (missing) {
-            return cli_usage_error("migrate", "%s needs a value", missing);
-        } else {
-            return cli_usage_error("migrate", "unknown option or argument '%s'", argv[i]);
-        }
-#undef VALUE
+    int rc = cli_parse(argc, argv, m);
+    if (rc == 1) {
+        printf(migrate_help, cli_source_kinds);
+        cli_print_options(stdout, CLI_MIGRATE);
+        fputs(migrate_help_end, stdout);
+        return 1;
     }
+    if (rc != 0)
+        return rc;
     if (!m->from || !m->to)
         return cli_usage_error("migrate", "give both --from SOURCE and --to TARGET");
     return 0;
@@ -316,28 +262,22 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
 int cmd_migrate(int argc, char **argv)
 {
     mopts m;
-    memset(&m, 0, sizeof m);
-    m.sample = -1;
-    m.target.cmd = "migrate";
+    cli_args_init(&m, CLI_MIGRATE);
     int rc = parse(argc, argv, &m);
     if (rc != 0) {
-        cm_policy_free(&m.pol);
-        cli_source_opts_free(&m.source);
+        cli_args_free(&m);
         return rc == 1 ? EXIT_OK : rc;
     }
     cm_err err = {0};
     if (cli_check_target(m.from, m.to, &err) < 0) {
         cli_error("%s", cli_err_text(&err));
-        cm_policy_free(&m.pol);
-        cli_source_opts_free(&m.source);
-        cli_target_opts_free(&m.target);
+        cli_args_free(&m);
         return EXIT_FAIL;
     }
     cm_source *src = cm_source_open_ex(m.from, &m.source, &err);
     if (!src) {
         cli_error("%s", cli_err_text(&err));
-        cm_policy_free(&m.pol);
-        cli_source_opts_free(&m.source);
+        cli_args_free(&m);
         return EXIT_FAIL;
     }
     cli_install_interrupt();
@@ -398,7 +338,7 @@ int cmd_migrate(int argc, char **argv)
     if (rc == 0 && m.verify) {
         if (!m.quiet && !m.json)
             fprintf(stderr, "\nverifying %s ...\n", m.to);
-        code = cli_run_verify(src, m.to, &m.target, &m.pol, m.sample >= 0 ? m.sample : 100, 0, m.json || m.quiet);
+        code = cli_run_verify(src, m.to, &m.target, &m.pol, m.sample, 0, m.json || m.quiet);
     }
     jo_free(&manifest);
     if (sink)
@@ -406,8 +346,6 @@ int cmd_migrate(int argc, char **argv)
     cli_progress_free(pg);
     cm_run_free(&run);
     cm_source_close(src);
-    cm_policy_free(&m.pol);
-    cli_target_opts_free(&m.target);
-    cli_source_opts_free(&m.source);
+    cli_args_free(&m);
     return code;
 }

@@ -8,7 +8,7 @@
 #include "../util/mem.h"
 #include "cli.h"
 #include "target_opts.h"
-#include "opts.h"
+#include "options.h"
 #include "policy_opts.h"
 #include "source_opts.h"
 #include "verify_report.h"
@@ -29,16 +29,10 @@ static const char verify_help[] =
     "self-queries through its query API (its HNSW files cannot be checked there).\n\n"
     "The policies are read from the target directory's " CM_MANIFEST_NAME " (written by\n"
     "migrate); a server cannot hold it, so give the migration's policy options.\n"
-    "Policy options given here replace the recorded ones:\n%s\n"
-    "server target options (as for migrate):\n"
-    "  --header 'Name: value'    a request header (repeatable; values are never printed)\n"
-    "  --headers JSON|@FILE      headers as a JSON object\n"
-    "  --tenant T, --database D  where the collections are (default_tenant, default_database)\n"
-    "  --cacert FILE, --insecure TLS: trust this CA bundle / skip certificate checks\n\n"
-    "other options:\n"
-    "  --sample N                self-query N records per collection (default 100; 0: none)\n"
-    "  --json                    one JSON object on stdout\n"
-    "  --quiet                   no progress on stderr\n\n"
+    "Policy options given here replace the recorded ones.\n\n";
+
+static const char verify_help_end[] =
+    "\n"
     "exit: 0 everything matches, 3 a mismatch was found, 1 failure, 2 usage\n";
 
 /* The server named by --to, opened as a verify target. */
@@ -94,80 +88,46 @@ int cli_run_verify(cm_source *src, const char *to, const cli_target_opts *t, con
 
 int cmd_verify(int argc, char **argv)
 {
-    const char *from = NULL, *to = NULL;
-    int json = 0, quiet = 0, given = 0;
-    int64_t sample = 100;
-    cm_policy pol = {0};
-    cm_source_opts so = {0};
-    cli_target_opts tgt = {.cmd = "verify"};
-    int code = EXIT_USAGE;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if ((r = cli_policy_option("verify", argc, argv, &i, &pol, &given)) != 0 ||
-            (r = cli_source_option("verify", argc, argv, &i, &so, 0)) != 0 ||
-            (r = cli_target_option(argc, argv, &i, &tgt)) != 0) {
-            if (r < 0)
-                goto out;
-        } else if (opt_flag(argv, &i, "--help") || opt_flag(argv, &i, "-h")) {
-            printf(verify_help, cli_source_kinds, cli_policy_help);
-            code = EXIT_OK;
-            goto out;
-        } else if (opt_flag(argv, &i, "--json")) {
-            json = 1;
-        } else if (opt_flag(argv, &i, "--quiet") || opt_flag(argv, &i, "-q")) {
-            quiet = 1;
-        } else if ((r = opt_value(argc, argv, &i, "--from", &v)) != 0) {
-            if (r < 0) {
-                cli_usage_error("verify", "--from needs a value");
-                goto out;
-            }
-            from = v;
-        } else if ((r = opt_value(argc, argv, &i, "--to", &v)) != 0) {
-            if (r < 0) {
-                cli_usage_error("verify", "--to needs a value");
-                goto out;
-            }
-            to = v;
-        } else if ((r = opt_value(argc, argv, &i, "--sample", &v)) != 0) {
-            char *end = NULL;
-            sample = r > 0 ? strtoll(v, &end, 10) : -1;
-            if (r < 0 || *end || sample < 0) {
-                cli_usage_error("verify", "--sample takes a number of records");
-                goto out;
-            }
-        } else {
-            cli_usage_error("verify", "unknown option or argument '%s'", argv[i]);
-            goto out;
-        }
+    cli_args a;
+    cli_args_init(&a, CLI_VERIFY);
+    int code = cli_parse(argc, argv, &a);
+    if (code == 1) {
+        printf(verify_help, cli_source_kinds);
+        cli_print_options(stdout, CLI_VERIFY);
+        fputs(verify_help_end, stdout);
+        code = EXIT_OK;
+        goto out;
     }
+    if (code != 0)
+        goto out;
+    code = EXIT_USAGE;
+    const char *from = a.from, *to = a.to;
+    cli_target_opts *tgt = &a.target;
     if (!from || !to) {
         cli_usage_error("verify", "give both --from SOURCE and --to TARGET");
         goto out;
     }
-    if (cli_target_is_server(to) ? tgt.dir_given != NULL : tgt.http.given != NULL) {
-        cli_usage_error("verify", "%s does not apply to %s", cli_target_is_server(to) ? tgt.dir_given : tgt.http.given,
-                        to);
+    const char *misplaced = cli_target_is_server(to) ? tgt->dir_given : tgt->http.given;
+    if (misplaced) {
+        cli_usage_error("verify", "%s does not apply to %s", misplaced, to);
         goto out;
     }
     cm_err err = {0};
-    if (!given && !cli_target_is_server(to) && cli_policy_from_manifest(to, &pol, &err) < 0) {
+    if (!a.pol_given && !cli_target_is_server(to) && cli_policy_from_manifest(to, &a.pol, &err) < 0) {
         cli_error("verify: %s", cli_err_text(&err));
         code = EXIT_FAIL;
         goto out;
     }
-    cm_source *src = cm_source_open_ex(from, &so, &err);
+    cm_source *src = cm_source_open_ex(from, &a.source, &err);
     if (!src) {
         cli_error("%s", cli_err_text(&err));
         code = EXIT_FAIL;
         goto out;
     }
     cli_install_interrupt();
-    code = cli_run_verify(src, to, &tgt, &pol, sample, json, quiet);
+    code = cli_run_verify(src, to, tgt, &a.pol, a.sample, a.json, a.quiet);
     cm_source_close(src);
 out:
-    cm_policy_free(&pol);
-    cli_source_opts_free(&so);
-    cli_target_opts_free(&tgt);
+    cli_args_free(&a);
     return code;
 }

@@ -1,15 +1,16 @@
-/* policy_opts.h - the policy options shared by migrate and verify, and the
- * manifest that records them in a persistent-directory target. */
+/* policy_opts.h - the manifest that records the policy options (options.c)
+ * in a persistent-directory target, for verify. */
 #ifndef CM_CLI_POLICY_OPTS_H
 #define CM_CLI_POLICY_OPTS_H
 
 #include "../core/policy.h"
 #include "../format/json.h"
 
-/* 1: consumed argv[*i] (and its value); 0: not a policy option; -1: usage
- * error printed (cmd names the command). *given is set when one was seen. */
-int cli_policy_option(const char *cmd, int argc, char **argv, int *i, cm_policy *p, int *given);
-extern const char cli_policy_help[];
+
+/* --rename OLD=NEW (from: flen bytes) and --collection NAME, also read back
+ * from the manifest. */
+void cli_policy_add_rename(cm_policy *p, const char *from, size_t flen, const char *to);
+void cli_policy_add_only(cm_policy *p, const char *name);
 
 /* The manifest: which policies a migration used, kept in the target as
  * .chroma-migrate.json (Chroma ignores files it does not know). */

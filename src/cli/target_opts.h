@@ -1,8 +1,6 @@
-/* target_opts.h - the target options of the commands (--to and what goes with it),
- * and turning them into a sink through the factory (src/endpoints.c).
- *
- * Kept apart from the commands so that each kind of source or target adds
- * its options and its constructor here, and migrate/inspect/verify share them. */
+/* target_opts.h - the target options of the commands (--to and what goes with it;
+ * parsed by the option table, options.c), and turning them into a sink through
+ * the factory (src/endpoints.c). migrate and verify share them. */
 #ifndef CM_CLI_TARGET_OPTS_H
 #define CM_CLI_TARGET_OPTS_H
 
@@ -23,18 +21,12 @@ typedef struct cli_http_opts {
 } cli_http_opts;
 
 typedef struct cli_target_opts {
-    const char *cmd; /* the command parsing them, for usage errors */
     chroma_dir_opts dir;
     const char *dir_given; /* the first directory-only option given */
     cli_http_opts http;
     int quiet, verbose; /* seen (not consumed) for the target's notices */
 } cli_target_opts;
 
-/* If argv[*i] is a target option, consumes it (and its value) and returns 1;
- * 0 if it is not one; -1 after printing a usage error. */
-int cli_target_option(int argc, char **argv, int *i, cli_target_opts *t);
-/* Help lines for the target options. */
-extern const char cli_target_help[];
 /* Creates the sink for --to: a directory, or a Chroma server for http:// and
  * https:// URLs. */
 cm_sink *cli_open_target(const char *to, const cli_target_opts *t, cm_err *err);

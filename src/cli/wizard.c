@@ -24,6 +24,7 @@
 #include "../util/fsutil.h"
 #include "../util/mem.h"
 #include "cli.h"
+#include "options.h"
 #include "target_opts.h"
 #include "source_opts.h"
 #include "term.h"
@@ -399,14 +400,11 @@ static cm_source *open_source(wiz_run *w)
         return s;
     }
     cm_source_opts so = {0};
-    if (w->fk == 2 && strcmp(w->fs.headers, "{}") != 0) { /* as --from-headers would give them (checked) */
-        char *av[] = {"--from-headers", w->fs.headers, NULL};
-        int i = 0;
-        (void)cli_source_option("wizard", 2, av, &i, &so, 0);
-    }
+    cm_err err = {0};
+    if (w->fk == 2 && strcmp(w->fs.headers, "{}") != 0) /* as --from-headers would give them (checked) */
+        (void)cli_source_add_headers_json(&so, w->fs.headers, &err);
     so.cacert = w->fs.cacert[0] ? w->fs.cacert : NULL;
     so.insecure = w->fs.insecure;
-    cm_err err = {0};
     cm_source *src = cm_source_open_ex(w->from, &so, &err);
     cli_source_opts_free(&so);
     if (!src)

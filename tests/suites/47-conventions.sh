@@ -48,6 +48,12 @@ check "migrate --help says a server can be the target" grep -q "Or http\[s\]://H
 check "verify --threads abc: exit 2, answered as verify" bash -c '[ "$1" = 2 ] && grep -q "^chroma-migrate verify: --threads" "$2" && ! grep -q "chroma-migrate migrate" "$2"' _ "$rc" "$tmp/u1"
 "$bin" migrate --threads abc --from x --to y >/dev/null 2>"$tmp/u2"
 check "migrate --threads abc: answered as migrate" grep -q "^chroma-migrate migrate: --threads" "$tmp/u2"
+# One option table drives every command (src/cli/options.c): what a command takes, its --help lists.
+check "verify --help lists the source server options it takes" \
+  bash -c 'grep -q -- "--from-header .NAME: VALUE" "$1" && grep -q -- "--from-cacert FILE" "$1"' _ "$tmp/help-verify"
+"$bin" verify --json=yes --from x --to y >/dev/null 2>"$tmp/u3"; rc=$?
+check "a flag given a value: exit 2, '--json takes no value'" \
+  bash -c '[ "$1" = 2 ] && grep -q "^chroma-migrate verify: --json takes no value" "$2"' _ "$rc" "$tmp/u3"
 
 echo "-- stdout for results, stderr for the rest"
 "$bin" migrate --from "$sample" --to "$tmp/out1" >"$tmp/m.out" 2>"$tmp/m.err"
