@@ -38,7 +38,7 @@ static char *read_small_file(const char *path, size_t *len)
 }
 
 /* Parses JSON|@FILE into hs. Returns 0, or -1 after the usage error. */
-static int headers_json(const char *cmd, const char *given, const char *v, http_headers *hs, int name_err)
+static int headers_json(const char *cmd, const char *given, const char *v, http_headers *hs)
 {
     size_t len = strlen(v);
     char *text = NULL;
@@ -54,10 +54,8 @@ static int headers_json(const char *cmd, const char *given, const char *v, http_
         free(text);
     }
     if (rc < 0) {
-        if (name_err)
-            cli_usage_error(cmd, "%s: %s", given, err.msg);
-        else
-            cli_usage_error(cmd, "%s", err.msg);
+        /* the library's message names no flag: say which option it is about */
+        cli_usage_error(cmd, "%s: %s", given, err.msg);
     }
     return rc;
 }
@@ -109,7 +107,7 @@ static int source_header(const char *cmd, const char *given, const char *v, cm_s
 static int source_headers(const char *cmd, const char *given, const char *v, cm_source_opts *o)
 {
     http_headers hs = {0};
-    int rc = headers_json(cmd, given, v, &hs, 1);
+    int rc = headers_json(cmd, given, v, &hs);
     if (rc == 0)
         push_all(o, &hs);
     http_headers_free(&hs);
@@ -120,7 +118,7 @@ static int target_header(const char *cmd, const char *v, http_headers *hs)
 {
     cm_err err = {0};
     if (http_headers_add_line(hs, v, &err) < 0)
-        return cli_usage_error(cmd, "%s", err.msg), -1;
+        return cli_usage_error(cmd, "--header: %s", err.msg), -1;
     return 0;
 }
 
@@ -182,7 +180,7 @@ int cli_option_store(cli_args *a, const cli_option *o, const char *given, const 
     case OPT_SRC_HEADER: return source_header(cmd, given, v->text, &a->source);
     case OPT_SRC_HEADERS: return source_headers(cmd, given, v->text, &a->source);
     case OPT_HEADER: return target_header(cmd, v->text, &a->target.http.headers);
-    case OPT_HEADERS: return headers_json(cmd, given, v->text, &a->target.http.headers, 0);
+    case OPT_HEADERS: return headers_json(cmd, given, v->text, &a->target.http.headers);
     case OPT_RENAME: return add_rename(cmd, v->text, &a->pol);
     default: store_plain(a, o->id, v); return 0;
     }
