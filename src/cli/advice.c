@@ -124,7 +124,7 @@ const char *cli_err_text(const cm_err *e)
     return buf;
 }
 
-static const char *records_have(int64_t n)
+const char *cli_records_have(int64_t n)
 {
     return n == 1 ? "record has" : "records have";
 }
@@ -155,14 +155,14 @@ void cli_blocker_text(const cm_blocker *b, char *out, size_t cap)
         snprintf(out, cap,
                  "collection '%s': %lld %s metadata keys or values Chroma >= 0.4 cannot store (%s); choose "
                  "--invalid-metadata drop (remove those keys) or stringify (store their JSON text, rename the keys)",
-                 c, n, records_have(b->count), ex);
+                 c, n, cli_records_have(b->count), ex);
         return;
     case CM_BLK_META_NOT_OBJECT:
         snprintf(out, cap,
                  "collection '%s': %lld %s metadata that is no JSON object (%s); choose --invalid-metadata drop "
                  "(write them without metadata) or stringify (keep the text under the key '" CM_LEGACY_METADATA_KEY
                  "')",
-                 c, n, records_have(b->count), ex);
+                 c, n, cli_records_have(b->count), ex);
         return;
     case CM_BLK_DUP_IDS:
         snprintf(out, cap, "collection '%s': %lld %s an earlier id (%s); choose --duplicates first or last", c, n,
@@ -171,13 +171,13 @@ void cli_blocker_text(const cm_blocker *b, char *out, size_t cap)
     case CM_BLK_MISSING_ID:
         snprintf(out, cap,
                  "collection '%s': %lld %s no id or the empty id (%s); give --skip-invalid-records to leave them out",
-                 c, n, records_have(b->count), ex);
+                 c, n, cli_records_have(b->count), ex);
         return;
     case CM_BLK_BAD_TEXT:
         snprintf(out, cap,
                  "collection '%s': %lld %s an id or document that is not UTF-8 text, which Chroma >= 0.4 cannot "
                  "store (%s); give --skip-invalid-records to leave them out",
-                 c, n, records_have(b->count), ex);
+                 c, n, cli_records_have(b->count), ex);
         return;
     case CM_BLK_UNSENT:
         snprintf(out, cap,
@@ -188,13 +188,13 @@ void cli_blocker_text(const cm_blocker *b, char *out, size_t cap)
     case CM_BLK_MISSING_EMB:
         snprintf(out, cap,
                  "collection '%s': %lld %s no usable embedding (%s); give --skip-invalid-records to leave them out",
-                 c, n, records_have(b->count), ex);
+                 c, n, cli_records_have(b->count), ex);
         return;
     case CM_BLK_NONFINITE_EMB:
         snprintf(out, cap,
                  "collection '%s': %lld %s embedding values that are not finite float32 (%s); give "
                  "--skip-invalid-records to leave them out",
-                 c, n, records_have(b->count), ex);
+                 c, n, cli_records_have(b->count), ex);
         return;
     case CM_BLK_WRONG_DIM:
         snprintf(out, cap,

@@ -34,6 +34,8 @@ void cli_error(const char *fmt, ...) CM_PRINTF(1, 2);
  * about in front, what to do after it. cli_err_text's buffer is static. */
 void cli_err_format(const cm_err *e, char *out, size_t cap);
 const char *cli_err_text(const cm_err *e);
+/* "record has" for 1, else "records have": the messages that count records. */
+const char *cli_records_have(int64_t n);
 /* One blocker (cm_run_blockers) in words, with the option that decides it. */
 void cli_blocker_text(const cm_blocker *b, char *out, size_t cap);
 /* Usage error: message, hint, returns EXIT_USAGE. */

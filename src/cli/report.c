@@ -127,7 +127,7 @@ static void each_problem(const cm_coll_result *cr, problem_fn fn, void *ctx)
     }
     if (st->dims_n > 1) {
         snprintf(msg, sizeof msg, "%lld %s a dimension other than %lld (mixed dimensions)",
-                 (long long)st->wrong_dim.count, st->wrong_dim.count == 1 ? "record has" : "records have", (long long)st->dim);
+                 (long long)st->wrong_dim.count, cli_records_have(st->wrong_dim.count), (long long)st->dim);
         fn(ctx, "mixed_dimensions", st->wrong_dim.count, msg, NULL);
     }
     if (st->unsent.count) {
@@ -136,34 +136,34 @@ static void each_problem(const cm_coll_result *cr, problem_fn fn, void *ctx)
         fn(ctx, "unsent_records", st->unsent.count, msg, &st->unsent);
     }
     if (st->missing_emb.count) {
-        snprintf(msg, sizeof msg, "%lld %s no usable embedding", (long long)st->missing_emb.count, st->missing_emb.count == 1 ? "record has" : "records have");
+        snprintf(msg, sizeof msg, "%lld %s no usable embedding", (long long)st->missing_emb.count, cli_records_have(st->missing_emb.count));
         fn(ctx, "missing_embeddings", st->missing_emb.count, msg, &st->missing_emb);
     }
     if (st->nonfinite_emb.count) {
         snprintf(msg, sizeof msg, "%lld %s embedding values that are not finite float32",
-                 (long long)st->nonfinite_emb.count, st->nonfinite_emb.count == 1 ? "record has" : "records have");
+                 (long long)st->nonfinite_emb.count, cli_records_have(st->nonfinite_emb.count));
         fn(ctx, "nonfinite_embeddings", st->nonfinite_emb.count, msg, &st->nonfinite_emb);
     }
     if (st->missing_id.count) {
         snprintf(msg, sizeof msg, "%lld %s no id or the empty id (Chroma refuses both)",
-                 (long long)st->missing_id.count, st->missing_id.count == 1 ? "record has" : "records have");
+                 (long long)st->missing_id.count, cli_records_have(st->missing_id.count));
         fn(ctx, "missing_ids", st->missing_id.count, msg, &st->missing_id);
     }
     if (st->bad_meta.count) {
         snprintf(msg, sizeof msg,
                  "%lld %s metadata Chroma >= 0.4 cannot store (null, nested, list, NaN/Infinity, huge "
                  "integers, text that is not UTF-8, keys in the reserved 'chroma:' namespace)",
-                 (long long)st->bad_meta.count, st->bad_meta.count == 1 ? "record has" : "records have");
+                 (long long)st->bad_meta.count, cli_records_have(st->bad_meta.count));
         fn(ctx, "invalid_metadata", st->bad_meta.count, msg, &st->bad_meta);
     }
     if (st->meta_not_object.count) {
         snprintf(msg, sizeof msg, "%lld %s metadata that is no JSON object (not JSON, a list, a string, a "
-                 "number)", (long long)st->meta_not_object.count, st->meta_not_object.count == 1 ? "record has" : "records have");
+                 "number)", (long long)st->meta_not_object.count, cli_records_have(st->meta_not_object.count));
         fn(ctx, "metadata_not_object", st->meta_not_object.count, msg, &st->meta_not_object);
     }
     if (st->bad_text.count) {
         snprintf(msg, sizeof msg, "%lld %s an id or document that is not UTF-8 text",
-                 (long long)st->bad_text.count, st->bad_text.count == 1 ? "record has" : "records have");
+                 (long long)st->bad_text.count, cli_records_have(st->bad_text.count));
         fn(ctx, "text_not_utf8", st->bad_text.count, msg, &st->bad_text);
     }
 }
