@@ -103,23 +103,9 @@ case_ok("invalid metadata stringify", badmeta, ["--invalid-metadata", "stringify
 # Python repr, bare lists/strings/numbers, keys in the reserved 'chroma:' namespace, the empty id)
 def text_columns_valid(out):
     """Every TEXT value in the result's SQLite is strict UTF-8 (nothing invalid written)."""
-    import sqlite3
-    con = sqlite3.connect(os.path.join(out, "chroma.sqlite3"))
-    con.text_factory = bytes
-    bad = []
-    tables = [r[0].decode() for r in con.execute("select name from sqlite_master where type='table'")]
-    for t in tables:
-        if "_fts" in t:
-            continue
-        cols = [r[1].decode() for r in con.execute(f'pragma table_info("{t}")')]
-        for c in cols:
-            for (v,) in con.execute(f'select "{c}" from "{t}" where typeof("{c}") = \'text\''):
-                try:
-                    v.decode("utf-8", "strict")
-                except UnicodeDecodeError:
-                    bad.append((t, c, v[:40]))
-    con.close()
-    return bad
+    sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+    from sqlite_text_utf8 import bad_text
+    return bad_text(os.path.join(out, "chroma.sqlite3"))
 
 
 def case_clean(label, store, mig_args=(), check_args=()):

@@ -361,13 +361,7 @@ for pol in drop stringify; do
 import json,sys
 c=json.load(open(sys.argv[1]))["collections"][0]
 sys.exit(0 if c["written"] == 3 and c["skipped"]["not_utf8_text"] == 2 and c["metadata_not_object"] == 1 else 1)' "$tmp/out"
-    check "text ($pol): every SQLite text value is UTF-8" python3 -c '
-import sqlite3,sys
-con=sqlite3.connect(sys.argv[1]); con.text_factory=bytes
-for (t,) in con.execute("select name from sqlite_master where type=\"table\" and name not like \"%fts%\""):
-    for c in [r[1].decode() for r in con.execute(f"pragma table_info(\"{t.decode()}\")")]:
-        for (v,) in con.execute(f"select \"{c}\" from \"{t.decode()}\" where typeof(\"{c}\")=\"text\""):
-            v.decode("utf-8")' "$out/chroma.sqlite3"
+    check "text ($pol): every SQLite text value is UTF-8" python3 tests/tools/sqlite_text_utf8.py "$out/chroma.sqlite3"
     (cd tests/node && node check-migrated.mjs --store "$tmp/text-oracle" --dir "$out" --invalid-metadata "$pol" --no-writes) \
       >"$tmp/text-check-$pol.log" 2>&1
     check "text ($pol): the real Chroma server shows exactly the kept records" \

@@ -392,13 +392,7 @@ check "migrate from the server refuses by default, naming the records" \
   '[ $rc -eq 1 ] && grep -q "s-val" "$tmp/sur-r.out" && grep -q "s-key" "$tmp/sur-r.out" && grep -q -- "--invalid-metadata" "$tmp/sur-r.out" && [ ! -e "$tmp/sur-refused" ]'
 for pol in drop stringify; do
   if "$bin" migrate --quiet --from "$SURL" --to "$tmp/sur-$pol" --invalid-metadata "$pol" >"$tmp/sur-$pol.log" 2>&1; then
-    check "from the server ($pol): every SQLite text value is UTF-8" 'python3 -c "
-import sqlite3,sys
-con=sqlite3.connect(sys.argv[1]); con.text_factory=bytes
-for (t,) in con.execute(\"select name from sqlite_master where type=\x27table\x27 and name not like \x27%fts%\x27\"):
-    for c in [r[1].decode() for r in con.execute(\"pragma table_info(\x22%s\x22)\" % t.decode())]:
-        for (v,) in con.execute(\"select \x22%s\x22 from \x22%s\x22 where typeof(\x22%s\x22)=\x27text\x27\" % (c, t.decode(), c)):
-            v.decode(\"utf-8\")" "$tmp/sur-$pol/chroma.sqlite3"'
+    check "from the server ($pol): every SQLite text value is UTF-8" 'python3 tests/tools/sqlite_text_utf8.py "$tmp/sur-$pol/chroma.sqlite3"'
     check_migrated "from the server ($pol)" --store "$tmp/sur-store" --dir "$tmp/sur-$pol" --invalid-metadata "$pol" --no-writes
   else
     bad "migrate from the server ($pol): $(tail -3 "$tmp/sur-$pol.log")"
