@@ -22,7 +22,7 @@ trap 'rm -rf "$T"' EXIT INT TERM
 # Built from the writer's own sources (not build/libchroma-migrate.a) so the
 # check always runs the current code, whatever state the rest of the tree is in.
 if ! $CC -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Isrc -o "$T/write_pickle" \
-        tests/tools/write_pickle.c src/format/pickle.c src/util/mem.c src/util/err.c src/util/utf8.c src/util/hex.c; then
+        tests/tools/write_pickle.c src/chroma/persistent_data.c src/format/pickle_write.c src/util/mem.c src/util/err.c src/util/utf8.c src/util/hex.c; then
     echo "pickle-python: cannot compile tests/tools/write_pickle.c"
     echo "pickle-python: 0 passed, 1 failed"
     exit 1

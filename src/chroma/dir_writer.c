@@ -29,7 +29,7 @@
 
 #include "../core/meta_json.h"
 #include "../format/json.h"
-#include "../format/pickle.h"
+#include "persistent_data.h"
 #include "../index/hnsw.h"
 #include "../legacy/index_reuse_ext.h"
 #include "../util/fsutil.h"
@@ -55,7 +55,7 @@ typedef struct chroma_dir {
     char coll_id[37], meta_seg[37], vec_seg[37];
     cm_target_collection tc;
     hnsw_index *index;
-    pk_writer *pickle;
+    pdata_writer *pickle;
     char *vec_dir;
     uint32_t nrec;
     cm_record last;
@@ -167,7 +167,7 @@ static void destroy(cm_sink *s)
     if (d->db)
         sqlite3_close(d->db);
     hnsw_free(d->index);
-    pk_writer_abort(d->pickle);
+    pdata_abort(d->pickle);
     cm_record_clear(&d->last);
     cm_meta_free(&d->last.meta);
     for (size_t i = 0; i < d->nused; i++)
@@ -347,7 +347,7 @@ static int begin_collection(cm_sink *s, const cm_target_collection *tc, cm_err *
         if (mkdir(d->vec_dir, 0755) != 0)
             return cm_err_set(err, "%s: %s", d->vec_dir, strerror(errno));
         char *pp = fs_join(d->vec_dir, "index_metadata.pickle");
-        d->pickle = pk_persistent_data_begin(pp, err);
+        d->pickle = pdata_begin(pp, err);
         free(pp);
         if (!d->pickle)
             return -1;
@@ -398,7 +398,7 @@ static int add(cm_sink *s, const cm_record *r, cm_err *err)
     }
     if (hnsw_stage_f64(d->index, r->emb, label, err) < 0)
         return cm_err_prefix(err, "collection '%s', record '%s'", d->tc.name, r->id);
-    if (pk_persistent_data_add(d->pickle, r->id, r->id_len, label, (uint32_t)seq) < 0)
+    if (pdata_add(d->pickle, r->id, r->id_len, label, (uint32_t)seq) < 0)
         return cm_err_set(err, "collection '%s': writing the id map failed", d->tc.name);
     if (d->keys) {
         /* Without its legacy uuid a record cannot be matched to the old index. */
@@ -494,7 +494,7 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
     if (d->nrec == 0) {
         /* Like a collection Chroma created and never wrote to: dimension NULL,
          * no vector folder, no watermarks. */
-        pk_writer_abort(d->pickle);
+        pdata_abort(d->pickle);
         d->pickle = NULL;
         if (d->vec_dir)
             fs_rm_rf(d->vec_dir);
@@ -546,7 +546,7 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
             goto out;
         }
     }
-    rc = pk_persistent_data_finish(d->pickle, d->tc.dim, total_labels, d->o.profile == CM_PROFILE_0_6, w, err);
+    rc = pdata_finish(d->pickle, d->tc.dim, total_labels, d->o.profile == CM_PROFILE_0_6, w, err);
     d->pickle = NULL;
     if (rc < 0)
         goto out;

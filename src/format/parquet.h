@@ -52,8 +52,6 @@ long pq_column_find(const pq_file *f, const char *path);
 pq_type pq_column_type(const pq_file *f, size_t col);
 int pq_column_max_def(const pq_file *f, size_t col);
 int pq_column_max_rep(const pq_file *f, size_t col);
-/* type_length for FIXED_LEN_BYTE_ARRAY, 0 otherwise. */
-int pq_column_type_length(const pq_file *f, size_t col);
 
 /* One batch of decoded rows of one column.
  *

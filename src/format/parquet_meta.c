@@ -369,7 +369,6 @@ const char *pq_column_path(const pq_file *f, size_t col) { return f->cols[col].p
 pq_type pq_column_type(const pq_file *f, size_t col) { return f->cols[col].type; }
 int pq_column_max_def(const pq_file *f, size_t col) { return f->cols[col].max_def; }
 int pq_column_max_rep(const pq_file *f, size_t col) { return f->cols[col].max_rep; }
-int pq_column_type_length(const pq_file *f, size_t col) { return f->cols[col].type_length; }
 
 long pq_column_find(const pq_file *f, const char *path)
 {

@@ -1,8 +1,7 @@
-/* pickle.h - the two Python pickles chroma-migrate meets, without Python.
+/* pickle.h - Python pickles without Python.
  *
- * Writing: Chroma's index_metadata.pickle, as a protocol-2 PersistentData
- * instance that Chroma 1.x (serde-pickle) and Python chromadb 0.5.6-0.6.x both
- * load (byte recipe: shared reference chroma-persistent-format.md section 4).
+ * Writing: the protocol-2 opcodes a dict-shaped object needs, byte for byte
+ * as CPython writes them (pickle_write.c).
  *
  * Reading: a minimal, safe unpickler for the opcodes legacy stores use (dicts,
  * ints, strings, uuid.UUID objects). It never imports or calls anything: a
@@ -15,28 +14,47 @@
 
 #include "../util/err.h"
 
-/* ---- writer ---- */
+/* ---- writer (pickle_write.c) ----
+ *
+ * Protocol-2 opcodes, written as CPython's pickler writes them; the caller
+ * composes them into an object (src/chroma/persistent_data.c does Chroma's
+ * PersistentData). Write errors surface at pk_out_close. */
 
-typedef struct pk_writer pk_writer;
+typedef enum pk_opcode {
+    PK_OP_MARK = '(',
+    PK_OP_STOP = '.',
+    PK_OP_EMPTY_TUPLE = ')',
+    PK_OP_EMPTY_DICT = '}',
+    PK_OP_SETITEMS = 'u',
+    PK_OP_BUILD = 'b',
+    PK_OP_GLOBAL = 'c',
+    PK_OP_BININT = 'J',
+    PK_OP_BININT1 = 'K',
+    PK_OP_BININT2 = 'M',
+    PK_OP_BINUNICODE = 'X',
+    PK_OP_PROTO = 0x80,
+    PK_OP_NEWOBJ = 0x81,
+    PK_OP_LONG1 = 0x8a,
+} pk_opcode;
 
-/* Creates/truncates `path` now (so a bad path fails early); the entries are
- * kept in memory (ids in one arena, ~24 bytes each besides) and the pickle
- * is written at finish. Entries are added in label order; ids are byte
- * strings with a length. */
-pk_writer *pk_persistent_data_begin(const char *path, cm_err *err);
-/* Returns -1 (nothing added) if the id is not strict UTF-8 (Rust's
- * serde-pickle and Python would both fail to load it) or is 4 GiB or
- * longer; callers that want a precise message should check ids first. */
-int pk_persistent_data_add(pk_writer *w, const char *id, size_t id_len, uint32_t label, uint32_t seq_id);
-/* Writes everything, fflush + fsync + fclose (the directory is not synced).
- * have_max_seq_id selects whether the legacy 'max_seq_id' key is written
- * (needed only for Python < 0.5.6). Fails if dimensionality or max_seq_id is
- * negative or total_elements_added is below the largest label added.
- * Always consumes w; on failure the file is removed. */
-int pk_persistent_data_finish(pk_writer *w, int64_t dimensionality, uint32_t total_elements_added,
-                              int have_max_seq_id, int64_t max_seq_id, cm_err *err);
-/* Closes and removes the file; frees w. NULL is fine. */
-void pk_writer_abort(pk_writer *w);
+/* CPython's pickler emits dict items in SETITEMS batches of this many. */
+#define PK_BATCHSIZE 1000
+
+typedef struct pk_out pk_out;
+
+/* Creates/truncates path now, so a bad path fails early. */
+pk_out *pk_out_open(const char *path, cm_err *err);
+const char *pk_out_path(const pk_out *o);
+void pk_out_op(pk_out *o, pk_opcode op); /* an opcode without argument */
+void pk_out_proto(pk_out *o, int version);
+void pk_out_global(pk_out *o, const char *module, const char *name);
+void pk_out_int(pk_out *o, int64_t v);
+void pk_out_str(pk_out *o, const char *s, size_t n); /* n < 4 GiB */
+/* fflush + fsync + fclose (the directory is not synced). Always consumes o;
+ * on failure the file is removed. */
+int pk_out_close(pk_out *o, cm_err *err);
+/* Closes and removes the file. NULL is fine. */
+void pk_out_abort(pk_out *o);
 
 /* ---- reader ----
  *

@@ -62,11 +62,6 @@ int out_put(out_file *o, const void *p, size_t n, cm_err *err)
     return 0;
 }
 
-void out_fail(out_file *o)
-{
-    o->failed = 1;
-}
-
 int out_close(out_file *o, cm_err *err)
 {
     int rc = o->failed ? -1 : 0;

@@ -23,10 +23,7 @@ typedef struct out_file {
 int out_open(out_file *o, const char *dir, const char *name, cm_err *err);
 /* Appends n bytes (large ones go straight to the file). */
 int out_put(out_file *o, const void *p, size_t n, cm_err *err);
-/* Flushes, fsyncs and closes; after a failure (or out_fail) only closes and
+/* Flushes, fsyncs and closes; after a failed out_put only closes and
  * returns -1. Always releases o. */
 int out_close(out_file *o, cm_err *err);
-/* Marks the file failed (the caller's own error is already in err). */
-void out_fail(out_file *o);
-
 #endif

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "format/pickle.h"
+#include "chroma/persistent_data.h"
 
 int main(int argc, char **argv)
 {
@@ -23,7 +23,7 @@ int main(int argc, char **argv)
     uint32_t base = (uint32_t)strtoul(argv[3], NULL, 10);
     uint32_t mul = (uint32_t)strtoul(argv[4], NULL, 10);
     cm_err err = {0};
-    pk_writer *w = pk_persistent_data_begin(argv[1], &err);
+    pdata_writer *w = pdata_begin(argv[1], &err);
     if (!w) {
         fprintf(stderr, "write_pickle: %s\n", err.msg);
         return 1;
@@ -31,16 +31,16 @@ int main(int argc, char **argv)
     for (long i = 0; i < n; i++) {
         char id[64];
         int k = snprintf(id, sizeof id, "id-%ld-\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", i);
-        if (pk_persistent_data_add(w, id, (size_t)k, base + (uint32_t)i, (uint32_t)i * mul) < 0) {
+        if (pdata_add(w, id, (size_t)k, base + (uint32_t)i, (uint32_t)i * mul) < 0) {
             fprintf(stderr, "write_pickle: add failed\n");
-            pk_writer_abort(w);
+            pdata_abort(w);
             return 1;
         }
     }
     uint32_t total = n ? base + (uint32_t)n - 1 : 0;
     int have = argc == 6;
     int64_t msi = have ? strtoll(argv[5], NULL, 10) : 0;
-    if (pk_persistent_data_finish(w, 384, total, have, msi, &err) < 0) {
+    if (pdata_finish(w, 384, total, have, msi, &err) < 0) {
         fprintf(stderr, "write_pickle: %s\n", err.msg);
         return 1;
     }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "chroma/persistent_data.h"
 #include "format/pickle.h"
 
 static char tmpdir[256];
@@ -62,14 +63,14 @@ static void test_writer_bytes(void)
     char path[512];
     snprintf(path, sizeof path, "%s/tiny.pickle", tmpdir);
     cm_err err = {0};
-    pk_writer *w = pk_persistent_data_begin(path, &err);
+    pdata_writer *w = pdata_begin(path, &err);
     CHECK_MSG(w != NULL, "%s", err.msg);
     if (!w)
         return;
-    CHECK_INT(pk_persistent_data_add(w, "a", 1, 1, 5), 0);
-    CHECK_INT(pk_persistent_data_add(w, "b\xc3\xa9", 3, 2, 70000), 0);
-    CHECK_INT(pk_persistent_data_add(w, "c", 1, 300, 65535), 0);
-    CHECK_INT(pk_persistent_data_finish(w, 3, 300, 1, (int64_t)1 << 40, &err), 0);
+    CHECK_INT(pdata_add(w, "a", 1, 1, 5), 0);
+    CHECK_INT(pdata_add(w, "b\xc3\xa9", 3, 2, 70000), 0);
+    CHECK_INT(pdata_add(w, "c", 1, 300, 65535), 0);
+    CHECK_INT(pdata_finish(w, 3, 300, 1, (int64_t)1 << 40, &err), 0);
 
     buf e = {{0}, 0};
     b_byte(&e, 0x80);
@@ -126,9 +127,9 @@ static void test_writer_bytes(void)
 
     /* no entries, no max_seq_id: empty maps are a bare EMPTY_DICT */
     snprintf(path, sizeof path, "%s/empty.pickle", tmpdir);
-    w = pk_persistent_data_begin(path, &err);
+    w = pdata_begin(path, &err);
     CHECK(w != NULL);
-    CHECK_INT(pk_persistent_data_finish(w, 0, 0, 0, 0, &err), 0);
+    CHECK_INT(pdata_finish(w, 0, 0, 0, 0, &err), 0);
     buf z = {{0}, 0};
     b_raw(&z, "\x80\x02" "c", 3);
     b_raw(&z, "chromadb.segment.impl.vector.local_persistent_hnsw\nPersistentData\n", 66);
@@ -150,11 +151,11 @@ static void test_writer_bytes(void)
 
     /* ints across the encodings: J for i32, LONG1 beyond */
     snprintf(path, sizeof path, "%s/ints.pickle", tmpdir);
-    w = pk_persistent_data_begin(path, &err);
+    w = pdata_begin(path, &err);
     CHECK(w != NULL);
-    CHECK_INT(pk_persistent_data_add(w, "x", 1, 65536, 0x7fffffffu), 0);
-    CHECK_INT(pk_persistent_data_add(w, "y", 1, 0x80000000u, 0xffffffffu), 0);
-    CHECK_INT(pk_persistent_data_finish(w, 1536, 0xffffffffu, 1, 0, &err), 0);
+    CHECK_INT(pdata_add(w, "x", 1, 65536, 0x7fffffffu), 0);
+    CHECK_INT(pdata_add(w, "y", 1, 0x80000000u, 0xffffffffu), 0);
+    CHECK_INT(pdata_finish(w, 1536, 0xffffffffu, 1, 0, &err), 0);
     got = read_all(path, &n);
     CHECK(got != NULL);
     if (got) {
@@ -199,27 +200,27 @@ static void test_writer_errors(void)
     cm_err err = {0};
     char path[512];
     snprintf(path, sizeof path, "%s/no/such/dir/x.pickle", tmpdir);
-    CHECK(pk_persistent_data_begin(path, &err) == NULL);
+    CHECK(pdata_begin(path, &err) == NULL);
     CHECK(strstr(err.msg, path) != NULL);
 
     snprintf(path, sizeof path, "%s/bad.pickle", tmpdir);
-    pk_writer *w = pk_persistent_data_begin(path, &err);
+    pdata_writer *w = pdata_begin(path, &err);
     CHECK(w != NULL);
-    CHECK_INT(pk_persistent_data_add(w, "\xff", 1, 1, 1), -1);          /* invalid UTF-8 */
-    CHECK_INT(pk_persistent_data_add(w, "\xed\xa0\x80", 3, 1, 1), -1);  /* surrogate */
-    CHECK_INT(pk_persistent_data_add(w, "ok", 2, 7, 1), 0);
+    CHECK_INT(pdata_add(w, "\xff", 1, 1, 1), -1);          /* invalid UTF-8 */
+    CHECK_INT(pdata_add(w, "\xed\xa0\x80", 3, 1, 1), -1);  /* surrogate */
+    CHECK_INT(pdata_add(w, "ok", 2, 7, 1), 0);
     cm_err_clear(&err);
-    CHECK_INT(pk_persistent_data_finish(w, 3, 6, 0, 0, &err), -1); /* 6 < largest label 7 */
+    CHECK_INT(pdata_finish(w, 3, 6, 0, 0, &err), -1); /* 6 < largest label 7 */
     CHECK(strstr(err.msg, "largest label") != NULL);
     CHECK(access(path, F_OK) != 0); /* a failed finish leaves no file */
 
-    w = pk_persistent_data_begin(path, &err);
+    w = pdata_begin(path, &err);
     CHECK(w != NULL);
-    CHECK_INT(pk_persistent_data_add(w, "ok", 2, 1, 1), 0);
-    pk_writer_abort(w);
+    CHECK_INT(pdata_add(w, "ok", 2, 1, 1), 0);
+    pdata_abort(w);
     CHECK(access(path, F_OK) != 0);
-    pk_writer_abort(NULL);
-    CHECK_INT(pk_persistent_data_add(NULL, "a", 1, 1, 1), -1);
+    pdata_abort(NULL);
+    CHECK_INT(pdata_add(NULL, "a", 1, 1, 1), -1);
 }
 
 /* A big map: 3000 entries (3 SETITEMS batches), unicode ids, labels beyond
@@ -229,7 +230,7 @@ static void test_writer_large(void)
     char path[512];
     snprintf(path, sizeof path, "%s/large.pickle", tmpdir);
     cm_err err = {0};
-    pk_writer *w = pk_persistent_data_begin(path, &err);
+    pdata_writer *w = pdata_begin(path, &err);
     CHECK(w != NULL);
     if (!w)
         return;
@@ -237,9 +238,9 @@ static void test_writer_large(void)
     for (int i = 0; i < N; i++) {
         char id[64];
         int k = snprintf(id, sizeof id, "id-%d-\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", i);
-        CHECK_INT(pk_persistent_data_add(w, id, (size_t)k, (uint32_t)(65000 + i), (uint32_t)i * 1000003u), 0);
+        CHECK_INT(pdata_add(w, id, (size_t)k, (uint32_t)(65000 + i), (uint32_t)i * 1000003u), 0);
     }
-    CHECK_INT(pk_persistent_data_finish(w, 384, 65000 + N - 1, 1, 123456789, &err), 0);
+    CHECK_INT(pdata_finish(w, 384, 65000 + N - 1, 1, 123456789, &err), 0);
 
     size_t n = 0;
     unsigned char *data = read_all(path, &n);
