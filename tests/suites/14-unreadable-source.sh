@@ -6,9 +6,7 @@
 set -uo pipefail
 cd "${CM_ROOT:-$(dirname "$0")/../..}"
 bin=$PWD/build-san/chroma-migrate
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+. tests/lib/check.sh
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
   echo "unreadable-source: needs root and setpriv to run as nobody; 0 passed, 0 failed"; exit 0
 fi
@@ -65,5 +63,4 @@ chmod 444 "$store"/index/*
 as_nobody "$bin" migrate --from "$store" --to "$tmp/out/e" >"$tmp/out.txt" 2>&1
 if grep -q "index: reused" "$tmp/out.txt"; then ok "readable store: index reused as nobody"
 else bad "readable store as nobody: $(cat "$tmp/out.txt")"; fi
-echo "unreadable-source: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+suite_end unreadable-source

@@ -6,9 +6,7 @@ set -uo pipefail
 cd "${CM_ROOT:-$(dirname "$0")/../..}"
 bin=${CM_BIN:-$PWD/build/chroma-migrate}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+. tests/lib/check.sh
 
 (cd tests/node && node make-store.mjs "$tmp/store" --collections 2 --rows 20000 --dim 96 --kind latent --seed 11) \
   >/dev/null || { echo "interrupt: 0 passed, 1 failed"; exit 1; }
@@ -36,5 +34,4 @@ for delay in 0.05 0.8 2 4; do
   [ "$delay" = 4 ] || rm -rf "$out"
 done
 if (cd tests/node && node check-migrated.mjs --store "$tmp/store" --dir "$tmp/out-4"); then ok "final result checks out in the real server"; else bad "final result"; fi
-echo "interrupt: $pass passed, $fail failed"
-((fail == 0))
+suite_end interrupt

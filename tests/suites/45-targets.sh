@@ -22,10 +22,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. tests/lib/check.sh
 cd "$tmp"
 
 # run NAME EXPECTED-EXIT PATTERN ARGS... : exit code and a stderr pattern (extended regex)
@@ -134,5 +131,4 @@ sp = {c["name"]: c["space"] for c in r["collections"]}
 sys.exit(0 if r["status"] == "needs_decision" and sp.get("support-tickets") == "cosine" and sp.get("recipes") == "l2" else 1)' "$tmp/rep.json"
 check "a run stopped for a decision leaves no staging folder" bash -c '! ls -A "$1" | grep -q "decided"' _ "$tmp"
 
-echo "targets: $pass passed, $fail failed"
-((fail == 0))
+suite_end targets

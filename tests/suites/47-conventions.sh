@@ -11,22 +11,9 @@
 # Prints "conventions: N passed, N failed".
 set -uo pipefail
 cd "${CM_ROOT:-$(dirname "$0")/../..}"
-root=$PWD
-bin=${CM_BIN:-$root/build-san/chroma-migrate}
-case $bin in /*) ;; *) bin=$root/$bin ;; esac
-sample=$root/examples/sample-store
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cm-conv.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. tests/lib/check.sh
+suite_start cm-conv
 . tests/lib/chroma-server.sh
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 
 echo "-- help"
 "$bin" help migrate >"$tmp/h1" 2>&1
@@ -115,5 +102,4 @@ EOF
 rc=$?
 check "directory target: overall counts writing and indexing ($(cat "$tmp/d.check"))" [ $rc = 0 ]
 
-echo "conventions: $pass passed, $fail failed"
-((fail == 0))
+suite_end conventions

@@ -10,22 +10,9 @@
 # Prints "secrets: N passed, N failed".
 set -uo pipefail
 cd "${CM_ROOT:-$(dirname "$0")/../..}"
-root=$PWD
-bin=${CM_BIN:-$root/build-san/chroma-migrate}
-case $bin in /*) ;; *) bin=$root/$bin ;; esac
-sample=$root/examples/sample-store
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cm-secrets.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. tests/lib/check.sh
+suite_start cm-secrets
 . tests/lib/chroma-server.sh
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 
 secret="sEcReT-$$-$RANDOM-tok"
 mkdir -p "$tmp/runs" "$tmp/keys" "$tmp/cmds"
@@ -129,5 +116,4 @@ check "the hostile server did get the secret (so it was sent)" grep -qF -- "$sec
 check "the targets hold the server's manifest without the headers" bash -c '! grep -qF -- "$1" "$2"/.chroma-migrate.json' _ "$secret" "$tmp/dir-from-server"
 check "the failures said why (401 named)" grep -lq "401" "$tmp"/runs/*.err
 
-echo "secrets: $pass passed, $fail failed"
-((fail == 0))
+suite_end secrets
