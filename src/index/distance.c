@@ -3,7 +3,14 @@
  * Each kernel keeps four independent accumulators so that the adds do not
  * wait on each other (one accumulator is bound by the add latency, not by
  * the loads). The vector tail is handled with masked loads (AVX-512) or a
- * scalar loop. */
+ * scalar loop.
+ *
+ * The kernels repeat one another on purpose: the same loop once per
+ * instruction set (portable, SSE2, AVX2+FMA, AVX-512F), because each must be
+ * compiled with its own target attribute and intrinsics, and a shared macro
+ * body would hide which instructions a given kernel really runs. A change to
+ * one kernel's arithmetic must be made in all four (tests/unit/test_hnsw.c
+ * compares every kernel the CPU has against the portable one). */
 #include "distance.h"
 
 #include <stdlib.h>
@@ -91,7 +98,7 @@ __attribute__((target("sse2"))) static float l2_sse(const float *a, const float 
     return r;
 }
 
-__attribute__((target("sse2"))) __attribute__((target("sse2"))) static float dot_sse(const float *a, const float *b, size_t n)
+__attribute__((target("sse2"))) static float dot_sse(const float *a, const float *b, size_t n)
 {
     __m128 s0 = _mm_setzero_ps(), s1 = _mm_setzero_ps(), s2 = _mm_setzero_ps(), s3 = _mm_setzero_ps();
     size_t i = 0;
