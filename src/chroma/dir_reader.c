@@ -1,5 +1,5 @@
-/* dir_reader.c - see dir_reader.h. Layout facts: shared reference
- * chroma-persistent-format.md sections 0-6. */
+/* dir_reader.c - see dir_reader.h. Layout facts: docs/formats.md
+ * #persistent-directory, #rows, #seq-ids and #hnsw-files. */
 #include "dir_reader.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* schema.h - the exact migration files Chroma applies to chroma.sqlite3. */
-#ifndef CM_SINK_CHROMA_MIGRATIONS_H
-#define CM_SINK_CHROMA_MIGRATIONS_H
+#ifndef CM_CHROMA_SCHEMA_H
+#define CM_CHROMA_SCHEMA_H
 
 #include <stddef.h>
 
