@@ -6,12 +6,10 @@
  * proportional to the input size caps what a load may allocate. */
 #include "pickle.h"
 
-#include <errno.h>
-#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../util/hex.h"
 #include "../util/mem.h"

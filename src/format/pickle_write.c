@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../util/le.h"
 #include "../util/mem.h"
 
 #define PK_WRITE_BUF (256u * 1024)
@@ -54,8 +55,8 @@ static void put_bytes(FILE *f, const void *p, size_t n)
 
 static void put_u32le(FILE *f, uint32_t v)
 {
-    unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                          (unsigned char)(v >> 24)};
+    unsigned char b[4];
+    le_put32(b, v);
     put_bytes(f, b, 4);
 }
 
@@ -97,9 +98,7 @@ void pk_out_int(pk_out *o, int64_t v)
     } else {
         /* LONG1: the shortest little-endian two's complement. */
         unsigned char b[8];
-        uint64_t u = (uint64_t)v;
-        for (int i = 0; i < 8; i++)
-            b[i] = (unsigned char)(u >> (8 * i));
+        le_put64(b, (uint64_t)v);
         int n = 8;
         while (n > 1 && ((b[n - 1] == 0x00 && !(b[n - 2] & 0x80)) || (b[n - 1] == 0xff && (b[n - 2] & 0x80))))
             n--;
