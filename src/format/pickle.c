@@ -288,35 +288,35 @@ static int memo_get(loader *ld, size_t idx)
 static const char *opcode_name(unsigned char op)
 {
     switch (op) {
-    case 'i': return "INST";
-    case 'o': return "OBJ";
-    case 'P': return "PERSID";
-    case 'Q': return "BINPERSID";
-    case 0x82: return "EXT1";
-    case 0x83: return "EXT2";
-    case 0x84: return "EXT4";
-    case 'I': return "INT";
-    case 'L': return "LONG";
-    case 'S': return "STRING";
-    case 'T': return "BINSTRING";
-    case 'U': return "SHORT_BINSTRING";
-    case 'V': return "UNICODE";
-    case 'F': return "FLOAT";
-    case 'd': return "DICT";
-    case 'l': return "LIST";
-    case '0': return "POP";
-    case '1': return "POP_MARK";
-    case '2': return "DUP";
-    case 'g': return "GET";
-    case 'p': return "PUT";
-    case 0x8e: return "BINBYTES8";
-    case 0x8f: return "EMPTY_SET";
-    case 0x90: return "ADDITEMS";
-    case 0x91: return "FROZENSET";
-    case 0x92: return "NEWOBJ_EX";
-    case 0x96: return "BYTEARRAY8";
-    case 0x97: return "NEXT_BUFFER";
-    case 0x98: return "READONLY_BUFFER";
+    case PK_OP_INST: return "INST";
+    case PK_OP_OBJ: return "OBJ";
+    case PK_OP_PERSID: return "PERSID";
+    case PK_OP_BINPERSID: return "BINPERSID";
+    case PK_OP_EXT1: return "EXT1";
+    case PK_OP_EXT2: return "EXT2";
+    case PK_OP_EXT4: return "EXT4";
+    case PK_OP_INT: return "INT";
+    case PK_OP_LONG: return "LONG";
+    case PK_OP_STRING: return "STRING";
+    case PK_OP_BINSTRING: return "BINSTRING";
+    case PK_OP_SHORT_BINSTRING: return "SHORT_BINSTRING";
+    case PK_OP_UNICODE: return "UNICODE";
+    case PK_OP_FLOAT: return "FLOAT";
+    case PK_OP_DICT: return "DICT";
+    case PK_OP_LIST: return "LIST";
+    case PK_OP_POP: return "POP";
+    case PK_OP_POP_MARK: return "POP_MARK";
+    case PK_OP_DUP: return "DUP";
+    case PK_OP_GET: return "GET";
+    case PK_OP_PUT: return "PUT";
+    case PK_OP_BINBYTES8: return "BINBYTES8";
+    case PK_OP_EMPTY_SET: return "EMPTY_SET";
+    case PK_OP_ADDITEMS: return "ADDITEMS";
+    case PK_OP_FROZENSET: return "FROZENSET";
+    case PK_OP_NEWOBJ_EX: return "NEWOBJ_EX";
+    case PK_OP_BYTEARRAY8: return "BYTEARRAY8";
+    case PK_OP_NEXT_BUFFER: return "NEXT_BUFFER";
+    case PK_OP_READONLY_BUFFER: return "READONLY_BUFFER";
     default: return "unknown";
     }
 }
@@ -479,11 +479,11 @@ static int op_mark(loader *ld, unsigned char op)
 static int op_constant(loader *ld, unsigned char op)
 {
     switch (op) {
-    case '}': return push(ld, new_value(ld, PK_DICT));
-    case ']': return push(ld, new_value(ld, PK_LIST));
-    case ')': return push(ld, ld->empty_tuple);
-    case 'N': return push(ld, ld->none);
-    case 0x88: return push(ld, ld->vtrue);
+    case PK_OP_EMPTY_DICT: return push(ld, new_value(ld, PK_DICT));
+    case PK_OP_EMPTY_LIST: return push(ld, new_value(ld, PK_LIST));
+    case PK_OP_EMPTY_TUPLE: return push(ld, ld->empty_tuple);
+    case PK_OP_NONE: return push(ld, ld->none);
+    case PK_OP_NEWTRUE: return push(ld, ld->vtrue);
     default: return push(ld, ld->vfalse);
     }
 }
@@ -500,7 +500,7 @@ static int op_tuple(loader *ld, unsigned char op)
 /* TUPLE1, TUPLE2, TUPLE3 */
 static int op_tuple_n(loader *ld, unsigned char op)
 {
-    size_t n = (size_t)(op - 0x84);
+    size_t n = (size_t)(op - PK_OP_TUPLE1) + 1;
     if (ld->sn < fence(ld) + n)
         return lfail(ld, "stack underflow");
     return build_tuple(ld, ld->sn - n) < 0 ? -1 : 0;
@@ -569,7 +569,7 @@ static int op_setitems(loader *ld, unsigned char op)
 /* BININT, BININT1, BININT2 */
 static int op_binint(loader *ld, unsigned char op)
 {
-    int n = op == 'J' ? 4 : op == 'K' ? 1 : 2;
+    int n = op == PK_OP_BININT ? 4 : op == PK_OP_BININT1 ? 1 : 2;
     if (need(ld, (size_t)n) < 0)
         return -1;
     uint64_t u = rd_le(ld->p + ld->pos, n);
@@ -577,18 +577,18 @@ static int op_binint(loader *ld, unsigned char op)
     pk_value *v = new_value(ld, PK_INT);
     if (!v)
         return -1;
-    v->u.i = op == 'J' ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
+    v->u.i = op == PK_OP_BININT ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
     return push(ld, v);
 }
 
 /* LONG1, LONG4 */
 static int op_long(loader *ld, unsigned char op)
 {
-    int w = op == 0x8a ? 1 : 4;
+    int w = op == PK_OP_LONG1 ? 1 : 4;
     if (need(ld, (size_t)w) < 0)
         return -1;
     uint64_t n = rd_le(ld->p + ld->pos, w);
-    if (op == 0x8b && n > INT32_MAX)
+    if (op == PK_OP_LONG4 && n > INT32_MAX)
         return lfail(ld, "LONG4 with a negative length");
     ld->pos += (size_t)w;
     if (need(ld, (size_t)n) < 0)
@@ -618,14 +618,15 @@ static int op_binfloat(loader *ld, unsigned char op)
 /* SHORT_BINUNICODE, BINUNICODE, BINUNICODE8, SHORT_BINBYTES, BINBYTES */
 static int op_string(loader *ld, unsigned char op)
 {
-    int w = (op == 0x8c || op == 'C') ? 1 : op == 0x8d ? 8 : 4;
+    int w = (op == PK_OP_SHORT_BINUNICODE || op == PK_OP_SHORT_BINBYTES) ? 1 : op == PK_OP_BINUNICODE8 ? 8 : 4;
     if (need(ld, (size_t)w) < 0)
         return -1;
     uint64_t n = rd_le(ld->p + ld->pos, w);
     ld->pos += (size_t)w;
     if (n > ld->len - ld->pos)
         return lfail(ld, "string longer than the data (truncated pickle?)");
-    pk_value *v = make_bytes(ld, (op == 'C' || op == 'B') ? PK_BYTES : PK_STR, ld->p + ld->pos, (size_t)n);
+    int bytes = op == PK_OP_SHORT_BINBYTES || op == PK_OP_BINBYTES;
+    pk_value *v = make_bytes(ld, bytes ? PK_BYTES : PK_STR, ld->p + ld->pos, (size_t)n);
     ld->pos += (size_t)n;
     return push(ld, v);
 }
@@ -640,12 +641,12 @@ static int op_memoize(loader *ld, unsigned char op)
 /* BINPUT, LONG_BINPUT, BINGET, LONG_BINGET */
 static int op_memo_index(loader *ld, unsigned char op)
 {
-    int w = (op == 'q' || op == 'h') ? 1 : 4;
+    int w = (op == PK_OP_BINPUT || op == PK_OP_BINGET) ? 1 : 4;
     if (need(ld, (size_t)w) < 0)
         return -1;
     size_t idx = (size_t)rd_le(ld->p + ld->pos, w);
     ld->pos += (size_t)w;
-    if (op == 'h' || op == 'j')
+    if (op == PK_OP_BINGET || op == PK_OP_LONG_BINGET)
         return memo_get(ld, idx) < 0 ? -1 : 0;
     pk_value *v = top(ld);
     return (!v || memo_put(ld, idx, v) < 0) ? -1 : 0;
@@ -687,16 +688,17 @@ static int op_new_object(loader *ld, unsigned char op)
     if (!cls)
         return -1;
     if (args->type != PK_TUPLE)
-        return lfail(ld, op == 'R' ? "REDUCE arguments are not a tuple" : "NEWOBJ arguments are not a tuple");
+        return lfail(ld, op == PK_OP_REDUCE ? "REDUCE arguments are not a tuple"
+                                            : "NEWOBJ arguments are not a tuple");
     if (cls->type != PK_GLOBAL)
-        return lfail(ld, op == 'R' ? "REDUCE of something that is not a global"
+        return lfail(ld, op == PK_OP_REDUCE ? "REDUCE of something that is not a global"
                                    : "NEWOBJ of something that is not a class");
     pk_value *o = new_value(ld, PK_OBJECT);
     if (!o)
         return -1;
     o->u.obj.cls = cls;
     o->u.obj.args = args;
-    o->u.obj.reduce = op == 'R';
+    o->u.obj.reduce = op == PK_OP_REDUCE;
     return push(ld, o);
 }
 
@@ -714,45 +716,45 @@ static int op_build(loader *ld, unsigned char op)
 
 /* The supported opcodes (pickle.h lists them); any other byte is an error. */
 static op_fn *const OPS[256] = {
-    [0x80] = op_proto,       /* PROTO */
-    [0x95] = op_frame,       /* FRAME */
-    ['.'] = op_stop,         /* STOP */
-    ['('] = op_mark,         /* MARK */
-    ['}'] = op_constant,     /* EMPTY_DICT */
-    [']'] = op_constant,     /* EMPTY_LIST */
-    [')'] = op_constant,     /* EMPTY_TUPLE */
-    ['N'] = op_constant,     /* NONE */
-    [0x88] = op_constant,    /* NEWTRUE */
-    [0x89] = op_constant,    /* NEWFALSE */
-    ['t'] = op_tuple,        /* TUPLE */
-    [0x85] = op_tuple_n,     /* TUPLE1 */
-    [0x86] = op_tuple_n,     /* TUPLE2 */
-    [0x87] = op_tuple_n,     /* TUPLE3 */
-    ['a'] = op_append,       /* APPEND */
-    ['e'] = op_appends,      /* APPENDS */
-    ['s'] = op_setitem,      /* SETITEM */
-    ['u'] = op_setitems,     /* SETITEMS */
-    ['J'] = op_binint,       /* BININT */
-    ['K'] = op_binint,       /* BININT1 */
-    ['M'] = op_binint,       /* BININT2 */
-    [0x8a] = op_long,        /* LONG1 */
-    [0x8b] = op_long,        /* LONG4 */
-    ['G'] = op_binfloat,     /* BINFLOAT */
-    [0x8c] = op_string,      /* SHORT_BINUNICODE */
-    ['X'] = op_string,       /* BINUNICODE */
-    [0x8d] = op_string,      /* BINUNICODE8 */
-    ['C'] = op_string,       /* SHORT_BINBYTES */
-    ['B'] = op_string,       /* BINBYTES */
-    [0x94] = op_memoize,     /* MEMOIZE */
-    ['q'] = op_memo_index,   /* BINPUT */
-    ['r'] = op_memo_index,   /* LONG_BINPUT */
-    ['h'] = op_memo_index,   /* BINGET */
-    ['j'] = op_memo_index,   /* LONG_BINGET */
-    ['c'] = op_global,       /* GLOBAL */
-    [0x93] = op_stack_global, /* STACK_GLOBAL */
-    [0x81] = op_new_object,  /* NEWOBJ */
-    ['R'] = op_new_object,   /* REDUCE */
-    ['b'] = op_build,        /* BUILD */
+    [PK_OP_PROTO] = op_proto,
+    [PK_OP_FRAME] = op_frame,
+    [PK_OP_STOP] = op_stop,
+    [PK_OP_MARK] = op_mark,
+    [PK_OP_EMPTY_DICT] = op_constant,
+    [PK_OP_EMPTY_LIST] = op_constant,
+    [PK_OP_EMPTY_TUPLE] = op_constant,
+    [PK_OP_NONE] = op_constant,
+    [PK_OP_NEWTRUE] = op_constant,
+    [PK_OP_NEWFALSE] = op_constant,
+    [PK_OP_TUPLE] = op_tuple,
+    [PK_OP_TUPLE1] = op_tuple_n,
+    [PK_OP_TUPLE2] = op_tuple_n,
+    [PK_OP_TUPLE3] = op_tuple_n,
+    [PK_OP_APPEND] = op_append,
+    [PK_OP_APPENDS] = op_appends,
+    [PK_OP_SETITEM] = op_setitem,
+    [PK_OP_SETITEMS] = op_setitems,
+    [PK_OP_BININT] = op_binint,
+    [PK_OP_BININT1] = op_binint,
+    [PK_OP_BININT2] = op_binint,
+    [PK_OP_LONG1] = op_long,
+    [PK_OP_LONG4] = op_long,
+    [PK_OP_BINFLOAT] = op_binfloat,
+    [PK_OP_SHORT_BINUNICODE] = op_string,
+    [PK_OP_BINUNICODE] = op_string,
+    [PK_OP_BINUNICODE8] = op_string,
+    [PK_OP_SHORT_BINBYTES] = op_string,
+    [PK_OP_BINBYTES] = op_string,
+    [PK_OP_MEMOIZE] = op_memoize,
+    [PK_OP_BINPUT] = op_memo_index,
+    [PK_OP_LONG_BINPUT] = op_memo_index,
+    [PK_OP_BINGET] = op_memo_index,
+    [PK_OP_LONG_BINGET] = op_memo_index,
+    [PK_OP_GLOBAL] = op_global,
+    [PK_OP_STACK_GLOBAL] = op_stack_global,
+    [PK_OP_NEWOBJ] = op_new_object,
+    [PK_OP_REDUCE] = op_new_object,
+    [PK_OP_BUILD] = op_build,
 };
 
 static int unsupported(loader *ld, unsigned char op)
