@@ -4,6 +4,9 @@
  *   collections(uuid UUID, name String, metadata String)
  *   embeddings(collection_uuid UUID, uuid UUID, embedding Array(Float64),
  *              document Nullable(String), id Nullable(String), metadata Nullable(String))
+ * (chromadb 0.3.0 created embeddings.metadata as plain String; later 0.3.x
+ * releases only CREATE TABLE IF NOT EXISTS, so a database first served by
+ * 0.3.0 keeps that type for good: it is read as toNullable(metadata).)
  * Opening checks both tables' columns (system.columns). Listing reads the
  * collections and counts each collection's rows in one GROUP BY; rows whose
  * collection_uuid is in no collection make it an error, as for the legacy
@@ -49,6 +52,7 @@ typedef struct ch_src {
     cm_source base;
     ch_conn conn;
     const char *settings; /* READ_SETTINGS, or NULL for a read-only user */
+    int meta_plain;       /* embeddings.metadata is String (chromadb 0.3.0), not Nullable(String) */
     char version[64];
     char notes[1024];
 } ch_src;
@@ -333,18 +337,19 @@ static int fetch_version(ch_src *cs, cm_err *err)
 
 typedef struct want_col {
     const char *table, *name, *type;
+    const char *also; /* another type some 0.3.x release wrote, or NULL */
 } want_col;
 
 static const want_col chroma_cols[] = {
-    {"collections", "uuid", "UUID"},
-    {"collections", "name", "String"},
-    {"collections", "metadata", "String"},
-    {"embeddings", "collection_uuid", "UUID"},
-    {"embeddings", "uuid", "UUID"},
-    {"embeddings", "embedding", "Array(Float64)"},
-    {"embeddings", "document", "Nullable(String)"},
-    {"embeddings", "id", "Nullable(String)"},
-    {"embeddings", "metadata", "Nullable(String)"},
+    {"collections", "uuid", "UUID", NULL},
+    {"collections", "name", "String", NULL},
+    {"collections", "metadata", "String", NULL},
+    {"embeddings", "collection_uuid", "UUID", NULL},
+    {"embeddings", "uuid", "UUID", NULL},
+    {"embeddings", "embedding", "Array(Float64)", NULL},
+    {"embeddings", "document", "Nullable(String)", NULL},
+    {"embeddings", "id", "Nullable(String)", NULL},
+    {"embeddings", "metadata", "Nullable(String)", "String"}, /* String: chromadb 0.3.0 */
 };
 #define N_COLS (sizeof chroma_cols / sizeof chroma_cols[0])
 
@@ -424,6 +429,10 @@ static int check_schema(ch_src *cs, cm_err *err)
                               "UUID, uuid UUID, embedding Array(Float64), document Nullable(String), id "
                               "Nullable(String), metadata Nullable(String)))",
                               cs->conn.where, cs->conn.database, w->table, w->name);
+        if (w->also && strcmp(found_type[k], w->also) == 0) {
+            cs->meta_plain = 1; /* the only column with an alternative */
+            continue;
+        }
         if (strcmp(found_type[k], w->type) != 0)
             return cm_err_set(err,
                               "ClickHouse at %s: column %s.%s.%s is %s, but chroma 0.3.x wrote %s: not chroma 0.3.x's "
@@ -599,8 +608,8 @@ static cm_reader *src_open(cm_source *s, const cm_collection *c, cm_err *err)
     /* No ORDER BY: storage order (see the top of this file), unless one
      * reading thread could not be asked for. */
     snprintf(sql, sizeof sql,
-             "SELECT id, embedding, document, metadata FROM embeddings WHERE collection_uuid = '%s'%s FORMAT RowBinary",
-             c->id, cs->settings ? "" : " ORDER BY uuid");
+             "SELECT id, embedding, document, %s FROM embeddings WHERE collection_uuid = '%s'%s FORMAT RowBinary",
+             cs->meta_plain ? "toNullable(metadata)" : "metadata", c->id, cs->settings ? "" : " ORDER BY uuid");
     cm_reader *rd = xcalloc(1, sizeof *rd);
     rd->src = cs;
     rd->name = xstrdup(c->name);

@@ -218,6 +218,23 @@ expect_fail "another schema (no document column)" "table nodocdb.embeddings has 
   "$bin" inspect --quiet "$url/nodocdb"
 expect_fail "orphaned records" "2 records in orphandb.embeddings belong to collection uuid 22222222-2222-4222-8222-222222222222, which is not in orphandb.collections" \
   "$bin" inspect --quiet "$url/orphandb"
+# chromadb 0.3.0 created embeddings.metadata as String (0.3.1 made it Nullable(String), and later
+# releases never alter an existing table): such a database is read, its metadata intact.
+sq "CREATE DATABASE v030db"
+sq "CREATE TABLE v030db.collections (uuid UUID, name String, metadata String) ENGINE = MergeTree() ORDER BY uuid"
+sq "CREATE TABLE v030db.embeddings (collection_uuid UUID, uuid UUID, embedding Array(Float64), document Nullable(String), id Nullable(String), metadata String) ENGINE = MergeTree() ORDER BY collection_uuid"
+sq "INSERT INTO v030db.collections VALUES ('66666666-6666-4666-8666-666666666666', 'old', 'null')"
+sq "INSERT INTO v030db.embeddings VALUES ('66666666-6666-4666-8666-666666666666', '00000000-0000-4000-8000-000000000021', [1.0, 2.0], 'd1', 'o1', '{\"k\": 7, \"s\": \"x\"}'), ('66666666-6666-4666-8666-666666666666', '00000000-0000-4000-8000-000000000022', [3.0, 4.0], NULL, 'o2', 'null')"
+if run "$bin" export "$url/v030db"; then
+  check "chromadb 0.3.0 schema (metadata String): export reads both records with their metadata" python3 -c '
+import json, sys
+rows = {r["id"]: r for r in map(json.loads, open(sys.argv[1]))}
+ok = set(rows) == {"o1", "o2"} and rows["o1"]["metadata"] == {"k": 7, "s": "x"} and rows["o1"]["document"] == "d1"
+ok = ok and rows["o2"].get("metadata") in (None, {}) and rows["o2"]["embedding"] == [3.0, 4.0]
+sys.exit(0 if ok else 1)' "$tmp/out"
+else
+  bad "chromadb 0.3.0 schema (metadata String): export failed: $(head -c 300 "$tmp/err")"
+fi
 # Code 60 from the server itself: `embeddings` is a view whose table is gone, so system.columns
 # still lists chroma's columns but reading it fails with "Table ... doesn't exist".
 sq "CREATE DATABASE gonedb"
