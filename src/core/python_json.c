@@ -74,34 +74,8 @@ static void py_float(json_out *o, double f)
 
 void cm_python_dumps(json_out *o, const jv *v)
 {
-    switch (v->type) {
-    case JV_NULL: jo_cstr(o, "null"); break;
-    case JV_BOOL: jo_cstr(o, v->u.b ? "true" : "false"); break;
-    case JV_INT: jo_int(o, v->u.i); break;
-    case JV_BIGINT: jo_raw(o, v->u.str.s, v->u.str.len); break;
-    case JV_FLOAT: py_float(o, v->u.f); break;
-    case JV_STRING: py_str(o, v->u.str.s, v->u.str.len); break;
-    case JV_ARRAY:
-        jo_raw(o, "[", 1);
-        for (size_t i = 0; i < v->u.arr.n; i++) {
-            if (i)
-                jo_raw(o, ", ", 2);
-            cm_python_dumps(o, v->u.arr.items[i]);
-        }
-        jo_raw(o, "]", 1);
-        break;
-    case JV_OBJECT:
-        jo_raw(o, "{", 1);
-        for (size_t i = 0; i < v->u.obj.n; i++) {
-            if (i)
-                jo_raw(o, ", ", 2);
-            py_str(o, v->u.obj.members[i].key, v->u.obj.members[i].key_len);
-            jo_raw(o, ": ", 2);
-            cm_python_dumps(o, v->u.obj.members[i].value);
-        }
-        jo_raw(o, "}", 1);
-        break;
-    }
+    static const jo_style python = {", ", ": ", py_float, py_str};
+    jo_value_as(o, v, &python);
 }
 
 char *cm_python_dumps_mval(const cm_mval *v)

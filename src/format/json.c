@@ -880,7 +880,7 @@ void jo_float(json_out *o, double v)
 
 /* Recursion depth follows the tree: parsed trees are at most JSON_MAX_DEPTH
  * deep; trees built by code are the caller's. */
-void jo_value(json_out *o, const jv *v)
+void jo_value_as(json_out *o, const jv *v, const jo_style *st)
 {
     if (!v) {
         jo_raw(o, "null", 4);
@@ -888,22 +888,17 @@ void jo_value(json_out *o, const jv *v)
     }
     switch (v->type) {
     case JV_NULL: jo_raw(o, "null", 4); break;
-    case JV_BOOL:
-        if (v->u.b)
-            jo_raw(o, "true", 4);
-        else
-            jo_raw(o, "false", 5);
-        break;
+    case JV_BOOL: jo_cstr(o, v->u.b ? "true" : "false"); break;
     case JV_INT: jo_int(o, v->u.i); break;
     case JV_BIGINT: jo_raw(o, v->u.str.s, v->u.str.len); break;
-    case JV_FLOAT: jo_float(o, v->u.f); break;
-    case JV_STRING: jo_str(o, v->u.str.s, v->u.str.len); break;
+    case JV_FLOAT: st->num(o, v->u.f); break;
+    case JV_STRING: st->str(o, v->u.str.s, v->u.str.len); break;
     case JV_ARRAY:
         jo_raw(o, "[", 1);
         for (size_t i = 0; i < v->u.arr.n; i++) {
             if (i)
-                jo_raw(o, ",", 1);
-            jo_value(o, v->u.arr.items[i]);
+                jo_cstr(o, st->item_sep);
+            jo_value_as(o, v->u.arr.items[i], st);
         }
         jo_raw(o, "]", 1);
         break;
@@ -911,14 +906,20 @@ void jo_value(json_out *o, const jv *v)
         jo_raw(o, "{", 1);
         for (size_t i = 0; i < v->u.obj.n; i++) {
             if (i)
-                jo_raw(o, ",", 1);
-            jo_str(o, v->u.obj.members[i].key, v->u.obj.members[i].key_len);
-            jo_raw(o, ":", 1);
-            jo_value(o, v->u.obj.members[i].value);
+                jo_cstr(o, st->item_sep);
+            st->str(o, v->u.obj.members[i].key, v->u.obj.members[i].key_len);
+            jo_cstr(o, st->key_sep);
+            jo_value_as(o, v->u.obj.members[i].value, st);
         }
         jo_raw(o, "}", 1);
         break;
     }
+}
+
+void jo_value(json_out *o, const jv *v)
+{
+    static const jo_style compact = {",", ":", jo_float, jo_str};
+    jo_value_as(o, v, &compact);
 }
 
 void jo_free(json_out *o)

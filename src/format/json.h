@@ -94,6 +94,15 @@ void jo_int(json_out *o, int64_t v);
 void jo_float(json_out *o, double v);
 /* Writes any parsed value back (compact form, ", " not used). */
 void jo_value(json_out *o, const jv *v);
+/* The same walk in another dialect: the separators between items and after
+ * a key, and how floats and strings are written (core/python_json.c writes
+ * Python's json.dumps this way). */
+typedef struct jo_style {
+    const char *item_sep, *key_sep;
+    void (*num)(json_out *o, double v);
+    void (*str)(json_out *o, const char *s, size_t n);
+} jo_style;
+void jo_value_as(json_out *o, const jv *v, const jo_style *st);
 void jo_free(json_out *o);
 
 #endif
