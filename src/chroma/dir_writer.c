@@ -66,6 +66,7 @@ typedef struct chroma_dir {
     char **keys;
     size_t nkeys;
     char note[400];
+    cm_note index_note; /* note with its advice, for index_note() */
 } chroma_dir;
 
 static int sql_fail(chroma_dir *d, cm_err *err, const char *what)
@@ -272,6 +273,7 @@ static int begin_collection(cm_sink *s, const cm_target_collection *tc, cm_err *
     d->nrec = 0;
     cm_record_clear(&d->last);
     d->note[0] = '\0';
+    d->index_note.hint = CM_HINT_NONE;
     /* Keep the legacy collection uuid when it is one (traceable, stable);
      * Chroma 1.x requires collection ids to parse as UUIDs. */
     if (tc->source_id && cm_uuid_valid(tc->source_id) && !id_used(d, tc->source_id)) {
@@ -523,8 +525,8 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
             goto out;
         }
     } else if (d->o.index_mode == CM_INDEX_REBUILD) {
-        /* flag-ok: an index-reuse outcome users see in the summary ("built (--index rebuild)") */
-        snprintf(lr.reason, sizeof lr.reason, "--index rebuild");
+        lr.reason[0] = '\0';
+        d->index_note.hint = CM_HINT_INDEX_REBUILT; /* the caller words why: it was asked for */
     }
     drop_keys(d);
     if (!reused && d->o.index_mode == CM_INDEX_REUSE) {
@@ -540,7 +542,10 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
         else
             snprintf(d->note, sizeof d->note, "reused the legacy index");
     } else {
-        snprintf(d->note, sizeof d->note, "built (%s)", lr.reason);
+        if (lr.reason[0])
+            snprintf(d->note, sizeof d->note, "built (%s)", lr.reason);
+        else
+            snprintf(d->note, sizeof d->note, "built");
         if (hnsw_build(d->index, progress, ctx, err) < 0 || hnsw_write_chroma_files(d->index, d->vec_dir, err) < 0) {
             rc = cm_err_prefix(err, "collection '%s'", d->tc.name);
             goto out;
@@ -604,10 +609,11 @@ static int finish(cm_sink *s, cm_err *err)
     return dir_place_commit(&d->place, err);
 }
 
-static const char *index_note(cm_sink *s)
+static const cm_note *index_note(cm_sink *s)
 {
     chroma_dir *d = (chroma_dir *)s;
-    return d->note[0] ? d->note : NULL;
+    d->index_note.text = d->note;
+    return d->note[0] ? &d->index_note : NULL;
 }
 
 static const cm_sink_ops chroma_dir_ops = {

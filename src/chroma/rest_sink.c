@@ -1,7 +1,8 @@
-/* rest_sink.c - writes into a running Chroma server over HTTP.
+/* rest_sink.c - writes into a running Chroma server over HTTP, through the
+ * REST client (rest.h: probe, routes, JSON requests).
  *
- * Everything here follows the exchanges recorded in ../shared/reference/
- * chroma-rest-api.md (0.4.24, 0.5.23, 0.6.3 and the Rust 1.0 server):
+ * Everything here follows docs/formats.md#rest-api (0.4.24, 0.5.23, 0.6.3
+ * and the Rust 1.0 server):
  *  - Generation: GET /api/v2/heartbeat answers 200 on every server that
  *    serves v2 (Rust 1.x, Python 0.5.16+), which is what we then speak (0.6.3's
  *    v1 is half broken); 404 means v1 only (0.4.x, 0.5.0-0.5.15). Tenant and
@@ -47,12 +48,11 @@
 
 #include "../core/meta_json.h"
 #include "../format/json.h"
-#include "rest_probe.h"
+#include "rest.h"
+#include "../util/base64.h"
 #include "../util/mem.h"
 #include "../util/strmap.h"
 
-#define DEFAULT_TENANT "default_tenant"
-#define DEFAULT_DATABASE "default_database"
 /* Request bodies stay below this (the Rust server refuses 40 MiB; a proxy
  * may refuse less: a 413 halves the batch and this limit). */
 #define MAX_BODY_BYTES ((size_t)4 << 20)
@@ -83,12 +83,9 @@ typedef struct batch {
 struct chroma_http {
     cm_sink base;
     chroma_http_opts o;
-    http_client *c;
+    chroma_client cl; /* its http is this sink's; url, sent, route point into it */
     char *url;    /* normalised base URL */
     char *tenant, *database;
-    int api;      /* 1 or 2 */
-    int v1_tenants; /* v1 server that takes ?tenant&database (0.4.15+) */
-    int is_rust;
     char version[48];
     long max_batch;
     int base64;
@@ -110,133 +107,52 @@ struct chroma_http {
     /* the first error of an asynchronous request */
     int failed;
     cm_err err;
-    unsigned char *scratch;
-    size_t scratch_cap;
     size_t since_pump;
 };
 
-static void vsay(chroma_http *s, int important, const char *fmt, va_list ap)
+static void vnote(chroma_http *s, cm_note_kind kind, cm_hint hint, const char *fmt, va_list ap)
 {
     if (!s->o.log)
         return;
     char msg[2048];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    s->o.log(s->o.log_ctx, important, msg);
+    cm_note n = {.kind = kind, .hint = hint, .text = msg};
+    s->o.log(s->o.log_ctx, &n);
 }
 
-/* A notice (not shown with --quiet). */
+/* A notice (CM_NOTE_INFO: not shown when the user asked for quiet; a
+ * warning is, e.g. how to finish an interrupted run), with the advice hint. */
+static void note(chroma_http *s, cm_note_kind kind, cm_hint hint, const char *fmt, ...) CM_PRINTF(4, 5);
+static void note(chroma_http *s, cm_note_kind kind, cm_hint hint, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vnote(s, kind, hint, fmt, ap);
+    va_end(ap);
+}
+
+/* A notice without advice. */
 static void say(chroma_http *s, const char *fmt, ...) CM_PRINTF(2, 3);
 static void say(chroma_http *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsay(s, 0, fmt, ap);
+    vnote(s, CM_NOTE_INFO, CM_HINT_NONE, fmt, ap);
     va_end(ap);
 }
 
-/* Something the user must know even with --quiet. */
-static void warn(chroma_http *s, const char *fmt, ...) CM_PRINTF(2, 3);
-static void warn(chroma_http *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsay(s, 1, fmt, ap);
-    va_end(ap);
-}
-
-/* The server's message, with any header value it may echo hidden. */
-static char *server_text(chroma_http *s, const http_response *r)
-{
-    return http_answer_text(r, s->o.headers);
-}
-
-/* "METHOD path: server answered ...": for a response that is an error. */
+/* "WHAT: server answered ...": for a response that is an error. */
 static int response_error(chroma_http *s, cm_err *err, const http_response *r, const char *what)
 {
-    return http_answer_error(err, r, s->o.headers, CM_HINT_HEADER_AUTH, what);
-}
-
-/* ---- paths ---- */
-
-/* Collections route: v2 /api/v2/tenants/T/databases/D/collections[/NAME];
- * v1 /api/v1/collections[/NAME][?tenant=T&database=D]. */
-static char *coll_path(chroma_http *s, const char *name)
-{
-    strbuf p = {0};
-    if (s->api == 2) {
-        sb_adds(&p, "/api/v2/tenants/");
-        sb_add_url_escaped(&p, s->tenant);
-        sb_adds(&p, "/databases/");
-        sb_add_url_escaped(&p, s->database);
-        sb_adds(&p, "/collections");
-    } else {
-        sb_adds(&p, "/api/v1/collections");
-    }
-    if (name) {
-        sb_adds(&p, "/");
-        sb_add_url_escaped(&p, name);
-    }
-    if (s->api == 1 && s->v1_tenants) {
-        sb_adds(&p, "?tenant=");
-        sb_add_url_escaped(&p, s->tenant);
-        sb_adds(&p, "&database=");
-        sb_add_url_escaped(&p, s->database);
-    }
-    return p.s;
-}
-
-/* Record routes take the collection's id (v1 ignores tenant/database). */
-static char *rec_path(chroma_http *s, const char *op)
-{
-    strbuf p = {0};
-    if (s->api == 2) {
-        sb_adds(&p, "/api/v2/tenants/");
-        sb_add_url_escaped(&p, s->tenant);
-        sb_adds(&p, "/databases/");
-        sb_add_url_escaped(&p, s->database);
-        sb_adds(&p, "/collections/");
-    } else {
-        sb_adds(&p, "/api/v1/collections/");
-    }
-    sb_add_url_escaped(&p, s->coll_id);
-    sb_adds(&p, "/");
-    sb_adds(&p, op);
-    return p.s;
-}
-
-static char *api_path(chroma_http *s, const char *rest)
-{
-    strbuf p = {0};
-    sb_adds(&p, s->api == 2 ? "/api/v2" : "/api/v1");
-    sb_adds(&p, rest);
-    return p.s;
+    return chroma_answer_error(&s->cl, err, r, "%s", what);
 }
 
 /* ---- detection ---- */
 
-static int get_json(chroma_http *s, const char *path, http_response *r, jv **out, cm_err *err)
-{
-    *out = NULL;
-    if (http_request(s->c, "GET", path, NULL, 0, r, err) < 0)
-        return -1;
-    if (r->status / 100 == 2) {
-        cm_err perr = {0};
-        *out = json_parse(r->body ? r->body : "", r->len, &perr);
-        if (!*out) {
-            cm_err_set(err, "GET %s%s answered %ld but not with JSON: is this a Chroma server?", s->url, path,
-                       r->status);
-            http_response_free(r);
-            return -2;
-        }
-    }
-    return 0;
-}
-
 static int detect(chroma_http *s, cm_err *err)
 {
-    chroma_probe_who who = {s->url, s->o.headers, CM_HINT_HEADER_AUTH};
     chroma_server_id id;
-    if (chroma_probe(s->c, &who, &id, err) < 0)
+    if (chroma_probe(&s->cl, &id, err) < 0)
         return -1;
     memcpy(s->version, id.version, sizeof id.version);
     if (id.api == CHROMA_API_03)
@@ -244,11 +160,8 @@ static int detect(chroma_http *s, cm_err *err)
                           "%s is a Chroma %s server; the target must be Chroma 0.4 or later (0.3.x stores are what "
                           "this tool migrates from)",
                           s->url, s->version);
-    s->api = id.api == CHROMA_API_V2 ? 2 : 1;
-    s->is_rust = id.major >= 1; /* Chroma 1.x is the Rust server */
-    s->v1_tenants = id.v1_tenants;
-    if (s->api == 1 && !s->v1_tenants &&
-        (strcmp(s->tenant, DEFAULT_TENANT) != 0 || strcmp(s->database, DEFAULT_DATABASE) != 0))
+    if (!chroma_api_has_tenants(id.api) &&
+        (strcmp(s->tenant, CHROMA_DEFAULT_TENANT) != 0 || strcmp(s->database, CHROMA_DEFAULT_DATABASE) != 0))
         return cm_err_set(err, "%s is a Chroma %s server, which has no tenants or databases (they came in 0.4.15)",
                           s->url, s->version),
                cm_err_mark(err, CM_ERR_TARGET_SPEC, CM_HINT_TENANT_DATABASE, NULL);
@@ -257,56 +170,42 @@ static int detect(chroma_http *s, cm_err *err)
 
 static int preflight(chroma_http *s, cm_err *err)
 {
-    http_response r;
-    jv *v = NULL;
-    char *path = api_path(s, "/pre-flight-checks");
-    int rc = get_json(s, path, &r, &v, err);
+    chroma_answer a;
+    char *path = chroma_path_api(&s->cl.route, "/pre-flight-checks");
+    int rc = chroma_request(&s->cl, "GET", path, NULL, 0, &a, err);
     free(path);
     if (rc < 0)
         return -1;
     s->max_batch = 1000; /* servers before pre-flight-checks */
     s->base64 = 0;
-    if (r.status == 200 && v && v->type == JV_OBJECT) {
+    const jv *v = a.v;
+    if (a.r.status == 200 && v && v->type == JV_OBJECT) {
         const jv *m = jv_get(v, "max_batch_size");
         if (m && m->type == JV_INT && m->u.i > 0)
             s->max_batch = m->u.i > 1000000 ? 1000000 : (long)m->u.i;
         const jv *b = jv_get(v, "supports_base64_encoding");
         s->base64 = b && b->type == JV_BOOL && b->u.b;
-    } else if (http_status_is_auth(r.status)) {
-        response_error(s, err, &r, s->url);
-        http_response_free(&r);
-        jv_free(v);
+    } else if (http_status_is_auth(a.r.status)) {
+        response_error(s, err, &a.r, s->url);
+        chroma_answer_free(&a);
         return -1;
-    } else if (r.status != 404) {
-        response_error(s, err, &r, "GET pre-flight-checks");
-        http_response_free(&r);
-        jv_free(v);
+    } else if (a.r.status != 404) {
+        response_error(s, err, &a.r, "GET pre-flight-checks");
+        chroma_answer_free(&a);
         return -1;
     }
-    http_response_free(&r);
-    jv_free(v);
+    chroma_answer_free(&a);
     return 0;
 }
 
 static int check_database(chroma_http *s, cm_err *err)
 {
-    if (s->api == 1 && !s->v1_tenants)
+    if (!chroma_api_has_tenants(s->cl.route.api))
         return 0;
-    strbuf p = {0};
-    if (s->api == 2) {
-        sb_adds(&p, "/api/v2/tenants/");
-        sb_add_url_escaped(&p, s->tenant);
-        sb_adds(&p, "/databases/");
-        sb_add_url_escaped(&p, s->database);
-    } else {
-        sb_adds(&p, "/api/v1/databases/");
-        sb_add_url_escaped(&p, s->database);
-        sb_adds(&p, "?tenant=");
-        sb_add_url_escaped(&p, s->tenant);
-    }
-    http_response r;
-    int rc = http_request(s->c, "GET", p.s, NULL, 0, &r, err);
-    free(p.s);
+    char *p = chroma_path_database(&s->cl.route);
+    http_response r; /* only the status matters */
+    int rc = http_request(s->cl.http, "GET", p, NULL, 0, &r, err);
+    free(p);
     if (rc < 0)
         return -1;
     if (r.status == 200) {
@@ -379,51 +278,46 @@ static int take_collection(chroma_http *s, const jv *coll, cm_err *err)
 
 static int get_count(chroma_http *s, int64_t *out, cm_err *err)
 {
-    char *path = rec_path(s, "count");
-    http_response r;
-    jv *v = NULL;
-    int rc = get_json(s, path, &r, &v, err);
+    char *path = chroma_path_record(&s->cl.route, s->coll_id, "count");
+    chroma_answer a;
+    int rc = chroma_request(&s->cl, "GET", path, NULL, 0, &a, err);
     free(path);
     if (rc < 0)
         return cm_err_prefix(err, "collection '%s': counting its records", s->coll_name);
-    if (r.status != 200 || !v || v->type != JV_INT) {
+    if (a.r.status != 200 || !a.v || a.v->type != JV_INT) {
         char what[400];
         snprintf(what, sizeof what, "collection '%s': counting its records", s->coll_name);
-        if (r.status != 200)
-            response_error(s, err, &r, what);
+        if (a.r.status != 200)
+            response_error(s, err, &a.r, what);
         else
             cm_err_set(err, "%s: the answer is not a number", what);
-        http_response_free(&r);
-        jv_free(v);
+        chroma_answer_free(&a);
         return -1;
     }
-    *out = v->u.i;
-    http_response_free(&r);
-    jv_free(v);
+    *out = a.v->u.i;
+    chroma_answer_free(&a);
     return 0;
 }
 
 static int open_existing(chroma_http *s, const cm_target_collection *tc, cm_err *err)
 {
-    char *path = coll_path(s, tc->name);
-    http_response r;
-    jv *v = NULL;
-    int rc = get_json(s, path, &r, &v, err);
+    char *path = chroma_path_collections(&s->cl.route, tc->name, -1, 0);
+    chroma_answer a;
+    int rc = chroma_request(&s->cl, "GET", path, NULL, 0, &a, err);
     free(path);
     if (rc < 0)
         return cm_err_prefix(err, "collection '%s'", tc->name);
-    if (r.status != 200 || !v || v->type != JV_OBJECT) {
+    const jv *v = a.v;
+    if (a.r.status != 200 || !v || v->type != JV_OBJECT) {
         char what[400];
         snprintf(what, sizeof what, "collection '%s': reading the existing collection", tc->name);
-        if (r.status != 200)
-            response_error(s, err, &r, what);
+        if (a.r.status != 200)
+            response_error(s, err, &a.r, what);
         else
             cm_err_set(err, "%s: the answer is not a collection", what);
-        http_response_free(&r);
-        jv_free(v);
+        chroma_answer_free(&a);
         return -1;
     }
-    http_response_free(&r);
     rc = take_collection(s, v, err);
     if (rc == 0) {
         const jv *d = jv_get(v, "dimension");
@@ -439,7 +333,7 @@ static int open_existing(chroma_http *s, const cm_target_collection *tc, cm_err 
             rc = cm_err_set(err, "collection '%s' exists on the server with distance '%s'; the source's is '%s'",
                             tc->name, have, want);
     }
-    jv_free(v);
+    chroma_answer_free(&a);
     return rc;
 }
 
@@ -514,21 +408,20 @@ static int same_config(const jv *coll, const cm_hnsw_cfg *h)
  * the first send created it and only its answer got lost. -1 on error. */
 static int own_new_collection(chroma_http *s, const cm_target_collection *tc, cm_err *err)
 {
-    char *path = coll_path(s, tc->name);
-    http_response r;
-    jv *v = NULL;
-    int rc = get_json(s, path, &r, &v, err);
+    char *path = chroma_path_collections(&s->cl.route, tc->name, -1, 0);
+    chroma_answer a;
+    int rc = chroma_request(&s->cl, "GET", path, NULL, 0, &a, err);
     free(path);
     if (rc < 0)
         return cm_err_prefix(err, "collection '%s': reading it after its creation", tc->name);
-    int ours = r.status == 200 && v && v->type == JV_OBJECT && same_metadata(v, tc->meta) && same_config(v, &tc->hnsw);
+    const jv *v = a.v;
+    int ours = a.r.status == 200 && v && v->type == JV_OBJECT && same_metadata(v, tc->meta) && same_config(v, &tc->hnsw);
     const jv *d = jv_get(v, "dimension");
     if (ours && d && d->type == JV_INT)
         ours = 0; /* a dimension is set by the first add: records came */
     if (ours)
         rc = take_collection(s, v, err);
-    http_response_free(&r);
-    jv_free(v);
+    chroma_answer_free(&a);
     if (rc < 0)
         return -1;
     if (!ours)
@@ -556,14 +449,14 @@ static int create_collection(chroma_http *s, const cm_target_collection *tc, cm_
         jo_cstr(&b, ",\"metadata\":");
         cm_meta_write(&b, tc->meta);
     }
-    if (s->is_rust && s->api == 2) {
+    if (s->cl.route.api == CHROMA_API_V2_RUST) {
         jo_cstr(&b, ",\"configuration\":");
         write_hnsw_config(&b, &tc->hnsw);
     }
     jo_cstr(&b, ",\"get_or_create\":false}");
-    char *path = coll_path(s, NULL);
+    char *path = chroma_path_collections(&s->cl.route, NULL, -1, 0);
     http_response r;
-    int rc = http_request(s->c, "POST", path, b.buf, b.len, &r, err);
+    int rc = http_request(s->cl.http, "POST", path, b.buf, b.len, &r, err);
     free(path);
     jo_free(&b);
     if (rc < 0)
@@ -632,10 +525,10 @@ static void set_failure(chroma_http *s, const cm_err *e)
     s->err = *e;
 }
 
-static void b64(json_out *o, const unsigned char *p, size_t n)
+/* The embedding as a JSON string of base64 float32 (cm_b64_f32_encode). */
+static void emb_base64(json_out *o, const double *v, size_t n)
 {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t need = o->len + (n + 2) / 3 * 4 + 3;
+    size_t need = o->len + cm_b64_f32_len(n) + 3;
     if (need > o->cap) {
         size_t cap = o->cap ? o->cap : 4096;
         while (cap < need)
@@ -645,27 +538,8 @@ static void b64(json_out *o, const unsigned char *p, size_t n)
     }
     char *w = o->buf + o->len;
     *w++ = '"';
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-        *w++ = tbl[v >> 18];
-        *w++ = tbl[(v >> 12) & 63];
-        *w++ = tbl[(v >> 6) & 63];
-        *w++ = tbl[v & 63];
-    }
-    if (n - i == 1) {
-        unsigned v = (unsigned)p[i] << 16;
-        *w++ = tbl[v >> 18];
-        *w++ = tbl[(v >> 12) & 63];
-        *w++ = '=';
-        *w++ = '=';
-    } else if (n - i == 2) {
-        unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8;
-        *w++ = tbl[v >> 18];
-        *w++ = tbl[(v >> 12) & 63];
-        *w++ = tbl[(v >> 6) & 63];
-        *w++ = '=';
-    }
+    cm_b64_f32_encode(v, n, w);
+    w += cm_b64_f32_len(n);
     *w++ = '"';
     *w = '\0';
     o->len = (size_t)(w - o->buf);
@@ -688,18 +562,7 @@ static void batch_append(chroma_http *s, batch *b, const cm_record *r)
     f->id_len = o->len - f->id_off;
     f->emb_off = o->len;
     if (s->base64) {
-        size_t nb = r->dim * 4;
-        s->scratch = xgrow(s->scratch, &s->scratch_cap, nb ? nb : 1, 1);
-        for (size_t i = 0; i < r->dim; i++) {
-            float fv = (float)r->emb[i];
-            uint32_t u;
-            memcpy(&u, &fv, 4);
-            s->scratch[4 * i] = (unsigned char)u;
-            s->scratch[4 * i + 1] = (unsigned char)(u >> 8);
-            s->scratch[4 * i + 2] = (unsigned char)(u >> 16);
-            s->scratch[4 * i + 3] = (unsigned char)(u >> 24);
-        }
-        b64(o, s->scratch, nb);
+        emb_base64(o, r->emb, r->dim);
     } else {
         jo_raw(o, "[", 1);
         for (size_t i = 0; i < r->dim; i++) {
@@ -934,9 +797,9 @@ static void send_add(chroma_http *s, batch *b)
         b->arena.buf = xrealloc(b->arena.buf, b->arena.len + 1);
         b->arena.cap = b->arena.len + 1;
     }
-    char *path = rec_path(s, b->upsert ? "upsert" : "add");
+    char *path = chroma_path_record(&s->cl.route, s->coll_id, b->upsert ? "upsert" : "add");
     cm_err e = {0};
-    int rc = http_submit(s->c, "POST", path, body, len, add_done, b, &e);
+    int rc = http_submit(s->cl.http, "POST", path, body, len, add_done, b, &e);
     free(path);
     if (rc < 0) {
         batch_error(s, b, "add", NULL, &e);
@@ -959,7 +822,7 @@ static void check_done(void *ctx, http_response *r, const cm_err *e)
     if (r->status / 100 != 2) {
         if (r->status == 400 || r->status == 404 || r->status == 405 || r->status == 422 || r->status == 500) {
             /* The server cannot tell us: upsert the whole batch instead. */
-            char *t = server_text(s, r);
+            char *t = chroma_answer_text(&s->cl, r);
             if (!s->force_upsert)
                 say(s,
                     "collection '%s': the server cannot say which ids it has (%s); upserting instead (records it "
@@ -1014,7 +877,7 @@ static void check_done(void *ctx, http_response *r, const cm_err *e)
 static void submit_batch(chroma_http *s, batch *b)
 {
     /* At most `jobs` batches in flight: memory stays bounded. */
-    http_wait(s->c, (size_t)(s->o.jobs - 1));
+    http_wait(s->cl.http, (size_t)(s->o.jobs - 1));
     if (s->failed) {
         batch_free(b);
         return;
@@ -1024,9 +887,9 @@ static void submit_batch(chroma_http *s, batch *b)
         jo_cstr(&o, "{\"ids\":[");
         range_ids(&o, b, 0);
         jo_cstr(&o, "],\"include\":[]}");
-        char *path = rec_path(s, "get");
+        char *path = chroma_path_record(&s->cl.route, s->coll_id, "get");
         cm_err e = {0};
-        int rc = http_submit(s->c, "POST", path, o.buf, o.len, check_done, b, &e);
+        int rc = http_submit(s->cl.http, "POST", path, o.buf, o.len, check_done, b, &e);
         free(path);
         if (rc < 0) {
             batch_error(s, b, "asking which ids exist", NULL, &e);
@@ -1092,7 +955,7 @@ static int add(cm_sink *sk, const cm_record *r, cm_err *err)
         submit_batch(s, b);
     } else if (++s->since_pump >= 64) {
         s->since_pump = 0;
-        http_pump(s->c);
+        http_pump(s->cl.http);
     }
     if (s->failed) {
         *err = s->err;
@@ -1113,7 +976,7 @@ static int end_collection(cm_sink *sk, cm_build_progress progress, void *ctx, cm
     }
     batch_free(s->cur);
     s->cur = NULL;
-    http_wait(s->c, 0);
+    http_wait(s->cl.http, 0);
     if (s->failed) {
         *err = s->err;
         return -1;
@@ -1142,7 +1005,7 @@ static int end_collection(cm_sink *sk, cm_build_progress progress, void *ctx, cm
 static int finish(cm_sink *sk, cm_err *err)
 {
     chroma_http *s = (chroma_http *)sk;
-    http_wait(s->c, 0);
+    http_wait(s->cl.http, 0);
     if (s->failed) {
         *err = s->err;
         return -1;
@@ -1161,9 +1024,9 @@ static void settle_inflight(chroma_http *s)
         cm_err_set(&e, "stopped");
         set_failure(s, &e); /* no new requests from the callbacks */
     }
-    http_wait_for(s->c, 5.0);
+    http_wait_for(s->cl.http, 5.0);
     int64_t left = s->inflight;
-    http_cancel_all_notify(s->c, "not answered before the run stopped");
+    http_cancel_all_notify(s->cl.http, "not answered before the run stopped");
     s->in_doubt += left;
     s->inflight = 0;
 }
@@ -1175,16 +1038,9 @@ static void do_abort(cm_sink *sk)
     batch_free(s->cur);
     s->cur = NULL;
     if (s->partial)
-        /* flag-ok: a log line, not an error; structured notes are still to come */
-        warn(s,
-            "collection '%s' on the server is incomplete; run the same command again with --resume to finish the "
-            "migration (records the server already has are not sent again)",
-            s->partial);
+        note(s, CM_NOTE_WARNING, CM_HINT_RESUME_COLLECTION, "collection '%s' on the server is incomplete", s->partial);
     else if (s->any_written)
-        /* flag-ok: a log line, not an error; structured notes are still to come */
-        warn(s,
-            "the server holds the collections written so far; run the same command again with --resume to finish "
-            "the migration (records the server already has are not sent again)");
+        note(s, CM_NOTE_WARNING, CM_HINT_RESUME_SERVER, "the server holds the collections written so far");
     free(s->partial);
     s->partial = NULL;
     s->any_written = 0;
@@ -1204,13 +1060,12 @@ static void destroy(cm_sink *sk)
     if (!s)
         return;
     batch_free(s->cur);
-    http_client_free(s->c);
+    http_client_free(s->cl.http);
     free(s->url);
     free(s->tenant);
     free(s->database);
     free(s->coll_name);
     free(s->partial);
-    free(s->scratch);
     free(s->base.location);
     free(s);
 }
@@ -1239,8 +1094,7 @@ static int final_500(long status, const char *body, size_t len)
 static void http_note(void *ctx, const char *msg)
 {
     chroma_http *s = ctx;
-    if (s->o.log)
-        s->o.log(s->o.log_ctx, 0, msg);
+    say(s, "%s", msg);
 }
 
 cm_sink *chroma_http_create(const chroma_http_opts *o, cm_err *err)
@@ -1257,8 +1111,8 @@ cm_sink *chroma_http_create(const chroma_http_opts *o, cm_err *err)
      * and keep every freed batch in the heap). */
     mallopt(M_MMAP_THRESHOLD, 512 * 1024);
 #endif
-    s->tenant = xstrdup(o->tenant && *o->tenant ? o->tenant : DEFAULT_TENANT);
-    s->database = xstrdup(o->database && *o->database ? o->database : DEFAULT_DATABASE);
+    s->tenant = xstrdup(o->tenant && *o->tenant ? o->tenant : CHROMA_DEFAULT_TENANT);
+    s->database = xstrdup(o->database && *o->database ? o->database : CHROMA_DEFAULT_DATABASE);
     int https = 0;
     if (http_base_url(o->url, &s->url, &https, err) < 0) {
         if (err->hint == CM_HINT_NONE) /* HEADER_NOT_URL already says it is the target's */
@@ -1267,9 +1121,13 @@ cm_sink *chroma_http_create(const chroma_http_opts *o, cm_err *err)
         return NULL;
     }
     s->base.location = xstrdup(s->url);
+    s->cl.url = s->url;
+    s->cl.sent = o->headers;
+    s->cl.auth_hint = CM_HINT_HEADER_AUTH;
+    s->cl.route.tenant = s->tenant;
+    s->cl.route.database = s->database;
     if (!https && (o->cacert || o->insecure))
-        /* flag-ok: a log line, not an error; structured notes are still to come */
-        say(s, "note: --cacert and --insecure apply to https:// only; %s is plain http", s->url);
+        note(s, CM_NOTE_INFO, CM_HINT_TLS_PLAIN, "%s is plain http", s->url);
     http_opts ho = {
         .base_url = s->url,
         .headers = o->headers,
@@ -1282,18 +1140,19 @@ cm_sink *chroma_http_create(const chroma_http_opts *o, cm_err *err)
         .log_ctx = s,
         .is_final = final_500,
     };
-    s->c = http_client_new(&ho, err);
-    if (!s->c || detect(s, err) < 0 || preflight(s, err) < 0 || check_database(s, err) < 0) {
+    s->cl.http = http_client_new(&ho, err);
+    if (!s->cl.http || detect(s, err) < 0 || preflight(s, err) < 0 || check_database(s, err) < 0) {
         destroy(&s->base);
         return NULL;
     }
-    http_client_set_budget(s->c, o->retry_s > 0 ? o->retry_s : 120);
+    http_client_set_budget(s->cl.http, o->retry_s > 0 ? o->retry_s : 120);
     char extra[300] = "";
-    if (s->api == 1 && !s->v1_tenants)
+    if (!chroma_api_has_tenants(s->cl.route.api))
         snprintf(extra, sizeof extra, ", no tenants");
-    else if (strcmp(s->tenant, DEFAULT_TENANT) != 0 || strcmp(s->database, DEFAULT_DATABASE) != 0)
+    else if (strcmp(s->tenant, CHROMA_DEFAULT_TENANT) != 0 || strcmp(s->database, CHROMA_DEFAULT_DATABASE) != 0)
         snprintf(extra, sizeof extra, ", tenant '%.100s', database '%.100s'", s->tenant, s->database);
-    snprintf(s->desc, sizeof s->desc, "Chroma server %s at %s (API v%d%s)", s->version, s->url, s->api, extra);
+    snprintf(s->desc, sizeof s->desc, "Chroma server %s at %s (API v%d%s)", s->version, s->url,
+             chroma_api_is_v2(s->cl.route.api) ? 2 : 1, extra);
     say(s, "connected to %s: batches of up to %ld records, %d in flight%s", s->desc, batch_limit(s), s->o.jobs,
         s->base64 ? ", base64 embeddings" : "");
     return &s->base;

@@ -1,4 +1,5 @@
-/* rest_sink.h - a running Chroma server (>= 0.4), written over its REST API.
+/* rest_sink.h - a running Chroma server (>= 0.4), written over its REST API
+ * (the client is rest.h; the API docs/formats.md#rest-api).
  *
  * Detects the API generation (v2 where served: Chroma 1.x and Python
  * 0.5.16+; v1 for older servers, with tenant/database query parameters from
@@ -20,15 +21,16 @@ typedef struct chroma_http_opts {
     const char *cacert;
     int insecure;
     int resume;      /* continue into an existing collection */
-    int append;      /* --on-existing append */
+    int append;      /* add to an existing collection */
     long batch_size; /* cap on records per request (0: the server's max_batch_size) */
     int jobs;        /* requests in flight (0: 4) */
     double timeout_s; /* per request attempt (0: 300) */
     double retry_s;   /* retry budget per request (0: 120) */
     int verbose;
-    /* Notices for the user (connection, retries); important: must be shown
-     * even when the user asked for quiet (how to resume). NULL: none. */
-    void (*log)(void *ctx, int important, const char *msg);
+    /* Notices for the user (connection, retries); a CM_NOTE_WARNING must
+     * be shown even when the user asked for quiet (how to resume); the
+     * caller words the note's hint. NULL: none. */
+    void (*log)(void *ctx, const cm_note *n);
     void *log_ctx;
 } chroma_http_opts;
 

@@ -1,9 +1,9 @@
 /* rest_source.c - reads collections out of a running Chroma server over
- * its REST API (see rest_source.h for what is read how).
+ * its REST API (see rest_source.h for what is read how), through the REST
+ * client (rest.h: probe, routes, JSON requests).
  *
- * Everything here follows the exchanges recorded in ../shared/reference/
- * chroma-0.3-rest-api.md (chromadb 0.3.29 on ClickHouse) and
- * chroma-rest-api.md (0.4.24, 0.5.23, 0.6.3, Rust 1.0):
+ * Everything here follows docs/formats.md#rest-api-03 (chromadb 0.3.29 on
+ * ClickHouse) and docs/formats.md#rest-api (0.4.24, 0.5.23, 0.6.3, Rust 1.0):
  *  - Generation: GET /api/v2/heartbeat answers 200 where v2 is served (Rust
  *    1.x, Python 0.5.16+), which is then used (0.6.3's v1 is half broken);
  *    otherwise GET /api/v1/heartbeat and /api/v1/version, where "0.3.x"
@@ -53,12 +53,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rest_probe.h"
 #include "../net/http.h"
 #include "../util/mem.h"
 
-#define DEFAULT_TENANT "default_tenant"
-#define DEFAULT_DATABASE "default_database"
 #define TARGET_BYTES ((size_t)4 << 20) /* per answer */
 #define FIRST_PAGE 100
 #define MAX_PAGE 2000
@@ -77,16 +74,15 @@ typedef struct coll_state {
 
 typedef struct cs_src {
     cm_source base;
-    http_client *http;
+    chroma_client cl; /* its http is this source's; url, sent, route point into it */
     http_headers headers;
     char *url;
     char *tenant, *database;
     int tenant_given;
-    cs_route route;
     char version[48];
-    int major, minor, patch;
     char *list_notes;
-    char *notes;
+    cm_note *notes; /* the last src_notes(), texts owned */
+    size_t nnotes, notes_cap;
     coll_state *cols;
     size_t ncols;
 } cs_src;
@@ -124,24 +120,6 @@ struct cm_reader {
 
 /* ---- messages ---- */
 
-/* The server's message for an error answer, with header values hidden
- * should the server echo them. */
-static char *server_text(cs_src *s, const http_response *r)
-{
-    return http_answer_text(r, &s->headers);
-}
-
-static int answer_error(cs_src *s, cm_err *err, const http_response *r, const char *fmt, ...) CM_PRINTF(4, 5);
-static int answer_error(cs_src *s, cm_err *err, const http_response *r, const char *fmt, ...)
-{
-    char what[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return http_answer_error(err, r, &s->headers, CM_HINT_FROM_HEADER_AUTH, what);
-}
-
 /* The 500 Python servers give for NaN/Infinity they stored. */
 static int nan_answer(const http_response *r)
 {
@@ -150,22 +128,6 @@ static int nan_answer(const http_response *r)
 }
 
 /* ---- requests ---- */
-
-static int get_json(cs_src *s, const char *path, http_response *r, jv **out, cm_err *err)
-{
-    *out = NULL;
-    if (http_request(s->http, "GET", path, NULL, 0, r, err) < 0)
-        return -1;
-    if (r->status / 100 == 2) {
-        cm_err perr = {0};
-        *out = json_parse(r->body ? r->body : "", r->len, &perr);
-        if (!*out) {
-            http_response_free(r);
-            return cm_err_set(err, "GET %s%s: the answer is not JSON (%s)", s->url, path, perr.msg);
-        }
-    }
-    return 0;
-}
 
 static void slot_done(void *ctx, http_response *resp, const cm_err *err)
 {
@@ -184,32 +146,33 @@ static int slot_submit(cs_src *s, slot *sl, const char *path, char *body, size_t
 {
     memset(sl, 0, sizeof *sl);
     sl->busy = 1;
-    if (http_submit(s->http, "POST", path, body, len, slot_done, sl, err) < 0) {
+    if (http_submit(s->cl.http, "POST", path, body, len, slot_done, sl, err) < 0) {
         sl->busy = 0;
         return -1;
     }
     return 0;
 }
 
-/* Waits for the slot's answer; *r takes it over. -1 when none came. */
-static int slot_take(cs_src *s, slot *sl, http_response *r, cm_err *err)
+/* Waits for the slot's answer (a POST of path); *a takes it over, a 2xx
+ * one parsed. -1 when none came or a 2xx one is not JSON. */
+static int slot_take(cs_src *s, slot *sl, const char *path, chroma_answer *a, cm_err *err)
 {
     while (!sl->done)
-        http_wait(s->http, 0);
+        http_wait(s->cl.http, 0);
     sl->busy = 0;
     if (sl->failed) {
         *err = sl->err;
         return -1;
     }
-    *r = sl->resp;
+    a->r = sl->resp;
     memset(&sl->resp, 0, sizeof sl->resp);
-    return 0;
+    return chroma_answer_parse(&s->cl, "POST", path, a, err);
 }
 
 static void slot_drop(cs_src *s, slot *sl)
 {
     if (sl->busy && !sl->done)
-        http_cancel_all(s->http);
+        http_cancel_all(s->cl.http);
     http_response_free(&sl->resp);
     memset(sl, 0, sizeof *sl);
 }
@@ -234,23 +197,17 @@ static coll_state *state_of(cs_src *s, const cm_collection *c)
 
 static const char *gen_name(const cs_src *s)
 {
-    return s->route.gen == CS_GEN_03 ? "0.3.x" : s->route.gen == CS_GEN_V1 ? "v1" : "v2";
+    return s->cl.route.api == CHROMA_API_03 ? "0.3.x" : chroma_api_is_v2(s->cl.route.api) ? "v2" : "v1";
 }
 
 static int detect(cs_src *s, cm_err *err)
 {
-    chroma_probe_who who = {s->url, &s->headers, CM_HINT_FROM_HEADER_AUTH};
     chroma_server_id id;
-    http_client_set_budget(s->http, 10); /* a wrong address fails fast */
-    if (chroma_probe(s->http, &who, &id, err) < 0)
+    http_client_set_budget(s->cl.http, 10); /* a wrong address fails fast */
+    if (chroma_probe(&s->cl, &id, err) < 0)
         return -1;
-    s->route.gen = id.api == CHROMA_API_V2 ? CS_GEN_V2 : id.api == CHROMA_API_V1 ? CS_GEN_V1 : CS_GEN_03;
-    s->route.v1_tenants = id.v1_tenants;
     memcpy(s->version, id.version, sizeof s->version);
-    s->major = id.major;
-    s->minor = id.minor;
-    s->patch = id.patch;
-    http_client_set_budget(s->http, 120);
+    http_client_set_budget(s->cl.http, 120);
     return 0;
 }
 
@@ -270,15 +227,12 @@ static void err_append(cm_err *err, const char *fmt, ...)
 /* Says which databases the tenant has, where the server can list them. */
 static void list_databases(cs_src *s, cm_err *err)
 {
-    strbuf p = {0};
-    sb_adds(&p, "/api/v2/tenants/");
-    sb_add_url_escaped(&p, s->tenant);
-    sb_adds(&p, "/databases");
-    http_response r;
-    jv *v = NULL;
+    char *p = chroma_path_databases(&s->cl.route);
+    chroma_answer a;
     cm_err e2 = {0};
-    if (get_json(s, p.s, &r, &v, &e2) == 0) {
-        if (r.status == 200 && v && v->type == JV_ARRAY) {
+    if (chroma_request(&s->cl, "GET", p, NULL, 0, &a, &e2) == 0) {
+        const jv *v = a.v;
+        if (a.r.status == 200 && v && v->type == JV_ARRAY) {
             err_append(err, "; the databases of tenant '%s' are:", s->tenant);
             for (size_t i = 0; i < v->u.arr.n && i < 20; i++) {
                 const jv *nm = jv_get(v->u.arr.items[i], "name");
@@ -289,17 +243,15 @@ static void list_databases(cs_src *s, cm_err *err)
             if (v->u.arr.n == 0)
                 err_append(err, " (none)");
         }
-        http_response_free(&r);
-        jv_free(v);
+        chroma_answer_free(&a);
     }
-    free(p.s);
+    free(p);
 }
 
 /* The tenant and database exist (where the server has them). */
 static int check_place(cs_src *s, cm_err *err)
 {
-    int has_places = s->route.gen == CS_GEN_V2 || s->route.v1_tenants;
-    if (!has_places) {
+    if (!chroma_api_has_tenants(s->cl.route.api)) {
         if (s->tenant_given)
             return cm_err_set(err,
                               "%s is a chromadb %s server, which has no tenants or databases (they came in 0.4.15); "
@@ -307,32 +259,20 @@ static int check_place(cs_src *s, cm_err *err)
                               s->url, s->version);
         return 0;
     }
-    strbuf p = {0};
-    if (s->route.gen == CS_GEN_V2) {
-        sb_adds(&p, "/api/v2/tenants/");
-        sb_add_url_escaped(&p, s->tenant);
-        sb_adds(&p, "/databases/");
-        sb_add_url_escaped(&p, s->database);
-    } else {
-        sb_adds(&p, "/api/v1/databases/");
-        sb_add_url_escaped(&p, s->database);
-        sb_adds(&p, "?tenant=");
-        sb_add_url_escaped(&p, s->tenant);
-    }
-    http_response r;
-    jv *v = NULL;
-    int rc = get_json(s, p.s, &r, &v, err);
-    free(p.s);
+    char *p = chroma_path_database(&s->cl.route);
+    chroma_answer a;
+    int rc = chroma_request(&s->cl, "GET", p, NULL, 0, &a, err);
+    free(p);
     if (rc < 0)
         return cm_err_prefix(err, "%s", s->url);
-    jv_free(v);
-    if (r.status == 200) {
-        http_response_free(&r);
+    if (a.r.status == 200) {
+        chroma_answer_free(&a);
         return 0;
     }
-    answer_error(s, err, &r, "%s: looking up tenant '%s', database '%s'", s->url, s->tenant, s->database);
-    http_response_free(&r);
-    if (s->route.gen == CS_GEN_V2)
+    chroma_answer_error(&s->cl, err, &a.r, "%s: looking up tenant '%s', database '%s'", s->url, s->tenant,
+                        s->database);
+    chroma_answer_free(&a);
+    if (chroma_api_is_v2(s->cl.route.api))
         list_databases(s, err);
     return -1;
 }
@@ -372,36 +312,98 @@ static long take_list(cs_src *s, const jv *arr, cm_collection **cols, size_t *n,
     return added;
 }
 
-static int list_get(cs_src *s, const char *path, http_response *r, jv **v, cm_err *err)
+/* GET of a collection list page (path), which must answer 200. */
+static int list_get(cs_src *s, const char *path, chroma_answer *a, cm_err *err)
 {
-    if (get_json(s, path, r, v, err) < 0)
+    if (chroma_request(&s->cl, "GET", path, NULL, 0, a, err) < 0)
         return cm_err_prefix(err, "%s: listing collections", s->url);
-    if (r->status != 200) {
-        answer_error(s, err, r, "%s: GET %s", s->url, path);
-        http_response_free(r);
-        jv_free(*v);
+    if (a->r.status != 200) {
+        chroma_answer_error(&s->cl, err, &a->r, "%s: GET %s", s->url, path);
+        chroma_answer_free(a);
         return -1;
     }
     return 0;
 }
 
-static char *count_collections_path(const cs_src *s)
+/* The list in pages of LIST_PAGE (limit < 0: the whole list in one GET),
+ * appended to cols. */
+static int list_read(cs_src *s, long limit, cm_collection **cols, size_t *n, size_t *cap, char **notes, cm_err *err)
 {
-    if (s->route.gen == CS_GEN_V2) {
-        char *p = cs_path_collections(&s->route, -1, 0);
-        size_t n = strlen(p);
-        p = xrealloc(p, n + 7);
-        memcpy(p + n, "_count", 7);
-        return p;
+    for (long off = 0;;) {
+        char *p = chroma_path_collections(&s->cl.route, NULL, limit, off);
+        chroma_answer a;
+        int rc = list_get(s, p, &a, err);
+        free(p);
+        if (rc < 0)
+            return -1;
+        size_t in_page = a.v && a.v->type == JV_ARRAY ? a.v->u.arr.n : 0;
+        long added = take_list(s, a.v, cols, n, cap, notes, err);
+        chroma_answer_free(&a);
+        if (added < 0)
+            return -1;
+        /* Done when a page brings nothing new: an empty page, or a server
+         * that ignores limit/offset sending the same list again. A short
+         * page is not the end (a server may cap the page size). */
+        if (limit < 0 || in_page == 0 || added == 0)
+            return 0;
+        off += (long)in_page;
     }
-    /* v1: /api/v1/count_collections[?tenant=&database=] */
-    char *p = cs_path_collections(&s->route, -1, 0);
-    const char *q = strchr(p, '?');
-    size_t need = strlen("/api/v1/count_collections") + (q ? strlen(q) : 0) + 1;
-    char *o = xmalloc(need);
-    snprintf(o, need, "/api/v1/count_collections%s", q ? q : "");
-    free(p);
-    return o;
+}
+
+/* Pages in no fixed order could miss one: compares the list with the
+ * server's count, and reads the list whole if it differs. */
+static int list_recount(cs_src *s, cm_collection **cols, size_t *n, size_t *cap, char **notes, cm_err *err)
+{
+    char *cp = chroma_path_count_collections(&s->cl.route);
+    chroma_answer a;
+    int rc = chroma_request(&s->cl, "GET", cp, NULL, 0, &a, err);
+    free(cp);
+    if (rc < 0)
+        return -1;
+    int differs = a.r.status == 200 && a.v && a.v->type == JV_INT && a.v->u.i != (int64_t)*n;
+    int64_t counted = differs ? a.v->u.i : 0;
+    chroma_answer_free(&a);
+    if (!differs)
+        return 0;
+    free(*notes);
+    *notes = NULL;
+    free_cols(*cols, *n);
+    *cols = NULL;
+    *n = *cap = 0;
+    if (list_read(s, -1, cols, n, cap, notes, err) < 0)
+        return -1;
+    if (counted != (int64_t)*n)
+        return cm_err_set(err,
+                          "%s: the server lists %zu collections but counts %lld; were collections created or "
+                          "deleted meanwhile? run again when nobody changes them",
+                          s->url, *n, (long long)counted);
+    return 0;
+}
+
+/* Each collection's record count into its count_hint. */
+static int count_records(cs_src *s, cm_collection *cols, size_t n, cm_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *p = chroma_path_record(&s->cl.route, cols[i].id, "count");
+        chroma_answer a;
+        int rc = chroma_request(&s->cl, "GET", p, NULL, 0, &a, err);
+        free(p);
+        if (rc < 0)
+            return cm_err_prefix(err, "%s, collection '%s': counting its records", s->url, cols[i].name);
+        if (a.r.status != 200 || !a.v || a.v->type != JV_INT || a.v->u.i < 0) {
+            if (a.r.status != 200)
+                chroma_answer_error(&s->cl, err, &a.r, "%s, collection '%s': counting its records", s->url,
+                                    cols[i].name);
+            else
+                cm_err_set(err, "%s, collection '%s': the count of its records is not a number", s->url,
+                           cols[i].name);
+            chroma_answer_free(&a);
+            return -1;
+        }
+        cols[i].count_hint = a.v->u.i;
+        chroma_answer_free(&a);
+    }
+    return 0;
 }
 
 static int src_list(cm_source *base, cm_collection **out, size_t *nout, cm_err *err)
@@ -412,109 +414,22 @@ static int src_list(cm_source *base, cm_collection **out, size_t *nout, cm_err *
     cm_collection *cols = NULL;
     size_t n = 0, cap = 0;
     char *notes = NULL;
-    http_response r;
-    jv *v = NULL;
-    if (s->route.gen == CS_GEN_03) {
-        char *p = cs_path_collections(&s->route, -1, 0);
-        int rc = list_get(s, p, &r, &v, err);
-        free(p);
-        if (rc < 0)
-            return -1;
-        long got = take_list(s, v, &cols, &n, &cap, &notes, err);
-        http_response_free(&r);
-        jv_free(v);
-        if (got < 0)
-            goto fail;
-    } else {
-        long off = 0;
-        for (;;) {
-            char *p = cs_path_collections(&s->route, LIST_PAGE, off);
-            int rc = list_get(s, p, &r, &v, err);
-            free(p);
-            if (rc < 0)
-                goto fail;
-            size_t in_page = v && v->type == JV_ARRAY ? v->u.arr.n : 0;
-            long added = take_list(s, v, &cols, &n, &cap, &notes, err);
-            http_response_free(&r);
-            jv_free(v);
-            if (added < 0)
-                goto fail;
-            /* Done when a page brings nothing new: an empty page, or a server
-             * that ignores limit/offset sending the same list again. A short
-             * page is not the end (a server may cap the page size). */
-            if (in_page == 0 || added == 0)
-                break;
-            off += (long)in_page;
-        }
-        /* Pages in no fixed order could miss one: compare with the count,
-         * and read the list whole if it differs. */
-        char *cp = count_collections_path(s);
-        int rc = get_json(s, cp, &r, &v, err);
-        free(cp);
-        if (rc < 0)
-            goto fail;
-        if (r.status == 200 && v && v->type == JV_INT && v->u.i != (int64_t)n) {
-            int64_t counted = v->u.i;
-            http_response_free(&r);
-            jv_free(v);
-            char *p = cs_path_collections(&s->route, -1, 0);
-            rc = list_get(s, p, &r, &v, err);
-            free(p);
-            if (rc < 0)
-                goto fail;
-            free(notes);
-            notes = NULL;
-            free_cols(cols, n);
-            cols = NULL;
-            n = cap = 0;
-            long got = take_list(s, v, &cols, &n, &cap, &notes, err);
-            http_response_free(&r);
-            jv_free(v);
-            if (got < 0)
-                goto fail;
-            if (counted != (int64_t)n) {
-                cm_err_set(err,
-                           "%s: the server lists %zu collections but counts %lld; were collections created or "
-                           "deleted meanwhile? run again when nobody changes them",
-                           s->url, n, (long long)counted);
-                goto fail;
-            }
-        } else {
-            http_response_free(&r);
-            jv_free(v);
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        char *p = cs_path_record(&s->route, cols[i].id, "count");
-        int rc = get_json(s, p, &r, &v, err);
-        free(p);
-        if (rc < 0) {
-            cm_err_prefix(err, "%s, collection '%s': counting its records", s->url, cols[i].name);
-            goto fail;
-        }
-        if (r.status != 200 || !v || v->type != JV_INT || v->u.i < 0) {
-            if (r.status != 200)
-                answer_error(s, err, &r, "%s, collection '%s': counting its records", s->url, cols[i].name);
-            else
-                cm_err_set(err, "%s, collection '%s': the count of its records is not a number", s->url,
-                           cols[i].name);
-            http_response_free(&r);
-            jv_free(v);
-            goto fail;
-        }
-        cols[i].count_hint = v->u.i;
-        http_response_free(&r);
-        jv_free(v);
+    int rc;
+    if (s->cl.route.api == CHROMA_API_03)
+        rc = list_read(s, -1, &cols, &n, &cap, &notes, err);
+    else
+        rc = list_read(s, LIST_PAGE, &cols, &n, &cap, &notes, err) < 0 ? -1
+                                                                        : list_recount(s, &cols, &n, &cap, &notes, err);
+    if (rc < 0 || count_records(s, cols, n, err) < 0) {
+        free(notes);
+        free_cols(cols, n);
+        return -1;
     }
     free(s->list_notes);
     s->list_notes = notes;
     *out = cols;
     *nout = n;
     return 0;
-fail:
-    free(notes);
-    free_cols(cols, n);
-    return -1;
 }
 
 /* ---- reading: common ---- */
@@ -532,41 +447,34 @@ static int fetch_ids(void *ctx, const cs_str *ids, size_t n, cs_batch *out, char
     cs_src *s = rd->s;
     size_t len;
     char *body = cs_body_get_ids(ids, n, 1, &len);
-    http_response r;
-    int rc = http_request(s->http, "POST", rd->get_path, body, len, &r, err);
+    chroma_answer a;
+    int rc = chroma_request(&s->cl, "POST", rd->get_path, body, len, &a, err);
     free(body);
     if (rc < 0)
         return -1;
-    if (r.status == 200) {
-        cm_err perr = {0};
-        jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
-        if (!v) {
-            http_response_free(&r);
-            return cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
-        }
+    if (a.r.status == 200) {
         size_t before = out->n;
-        rc = cs_batch_from_get(v, out, why, err);
-        jv_free(v);
-        http_response_free(&r);
+        rc = cs_batch_from_get(a.v, out, why, err);
+        chroma_answer_free(&a);
         if (rc == 0 && out->n > before)
             rd->found_by_id++;
         return rc;
     }
-    if (r.status == 500) {
-        int nan = nan_answer(&r);
+    if (a.r.status == 500) {
+        int nan = nan_answer(&a.r);
         /* 0.3.x: a query error for one id is its repr read as a column name;
          * its rows are then looked for in the sorted collection (unless the
          * server fails every request). */
-        if (!nan && n == 1 && s->route.gen == CS_GEN_03 && (++rd->refused_by_id < 12 || rd->found_by_id)) {
-            http_response_free(&r);
+        if (!nan && n == 1 && s->cl.route.api == CHROMA_API_03 && (++rd->refused_by_id < 12 || rd->found_by_id)) {
+            chroma_answer_free(&a);
             return 0;
         }
-        *why = server_text(s, &r);
-        http_response_free(&r);
+        *why = chroma_answer_text(&s->cl, &a.r);
+        chroma_answer_free(&a);
         return nan ? 1 : 2;
     }
-    answer_error(s, err, &r, "POST %s", rd->get_path);
-    http_response_free(&r);
+    chroma_answer_error(&s->cl, err, &a.r, "POST %s", rd->get_path);
+    chroma_answer_free(&a);
     return -1;
 }
 
@@ -602,29 +510,24 @@ static int narrow_list(cm_reader *rd, const cs_idlist *l, size_t from, size_t to
 static int post_records(cm_reader *rd, char *body, size_t len, cs_batch *out, char **why, cm_err *err)
 {
     cs_src *s = rd->s;
-    http_response r;
-    int rc = http_request(s->http, "POST", rd->get_path, body, len, &r, err);
+    chroma_answer a;
+    int rc = chroma_request(&s->cl, "POST", rd->get_path, body, len, &a, err);
     free(body);
     if (rc < 0)
         return -1;
-    if (r.status == 200) {
-        cm_err perr = {0};
-        jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
-        http_response_free(&r);
-        if (!v)
-            return cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
-        rc = cs_batch_from_get(v, out, why, err);
-        jv_free(v);
+    if (a.r.status == 200) {
+        rc = cs_batch_from_get(a.v, out, why, err);
+        chroma_answer_free(&a);
         return rc;
     }
-    if (nan_answer(&r)) {
-        *why = server_text(s, &r);
-        http_response_free(&r);
+    if (nan_answer(&a.r)) {
+        *why = chroma_answer_text(&s->cl, &a.r);
+        chroma_answer_free(&a);
         return 1;
     }
-    answer_error(s, err, &r, "POST %s (reading the collection for the ids the server does not find by id)",
+    chroma_answer_error(&s->cl, err, &a.r, "POST %s (reading the collection for the ids the server does not find by id)",
                  rd->get_path);
-    http_response_free(&r);
+    chroma_answer_free(&a);
     return -1;
 }
 
@@ -777,21 +680,16 @@ static int narrow_chunk_03(cm_reader *rd, int known, const char *why, cs_batch *
 static int take_chunk_03(cm_reader *rd, cs_batch *got, size_t *answer_bytes, int *direct, cm_err *err)
 {
     cs_src *s = rd->s;
-    http_response r;
-    if (slot_take(s, &rd->pend, &r, err) < 0)
+    chroma_answer a;
+    if (slot_take(s, &rd->pend, rd->get_path, &a, err) < 0)
         return -1;
-    *answer_bytes = r.len;
+    *answer_bytes = a.r.len;
     *direct = 0;
     char *why = NULL;
     int rc;
-    if (r.status == 200) {
-        cm_err perr = {0};
-        jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
-        http_response_free(&r);
-        if (!v)
-            return cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
-        rc = cs_batch_from_get(v, got, &why, err);
-        jv_free(v);
+    if (a.r.status == 200) {
+        rc = cs_batch_from_get(a.v, got, &why, err);
+        chroma_answer_free(&a);
         if (rc == 1) {
             cs_batch_reset(got);
             rc = narrow_chunk_03(rd, 1, why, got, err);
@@ -799,14 +697,14 @@ static int take_chunk_03(cm_reader *rd, cs_batch *got, size_t *answer_bytes, int
             *direct = 1;
             rd->found_by_id += got->n > 0;
         }
-    } else if (r.status == 500) {
-        int known = nan_answer(&r) ? 1 : 2;
-        why = server_text(s, &r);
-        http_response_free(&r);
+    } else if (a.r.status == 500) {
+        int known = nan_answer(&a.r) ? 1 : 2;
+        why = chroma_answer_text(&s->cl, &a.r);
+        chroma_answer_free(&a);
         rc = narrow_chunk_03(rd, known, why, got, err);
     } else {
-        answer_error(s, err, &r, "POST %s", rd->get_path);
-        http_response_free(&r);
+        chroma_answer_error(&s->cl, err, &a.r, "POST %s", rd->get_path);
+        chroma_answer_free(&a);
         return -1;
     }
     free(why);
@@ -844,21 +742,12 @@ static int open_03(cm_reader *rd, const cm_collection *c, cm_err *err)
     cs_src *s = rd->s;
     /* every id: no "ids", no limit (0.3.x paging is not stable) */
     static const char all_ids[] = "{\"include\":[]}";
-    http_response r;
-    if (http_request(s->http, "POST", rd->get_path, all_ids, sizeof all_ids - 1, &r, err) < 0)
+    chroma_answer a;
+    if (chroma_request_ok(&s->cl, "POST", rd->get_path, all_ids, sizeof all_ids - 1, &a, err,
+                          "listing the ids (POST %s)", rd->get_path) < 0)
         return -1;
-    if (r.status != 200) {
-        answer_error(s, err, &r, "listing the ids (POST %s)", rd->get_path);
-        http_response_free(&r);
-        return -1;
-    }
-    cm_err perr = {0};
-    jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
-    http_response_free(&r);
-    if (!v)
-        return cm_err_set(err, "listing the ids: the answer is not JSON (%s)", perr.msg);
-    int rc = cs_idlist_from_json(&rd->ids, jv_get(v, "ids"), err);
-    jv_free(v);
+    int rc = cs_idlist_from_json(&rd->ids, jv_get(a.v, "ids"), err);
+    chroma_answer_free(&a);
     if (rc < 0)
         return cm_err_prefix(err, "listing the ids");
     if (c->count_hint >= 0 && (int64_t)rd->ids.n != c->count_hint)
@@ -899,31 +788,18 @@ static int page_by_ids(cm_reader *rd, const jv *ids_json, int known, const char 
     cs_src *s = rd->s;
     cs_idlist l;
     cs_idlist_init(&l);
-    jv *v = NULL;
+    chroma_answer a = {0};
     int rc = 0;
     if (!ids_json) {
         size_t len;
         char *body = cs_body_get_page(rd->pend_limit, rd->offset, 0, &len);
-        http_response r;
-        rc = http_request(s->http, "POST", rd->get_path, body, len, &r, err);
+        rc = chroma_request_ok(&s->cl, "POST", rd->get_path, body, len, &a, err,
+                               "POST %s (the ids of records %ld to %ld)", rd->get_path, rd->offset,
+                               rd->offset + rd->pend_limit);
         free(body);
         if (rc < 0)
             goto out;
-        if (r.status != 200) {
-            answer_error(s, err, &r, "POST %s (the ids of records %ld to %ld)", rd->get_path, rd->offset,
-                         rd->offset + rd->pend_limit);
-            http_response_free(&r);
-            rc = -1;
-            goto out;
-        }
-        cm_err perr = {0};
-        v = json_parse(r.body ? r.body : "", r.len, &perr);
-        http_response_free(&r);
-        if (!v) {
-            rc = cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
-            goto out;
-        }
-        ids_json = jv_get(v, "ids");
+        ids_json = jv_get(a.v, "ids");
     }
     if ((rc = cs_idlist_from_json(&l, ids_json, err)) < 0)
         goto out;
@@ -938,7 +814,7 @@ static int page_by_ids(cm_reader *rd, const jv *ids_json, int known, const char 
     if (rc == 0 && rd->cur.n - before != l.n)
         rc = cm_err_set(err, "internal error: %zu records for %zu ids", rd->cur.n - before, l.n);
 out:
-    jv_free(v);
+    chroma_answer_free(&a);
     cs_idlist_free(&l);
     return rc;
 }
@@ -948,37 +824,32 @@ static int next_page(cm_reader *rd, cm_err *err)
     cs_src *s = rd->s;
     if (!rd->pend.busy && submit_page(rd, err) < 0)
         return -1;
-    http_response r;
-    if (slot_take(s, &rd->pend, &r, err) < 0)
+    chroma_answer a;
+    if (slot_take(s, &rd->pend, rd->get_path, &a, err) < 0)
         return -1;
-    size_t before = rd->cur.n, answer_bytes = r.len;
+    size_t before = rd->cur.n, answer_bytes = a.r.len;
     int rc;
-    if (r.status == 200) {
-        cm_err perr = {0};
-        jv *v = json_parse(r.body ? r.body : "", r.len, &perr);
-        http_response_free(&r);
-        if (!v)
-            return cm_err_set(err, "POST %s: the answer is not JSON (%s)", rd->get_path, perr.msg);
+    if (a.r.status == 200) {
         char *why = NULL;
-        rc = cs_batch_from_get(v, &rd->cur, &why, err);
+        rc = cs_batch_from_get(a.v, &rd->cur, &why, err);
         if (rc == 1) {
-            rc = page_by_ids(rd, jv_get(v, "ids"), 1, why, err);
+            rc = page_by_ids(rd, jv_get(a.v, "ids"), 1, why, err);
         } else if (rc == 0) {
             for (size_t i = before; i < rd->cur.n; i++)
                 rd->cur.r[i].src_row = rd->offset + (int64_t)(i - before);
         }
         free(why);
-        jv_free(v);
-    } else if (r.status == 500) {
-        int known = nan_answer(&r) ? 1 : 2;
-        char *why = server_text(s, &r);
-        http_response_free(&r);
+        chroma_answer_free(&a);
+    } else if (a.r.status == 500) {
+        int known = nan_answer(&a.r) ? 1 : 2;
+        char *why = chroma_answer_text(&s->cl, &a.r);
+        chroma_answer_free(&a);
         rc = page_by_ids(rd, NULL, known, why, err);
         free(why);
     } else {
-        answer_error(s, err, &r, "POST %s (records %ld to %ld)", rd->get_path, rd->offset,
-                     rd->offset + rd->pend_limit);
-        http_response_free(&r);
+        chroma_answer_error(&s->cl, err, &a.r, "POST %s (records %ld to %ld)", rd->get_path, rd->offset,
+                            rd->offset + rd->pend_limit);
+        chroma_answer_free(&a);
         return -1;
     }
     if (rc < 0)
@@ -1024,13 +895,13 @@ static cm_reader *src_open(cm_source *base, const cm_collection *c, cm_err *err)
     rd->s = s;
     rd->st = state_of(s, c);
     rd->name = xstrdup(c->name);
-    rd->get_path = cs_path_record(&s->route, c->id, "get");
+    rd->get_path = chroma_path_record(&s->cl.route, c->id, "get");
     rd->page = FIRST_PAGE;
     rd->fp = CS_FP_INIT;
     rd->expected = c->count_hint;
     cs_idlist_init(&rd->ids);
     int rc;
-    if (s->route.gen == CS_GEN_03) {
+    if (s->cl.route.api == CHROMA_API_03) {
         rc = open_03(rd, c, err);
     } else {
         rc = submit_page(rd, err);
@@ -1046,7 +917,7 @@ static cm_reader *src_open(cm_source *base, const cm_collection *c, cm_err *err)
 static int finish(cm_reader *rd, cm_err *err)
 {
     coll_state *st = rd->st;
-    if (rd->s->route.gen != CS_GEN_03) {
+    if (rd->s->cl.route.api != CHROMA_API_03) {
         if (rd->expected >= 0 && rd->handed != rd->expected)
             return cm_err_set(err,
                               "read %lld records but the server counted %lld; the collection changed while it was "
@@ -1075,14 +946,14 @@ static int rd_next(cm_reader *rd, cm_record *r, cm_err *err)
     while (rd->curi >= rd->cur.n) {
         cs_batch_reset(&rd->cur);
         rd->curi = 0;
-        int more = rd->s->route.gen == CS_GEN_03 ? rd->pos < rd->ids.n : !rd->last;
+        int more = rd->s->cl.route.api == CHROMA_API_03 ? rd->pos < rd->ids.n : !rd->last;
         if (!more) {
             rd->ended = 1;
             if (finish(rd, err) < 0)
                 return rd_fail(rd, err);
             return 0;
         }
-        int rc = rd->s->route.gen == CS_GEN_03 ? next_chunk_03(rd, err) : next_page(rd, err);
+        int rc = rd->s->cl.route.api == CHROMA_API_03 ? next_chunk_03(rd, err) : next_page(rd, err);
         if (rc < 0)
             return rd_fail(rd, err);
     }
@@ -1098,8 +969,16 @@ static int rd_next(cm_reader *rd, cm_record *r, cm_err *err)
 
 /* ---- the source ---- */
 
-static void notes_add(char **buf, size_t *len, size_t *cap, const char *fmt, ...) CM_PRINTF(4, 5);
-static void notes_add(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+static void notes_clear(cs_src *s)
+{
+    for (size_t i = 0; i < s->nnotes; i++)
+        free((char *)s->notes[i].text);
+    s->nnotes = 0;
+}
+
+/* One note (a sentence of the source's notes) with the advice it needs. */
+static void note_push(cs_src *s, cm_hint hint, const char *arg, const char *fmt, ...) CM_PRINTF(4, 5);
+static void note_push(cs_src *s, cm_hint hint, const char *arg, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -1107,88 +986,89 @@ static void notes_add(char **buf, size_t *len, size_t *cap, const char *fmt, ...
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        va_end(ap2);
-        return;
-    }
-    *buf = xgrow(*buf, cap, *len + (size_t)n + 1, 1);
-    vsnprintf(*buf + *len, (size_t)n + 1, fmt, ap2);
+    char *t = xmalloc((size_t)(n < 0 ? 0 : n) + 1);
+    t[0] = '\0';
+    if (n >= 0)
+        vsnprintf(t, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
-    *len += (size_t)n;
+    s->notes = xgrow(s->notes, &s->notes_cap, s->nnotes + 1, sizeof *s->notes);
+    s->notes[s->nnotes++] = (cm_note){.kind = CM_NOTE_INFO, .hint = hint, .arg = arg, .text = t};
 }
 
-static const char *src_notes(cm_source *base)
+/* The records of a collection the server could not send: which, and how
+ * to get them. */
+static void unsent_notes(cs_src *s, const coll_state *st)
+{
+    const cs_badset *b = &st->bad;
+    int64_t rows = 0;
+    int nan = 0;
+    for (size_t k = 0; k < b->n; k++) {
+        rows += b->rows[k];
+        nan |= strstr(b->why[k], "JSON compliant") || strstr(b->why[k], "Out of range float") ? 1 : 0;
+    }
+    strbuf t = {0};
+    sb_addf(&t, "collection '%s': %lld record%s the server cannot send (it answered %s): id%s ", st->name,
+            (long long)rows, rows == 1 ? "" : "s", b->why[0], b->n == 1 ? "" : "s");
+    for (size_t k = 0; k < b->n && k < 20; k++)
+        sb_addf(&t, "%s'%.*s'", k ? ", " : "", (int)(b->lens[k] > 100 ? 100 : b->lens[k]), b->ids[k]);
+    if (b->n > 20)
+        sb_addf(&t, " and %zu more", b->n - 20);
+    note_push(s, CM_HINT_NONE, NULL, "%s", t.s);
+    sb_free(&t);
+    const char *them = rows == 1 ? "it" : "them";
+    note_push(s, CM_HINT_SKIP_UNSENT, them,
+              "%s named as %s the server could not send (not as without an embedding), so the run stops",
+              rows == 1 ? "it is" : "they are", rows == 1 ? "a record" : "records");
+    if (s->cl.route.api == CHROMA_API_03)
+        note_push(s, CM_HINT_FROM_CLICKHOUSE_STORE, NULL,
+                  "to migrate %s too, read the store behind this server directly, which reads %s as stored: its "
+                  "ClickHouse database",
+                  them, nan ? "NaN and Infinity" : "every row");
+    else
+        note_push(s, CM_HINT_NONE, NULL, "to migrate %s, fix or delete %s on the server first%s", them, them,
+                  nan ? " (NaN or Infinity in the embedding or metadata)" : "");
+}
+
+/* Notes are sentences joined with "; " by whoever words them. */
+static size_t src_notes(cm_source *base, const cm_note **out)
 {
     cs_src *s = (cs_src *)base;
-    free(s->notes);
-    s->notes = NULL;
-    size_t len = 0, cap = 0;
-    if (s->route.gen == CS_GEN_03)
-        notes_add(&s->notes, &len, &cap,
+    notes_clear(s);
+    if (s->cl.route.api == CHROMA_API_03)
+        note_push(s, CM_HINT_NONE, NULL,
                   "chromadb %s server (REST API of 0.3.x): the ids of each collection are listed first and the "
                   "records fetched by id, because limit/offset paging skips and repeats rows on its ClickHouse "
                   "backend; records come in the order the server listed their ids (duplicate-id policy 'first' keeps "
                   "the copy listed first)",
                   s->version);
     else
-        notes_add(&s->notes, &len, &cap, "Chroma server %s (REST API %s%s), tenant '%s', database '%s'", s->version,
-                  gen_name(s), s->route.gen == CS_GEN_V2 ? (s->major >= 1 ? ", Rust" : ", Python") : "", s->tenant,
-                  s->database);
+        note_push(s, CM_HINT_NONE, NULL, "Chroma server %s (REST API %s%s), tenant '%s', database '%s'", s->version,
+                  gen_name(s),
+                  chroma_api_is_v2(s->cl.route.api) ? (s->cl.route.api == CHROMA_API_V2_RUST ? ", Rust" : ", Python")
+                                                    : "",
+                  s->tenant, s->database);
     if (s->list_notes)
-        notes_add(&s->notes, &len, &cap, "; %s", s->list_notes);
+        note_push(s, CM_HINT_NONE, NULL, "%s", s->list_notes);
     for (size_t i = 0; i < s->ncols; i++) {
         const coll_state *st = &s->cols[i];
-        const cs_badset *b = &st->bad;
-        if (b->n) {
-            int64_t rows = 0;
-            int nan = 0;
-            for (size_t k = 0; k < b->n; k++) {
-                rows += b->rows[k];
-                nan |= strstr(b->why[k], "JSON compliant") || strstr(b->why[k], "Out of range float") ? 1 : 0;
-            }
-            notes_add(&s->notes, &len, &cap,
-                      "; collection '%s': %lld record%s the server cannot send (it answered %s): id%s ", st->name,
-                      (long long)rows, rows == 1 ? "" : "s", b->why[0], b->n == 1 ? "" : "s");
-            for (size_t k = 0; k < b->n && k < 20; k++)
-                notes_add(&s->notes, &len, &cap, "%s'%.*s'", k ? ", " : "", (int)(b->lens[k] > 100 ? 100 : b->lens[k]),
-                          b->ids[k]);
-            if (b->n > 20)
-                notes_add(&s->notes, &len, &cap, " and %zu more", b->n - 20);
-            /* flag-ok: a source note (text for the report); structured notes are still to come */
-            notes_add(&s->notes, &len, &cap,
-                      "; %s named as %s the server could not send (not as without an embedding), so the run "
-                      "stops unless --skip-invalid-records leaves %s out",
-                      rows == 1 ? "it is" : "they are", rows == 1 ? "a record" : "records", rows == 1 ? "it" : "them");
-            if (s->route.gen == CS_GEN_03)
-                /* flag-ok: a source note (text for the report); structured notes are still to come */
-                notes_add(&s->notes, &len, &cap,
-                          "; to migrate %s too, read the store behind this server directly, which reads %s as "
-                          "stored: its ClickHouse database (--from clickhouse://HOST:8123, the host and port of its "
-                          "clickhouse_host and clickhouse_port settings) or, for the duckdb+parquet backend, its "
-                          "persist_directory",
-                          rows == 1 ? "it" : "them", nan ? "NaN and Infinity" : "every row");
-            else
-                notes_add(&s->notes, &len, &cap, "; to migrate %s, fix or delete %s on the server first%s",
-                          rows == 1 ? "it" : "them", rows == 1 ? "it" : "them",
-                          nan ? " (NaN or Infinity in the embedding or metadata)" : "");
-        }
+        if (st->bad.n)
+            unsent_notes(s, st);
         if (st->unfound_ids)
-            notes_add(&s->notes, &len, &cap,
-                      "; collection '%s': %lld id%s the server does not find by id (chromadb 0.3.x writes ids "
+            note_push(s, CM_HINT_NONE, NULL,
+                      "collection '%s': %lld id%s the server does not find by id (chromadb 0.3.x writes ids "
                       "into its ClickHouse query with Python's repr(), which ClickHouse reads as other text for "
                       "non-printable characters and for ids with ' but no \"); %s read from the whole "
                       "collection instead",
                       st->name, (long long)st->unfound_ids, st->unfound_ids == 1 ? "" : "s",
                       st->unfound_ids == 1 ? "its rows were" : "their rows were");
-        if (b->no_id_rows)
-            /* flag-ok: a source note (text for the report); structured notes are still to come */
-            notes_add(&s->notes, &len, &cap,
-                      "; collection '%s': %lld row%s without an id, which the server cannot send by id; they are "
-                      "counted as records without an id; to see them, read the store behind this server directly "
-                      "(--from clickhouse://HOST:8123, or its persist_directory)",
-                      st->name, (long long)b->no_id_rows, b->no_id_rows == 1 ? "" : "s");
+        if (st->bad.no_id_rows)
+            note_push(s, CM_HINT_FROM_CLICKHOUSE, NULL,
+                      "collection '%s': %lld row%s without an id, which the server cannot send by id; they are "
+                      "counted as records without an id; to see them, read the store behind this server directly",
+                      st->name, (long long)st->bad.no_id_rows, st->bad.no_id_rows == 1 ? "" : "s");
     }
-    return s->notes;
+    *out = s->notes;
+    return s->nnotes;
 }
 
 static void src_destroy(cm_source *base)
@@ -1196,7 +1076,7 @@ static void src_destroy(cm_source *base)
     cs_src *s = (cs_src *)base;
     if (!s)
         return;
-    http_client_free(s->http);
+    http_client_free(s->cl.http);
     http_headers_free(&s->headers);
     for (size_t i = 0; i < s->ncols; i++) {
         free(s->cols[i].id);
@@ -1208,6 +1088,7 @@ static void src_destroy(cm_source *base)
     free(s->tenant);
     free(s->database);
     free(s->list_notes);
+    notes_clear(s);
     free(s->notes);
     free(s->base.location);
     free(s);
@@ -1256,8 +1137,8 @@ static int check_name(const char *what, const char *v, cm_err *err)
     return 0;
 }
 
-static cm_source *open_server(const char *spec, const cm_source_opts *opts, const http_headers *parsed,
-                              cm_err *err)
+cm_source *chroma_server_open_with(const char *spec, const cm_source_opts *opts, const http_headers *parsed,
+                                   cm_err *err)
 {
     cs_src *s = xcalloc(1, sizeof *s);
     s->base.ops = &ops_v2;
@@ -1274,12 +1155,15 @@ static cm_source *open_server(const char *spec, const cm_source_opts *opts, cons
     const char *database = opts && opts->database ? opts->database : NULL;
     if ((tenant && check_name("tenant", tenant, err) < 0) || (database && check_name("database", database, err) < 0))
         goto fail;
-    s->tenant_given = (tenant && strcmp(tenant, DEFAULT_TENANT) != 0) ||
-                      (database && strcmp(database, DEFAULT_DATABASE) != 0);
-    s->tenant = xstrdup(tenant ? tenant : DEFAULT_TENANT);
-    s->database = xstrdup(database ? database : DEFAULT_DATABASE);
-    s->route.tenant = s->tenant;
-    s->route.database = s->database;
+    s->tenant_given = (tenant && strcmp(tenant, CHROMA_DEFAULT_TENANT) != 0) ||
+                      (database && strcmp(database, CHROMA_DEFAULT_DATABASE) != 0);
+    s->tenant = xstrdup(tenant ? tenant : CHROMA_DEFAULT_TENANT);
+    s->database = xstrdup(database ? database : CHROMA_DEFAULT_DATABASE);
+    s->cl.url = s->url;
+    s->cl.sent = &s->headers;
+    s->cl.auth_hint = CM_HINT_FROM_HEADER_AUTH;
+    s->cl.route.tenant = s->tenant;
+    s->cl.route.database = s->database;
     for (size_t i = 0; opts && i < opts->nheaders; i++)
         if (http_headers_add_line(&s->headers, opts->headers[i], err) < 0)
             goto fail;
@@ -1299,11 +1183,11 @@ static cm_source *open_server(const char *spec, const cm_source_opts *opts, cons
         .insecure = opts ? opts->insecure : 0,
         .max_inflight = 2,
     };
-    if (!(s->http = http_client_new(&ho, err)))
+    if (!(s->cl.http = http_client_new(&ho, err)))
         goto fail;
     if (detect(s, err) < 0 || check_place(s, err) < 0)
         goto fail;
-    s->base.ops = s->route.gen == CS_GEN_03 ? &ops_03 : s->route.gen == CS_GEN_V1 ? &ops_v1 : &ops_v2;
+    s->base.ops = s->cl.route.api == CHROMA_API_03 ? &ops_03 : chroma_api_is_v2(s->cl.route.api) ? &ops_v2 : &ops_v1;
     return &s->base;
 fail:
     src_destroy(&s->base);
@@ -1312,152 +1196,11 @@ fail:
 
 cm_source *chroma_server_open(const char *spec, const cm_source_opts *opts, cm_err *err)
 {
-    return open_server(spec, opts, NULL, err);
+    return chroma_server_open_with(spec, opts, NULL, err);
 }
 
-/* ---- the server as the target of a migration, for verify ---- */
-
-cm_source *chroma_server_open_target(const char *spec, const cm_source_opts *opts, const http_headers *headers,
-                                     cm_err *err)
+chroma_client *chroma_server_client(cm_source *base)
 {
-    cm_source *src = open_server(spec, opts, headers, err);
-    if (src && ((cs_src *)src)->route.gen == CS_GEN_03) {
-        cm_err_set(err, "%s is a chromadb 0.3.x server, which is never the target of a migration", src->location);
-        src_destroy(src);
-        return NULL;
-    }
-    return src;
+    return &((cs_src *)base)->cl;
 }
 
-/* One POST of a record route; 0 with *out parsed from a 200 answer. */
-static int post_json(cs_src *s, const cm_collection *c, const char *op, const char *body, size_t len, jv **out,
-                     cm_err *err)
-{
-    char *path = cs_path_record(&s->route, c->id, op);
-    http_response r = {0};
-    int rc = http_request(s->http, "POST", path, body, len, &r, err);
-    if (rc == 0 && r.status != 200)
-        rc = answer_error(s, err, &r, "POST %s, collection '%s'", path, c->name);
-    if (rc == 0) {
-        cm_err perr = {0};
-        if (!(*out = json_parse(r.body ? r.body : "", r.len, &perr)))
-            rc = cm_err_set(err, "POST %s: the answer is not JSON (%s)", path, perr.msg);
-    }
-    http_response_free(&r);
-    free(path);
-    return rc < 0 ? -1 : 0;
-}
-
-int chroma_server_get_ids(cm_source *base, const cm_collection *c, const cs_str *ids, size_t n, cs_batch *out,
-                          cm_err *err)
-{
-    size_t len;
-    char *body = cs_body_get_ids(ids, n, 1, &len);
-    jv *v = NULL;
-    int rc = post_json((cs_src *)base, c, "get", body, len, &v, err);
-    free(body);
-    if (rc < 0)
-        return -1;
-    char *why = NULL;
-    rc = cs_batch_from_get(v, out, &why, err);
-    jv_free(v);
-    if (rc == 1) {
-        cm_err_set(err, "collection '%s': the server's get answer cannot be matched to its ids (%s)", c->name, why);
-        rc = -1;
-    }
-    free(why);
-    return rc < 0 ? -1 : 0;
-}
-
-int64_t chroma_server_count(cm_source *base, const cm_collection *c, cm_err *err)
-{
-    cs_src *s = (cs_src *)base;
-    char *path = cs_path_record(&s->route, c->id, "count");
-    http_response r = {0};
-    jv *v = NULL;
-    int64_t n = -1;
-    if (get_json(s, path, &r, &v, err) == 0) {
-        if (r.status != 200)
-            answer_error(s, err, &r, "GET %s, collection '%s'", path, c->name);
-        else if (!v || v->type != JV_INT || v->u.i < 0)
-            cm_err_set(err, "GET %s: the count is not a number", path);
-        else
-            n = v->u.i;
-        http_response_free(&r);
-    }
-    jv_free(v);
-    free(path);
-    return n;
-}
-
-/* {"query_embeddings":[[...],...],"n_results":K,"include":[...]} */
-static void query_body(json_out *o, const float *q, size_t nq, size_t dim, int k, const char *include)
-{
-    jo_raw(o, "{\"query_embeddings\":[", 21);
-    for (size_t i = 0; i < nq; i++) {
-        jo_raw(o, i ? ",[" : "[", i ? 2 : 1);
-        for (size_t j = 0; j < dim; j++) {
-            char num[32];
-            int l = snprintf(num, sizeof num, "%s%.9g", j ? "," : "", (double)q[i * dim + j]);
-            jo_raw(o, num, (size_t)l);
-        }
-        jo_raw(o, "]", 1);
-    }
-    char tail[96];
-    int l = snprintf(tail, sizeof tail, "],\"n_results\":%d,\"include\":[%s]}", k, include);
-    jo_raw(o, tail, (size_t)l);
-}
-
-int chroma_server_rank(cm_source *base, const cm_collection *c, const float *q, size_t dim, int k, const char *id,
-                       size_t id_len, int *rank, cm_err *err)
-{
-    json_out o = {0};
-    query_body(&o, q, 1, dim, k, "");
-    jv *v = NULL;
-    int rc = post_json((cs_src *)base, c, "query", o.buf, o.len, &v, err);
-    jo_free(&o);
-    if (rc < 0)
-        return -1;
-    *rank = 0;
-    const jv *jids = jv_get(v, "ids");
-    const jv *a = jids && jids->type == JV_ARRAY && jids->u.arr.n == 1 ? jids->u.arr.items[0] : NULL;
-    for (size_t i = 0; a && a->type == JV_ARRAY && i < a->u.arr.n && !*rank; i++) {
-        const jv *e = a->u.arr.items[i];
-        if (e->type == JV_STRING && e->u.str.len == id_len && memcmp(e->u.str.s, id, id_len) == 0)
-            *rank = (int)i + 1;
-    }
-    jv_free(v);
-    return 0;
-}
-
-int chroma_server_nearest(cm_source *base, const cm_collection *c, const float *q, size_t nq, size_t dim, char **ids,
-                          double *dist, cm_err *err)
-{
-    json_out o = {0};
-    query_body(&o, q, nq, dim, 1, "\"distances\"");
-    jv *v = NULL;
-    int rc = post_json((cs_src *)base, c, "query", o.buf, o.len, &v, err);
-    jo_free(&o);
-    if (rc < 0)
-        return -1;
-    const jv *jids = jv_get(v, "ids"), *jd = jv_get(v, "distances");
-    rc = -1;
-    if (jids && jd && jids->type == JV_ARRAY && jd->type == JV_ARRAY && jids->u.arr.n == nq && jd->u.arr.n == nq) {
-        rc = 0;
-        for (size_t i = 0; i < nq; i++) {
-            const jv *a = jids->u.arr.items[i], *b = jd->u.arr.items[i];
-            ids[i] = NULL;
-            dist[i] = NAN; /* not -1: an ip distance (1 - dot) may well be negative */
-            if (a->type == JV_ARRAY && a->u.arr.n > 0 && a->u.arr.items[0]->type == JV_STRING)
-                ids[i] = xmemdup0(a->u.arr.items[0]->u.str.s, a->u.arr.items[0]->u.str.len);
-            if (b->type == JV_ARRAY && b->u.arr.n > 0) {
-                const jv *d = b->u.arr.items[0];
-                dist[i] = d->type == JV_FLOAT ? d->u.f : d->type == JV_INT ? (double)d->u.i : NAN;
-            }
-        }
-    } else {
-        cm_err_set(err, "collection '%s': the query answer is not shaped as expected", c->name);
-    }
-    jv_free(v);
-    return rc;
-}

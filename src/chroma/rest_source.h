@@ -1,6 +1,6 @@
-/* rest_source.h - a running Chroma server as a source, read over its REST API.
- *
- *   --from http[s]://HOST[:PORT][/PREFIX]
+/* rest_source.h - a running Chroma server as a source, read over its REST
+ * API (http[s]://HOST[:PORT][/PREFIX]; the client is rest.h, the formats
+ * docs/formats.md#rest-api and #rest-api-03).
  *
  * Three generations, told apart by their routes and version string:
  *  - chromadb 0.3.x (GET /api/v1/version says "0.3.x"; ClickHouse or DuckDB
@@ -16,8 +16,10 @@
  * its ids) are narrowed down by splitting the request; each one becomes a
  * record with its id and nothing else, marked unsent (named as records the
  * server could not send, not as records without an embedding; the run stops
- * by default and --skip-invalid-records leaves them out), and the
- * source's notes list them by id with how to get them. */
+ * by default, unless the policy skips invalid records), and the source's
+ * notes list them by id with how to get them.
+ * The pure parts (rest_source_parts.c) are declared here for the unit tests
+ * and the fuzz target; verify's use of a server is rest_verify.h. */
 #ifndef CM_SOURCE_CHROMA_SERVER_H
 #define CM_SOURCE_CHROMA_SERVER_H
 
@@ -27,31 +29,21 @@
 #include "../format/json.h"
 #include "../net/http.h"
 #include "../util/strmap.h"
+#include "rest.h"
 
 /* 1 if spec starts with http:// or https:// (any case). */
 int chroma_server_detect(const char *spec);
 /* Connects, detects the generation, checks tenant/database. opts may be NULL;
  * nothing in it is kept (header values are copied and never printed). */
 cm_source *chroma_server_open(const char *spec, const cm_source_opts *opts, cm_err *err);
+/* chroma_server_open with headers (may be NULL) added to opts' lines. */
+cm_source *chroma_server_open_with(const char *spec, const cm_source_opts *opts, const http_headers *headers,
+                                   cm_err *err);
+/* The REST client of a source chroma_server_open* made (kept by it): for
+ * requests the source itself does not make (verify's lookups). */
+chroma_client *chroma_server_client(cm_source *s);
 
 /* ---- pure parts, exposed for the unit tests and the fuzz target ---- */
-/* (The server-as-target functions for verify are at the end.) */
-
-typedef enum cs_gen { CS_GEN_03 = 0, CS_GEN_V1 = 1, CS_GEN_V2 = 2 } cs_gen;
-
-/* Where requests go. v1_tenants: a v1 server of 0.4.15 or later. */
-typedef struct cs_route {
-    cs_gen gen;
-    int v1_tenants;
-    const char *tenant, *database;
-} cs_route;
-
-/* The collections route: v2 /api/v2/tenants/T/databases/D/collections;
- * v1 /api/v1/collections with ?tenant=T&database=D (v1_tenants); with
- * limit >= 0 also limit and offset. Caller frees. */
-char *cs_path_collections(const cs_route *r, long limit, long offset);
-/* A record route of collection id: .../collections/ID/OP (op "get", "count"). */
-char *cs_path_record(const cs_route *r, const char *coll_id, const char *op);
 
 /* A collection object of a list answer into c (count_hint -1). When its
  * configuration_json has the Rust server's shape ({"hnsw":{...}} or
@@ -186,25 +178,5 @@ void cs_keep_asked(cs_batch *got, const cs_idlist *l, size_t from, size_t to, co
 /* Records per request for about target bytes, from what the last answer
  * cost per record; between lo and hi. */
 long cs_next_page(long cur, size_t answer_bytes, size_t records, size_t target, long lo, long hi);
-
-/* ---- a server as the target of a migration (verify) ---- */
-
-/* Opens a v1 or v2 server; headers (may be NULL) are added to opts' lines. */
-cm_source *chroma_server_open_target(const char *spec, const cm_source_opts *opts, const http_headers *headers,
-                                     cm_err *err);
-/* The records of ids[0..n) that the collection holds (any order) into out. */
-int chroma_server_get_ids(cm_source *s, const cm_collection *c, const cs_str *ids, size_t n, cs_batch *out,
-                          cm_err *err);
-/* The collection's record count, or -1. */
-int64_t chroma_server_count(cm_source *s, const cm_collection *c, cm_err *err);
-/* Queries nq float32 vectors of dim; for each, the nearest record's id
- * (malloc'd; NULL when none) and its distance (NAN when none; under ip
- * it may be negative). */
-int chroma_server_nearest(cm_source *s, const cm_collection *c, const float *q, size_t nq, size_t dim, char **ids,
-                          double *dist, cm_err *err);
-/* Queries one vector for its k nearest records; *rank is the 1-based rank
- * of the record id among them, 0 when it is not there. */
-int chroma_server_rank(cm_source *s, const cm_collection *c, const float *q, size_t dim, int k, const char *id,
-                       size_t id_len, int *rank, cm_err *err);
 
 #endif

@@ -1,5 +1,5 @@
 /* rest_source_parts.c - the parts of the Chroma server source that need no
- * network (see rest_source.h): routes, request bodies, turning answers into
+ * network (see rest_source.h): request bodies, turning answers into
  * records and collections, the id list of a collection, narrowing a request
  * down to the rows the server cannot send, and putting rows back into the
  * order the server listed their ids in. */
@@ -13,58 +13,10 @@
 
 #include "../core/meta_json.h"
 #include "../net/http.h"
+#include "../util/base64.h"
 #include "../util/mem.h"
 
-/* ---- versions, routes, bodies ---- */
-
-static void sb_v2_prefix(strbuf *b, const cs_route *r)
-{
-    sb_adds(b, "/api/v2/tenants/");
-    sb_add_url_escaped(b, r->tenant ? r->tenant : "default_tenant");
-    sb_adds(b, "/databases/");
-    sb_add_url_escaped(b, r->database ? r->database : "default_database");
-}
-
-char *cs_path_collections(const cs_route *r, long limit, long offset)
-{
-    strbuf b = {0};
-    int q = 0;
-    if (r->gen == CS_GEN_V2) {
-        sb_v2_prefix(&b, r);
-        sb_adds(&b, "/collections");
-    } else {
-        sb_adds(&b, "/api/v1/collections");
-        if (r->gen == CS_GEN_V1 && r->v1_tenants) {
-            sb_adds(&b, "?tenant=");
-            sb_add_url_escaped(&b, r->tenant ? r->tenant : "default_tenant");
-            sb_adds(&b, "&database=");
-            sb_add_url_escaped(&b, r->database ? r->database : "default_database");
-            q = 1;
-        }
-    }
-    if (limit >= 0) {
-        sb_adds(&b, q ? "&limit=" : "?limit=");
-        sb_addf(&b, "%ld", (long)(limit));
-        sb_adds(&b, "&offset=");
-        sb_addf(&b, "%ld", (long)(offset));
-    }
-    return b.s;
-}
-
-char *cs_path_record(const cs_route *r, const char *coll_id, const char *op)
-{
-    strbuf b = {0};
-    if (r->gen == CS_GEN_V2) {
-        sb_v2_prefix(&b, r);
-        sb_adds(&b, "/collections/");
-    } else {
-        sb_adds(&b, "/api/v1/collections/");
-    }
-    sb_add_url_escaped(&b, coll_id);
-    sb_adds(&b, "/");
-    sb_adds(&b, op);
-    return b.s;
-}
+/* ---- request bodies ---- */
 
 static const char include_all[] = "\"include\":[\"embeddings\",\"documents\",\"metadatas\"]";
 
@@ -333,65 +285,12 @@ static cm_record *batch_push(cs_batch *b)
     return r;
 }
 
-static int b64val(int ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+' || ch == '-')
-        return 62;
-    if (ch == '/' || ch == '_')
-        return 63;
-    return -1;
-}
-
-/* Base64 of little-endian float32 values (Chroma's binary embedding form). */
-static int emb_from_base64(cm_record *r, const char *s, size_t n)
-{
-    while (n && s[n - 1] == '=')
-        n--;
-    size_t bytes = n * 3 / 4;
-    if (n % 4 == 1 || bytes % 4)
-        return -1;
-    unsigned char *buf = xmalloc(bytes + 3);
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64val((unsigned char)s[i]);
-        if (v < 0) {
-            free(buf);
-            return -1;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    r->dim = o / 4;
-    r->emb = xmalloc((r->dim ? r->dim : 1) * sizeof(double));
-    for (size_t k = 0; k < r->dim; k++) {
-        uint32_t u = (uint32_t)buf[4 * k] | (uint32_t)buf[4 * k + 1] << 8 | (uint32_t)buf[4 * k + 2] << 16 |
-                     (uint32_t)buf[4 * k + 3] << 24;
-        float f;
-        memcpy(&f, &u, 4);
-        r->emb[k] = (double)f;
-    }
-    free(buf);
-    return 0;
-}
-
 static int emb_from_jv(cm_record *r, const jv *e)
 {
     if (e->type == JV_NULL)
         return 0;
     if (e->type == JV_STRING)
-        return emb_from_base64(r, e->u.str.s, e->u.str.len);
+        return cm_b64_f32_decode(e->u.str.s, e->u.str.len, &r->emb, &r->dim); /* Chroma's binary form */
     if (e->type != JV_ARRAY)
         return -1;
     size_t dim = e->u.arr.n;

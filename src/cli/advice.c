@@ -1,17 +1,20 @@
-/* advice.c - the CLI's wording of an error's advice (cm_err.hint).
+/* advice.c - the CLI's wording of the advice of an error (cm_err.hint) and
+ * of a note (cm_note.hint: log lines, a source's notes, what a sink did).
  *
  * The library says what went wrong and which advice applies; only this file
  * knows how the options are spelled, so renaming a flag changes one place. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "../core/policy.h"
+#include "../util/mem.h"
 
 /* The text put in front of the message (the option it is about). */
-static const char *head(const cm_err *e)
+static const char *head(cm_hint hint, const char *arg)
 {
-    switch (e->hint) {
+    switch (hint) {
     case CM_HINT_FROM_SPEC:
     case CM_HINT_FROM_HEADER_NOT_URL:
         return "--from: ";
@@ -23,24 +26,25 @@ static const char *head(const cm_err *e)
     case CM_HINT_RENAME_ARG:
         return "--rename ";
     case CM_HINT_FROM_TLS_PLAIN:
-        return strcmp(e->hint_arg, "1") == 0 ? "--from-cacert " : "--from-insecure ";
+        return strcmp(arg, "1") == 0 ? "--from-cacert " : "--from-insecure ";
+    case CM_HINT_TLS_PLAIN:
+        return "note: --cacert and --insecure apply to https:// only; ";
     default:
         return "";
     }
 }
 
-/* The advice after the message; %s is e->hint_arg where one is needed. */
-static void tail(const cm_err *e, char *out, size_t cap)
+/* The advice after the message; %s is arg where one is needed. */
+static void tail(cm_hint hint, const char *a, char *out, size_t cap)
 {
-    const char *a = e->hint_arg;
-    switch (e->hint) {
+    switch (hint) {
     case CM_HINT_HEADER_AUTH:
     case CM_HINT_FROM_HEADER_AUTH: {
-        const char *o = e->hint == CM_HINT_HEADER_AUTH ? "--header" : "--from-header";
+        const char *o = hint == CM_HINT_HEADER_AUTH ? "--header" : "--from-header";
         snprintf(out, cap,
                  "; the server wants credentials: give the token with %s 'Authorization: Bearer TOKEN' or %s "
                  "'X-Chroma-Token: TOKEN'%s",
-                 o, o, e->hint == CM_HINT_FROM_HEADER_AUTH ? " (inspect and export: --header)" : "");
+                 o, o, hint == CM_HINT_FROM_HEADER_AUTH ? " (inspect and export: --header)" : "");
         return;
     }
     case CM_HINT_HEADER_NOT_URL:
@@ -104,6 +108,21 @@ static void tail(const cm_err *e, char *out, size_t cap)
     case CM_HINT_INDEX_REBUILD:
         snprintf(out, cap, "; run with --index auto or rebuild");
         return;
+    case CM_HINT_INDEX_REBUILT:
+        snprintf(out, cap, " (--index rebuild)");
+        return;
+    case CM_HINT_RESUME_COLLECTION:
+    case CM_HINT_RESUME_SERVER:
+        snprintf(out, cap, "; run the same command again with --resume to finish the migration (records the server "
+                           "already has are not sent again)");
+        return;
+    case CM_HINT_SKIP_UNSENT:
+        snprintf(out, cap, " unless --skip-invalid-records leaves %s out", a);
+        return;
+    case CM_HINT_FROM_CLICKHOUSE_STORE:
+        snprintf(out, cap, " (--from clickhouse://HOST:8123, the host and port of its clickhouse_host and "
+                           "clickhouse_port settings) or, for the duckdb+parquet backend, its persist_directory");
+        return;
     default:
         out[0] = '\0';
         return;
@@ -113,8 +132,46 @@ static void tail(const cm_err *e, char *out, size_t cap)
 void cli_err_format(const cm_err *e, char *out, size_t cap)
 {
     char t[512];
-    tail(e, t, sizeof t);
-    snprintf(out, cap, "%s%s%s", head(e), e->set ? e->msg : "unknown error", t);
+    tail(e->hint, e->hint_arg, t, sizeof t);
+    snprintf(out, cap, "%s%s%s", head(e->hint, e->hint_arg), e->set ? e->msg : "unknown error", t);
+}
+
+/* The worded note appended to *buf (grown; *len its length). */
+static void note_append(const cm_note *n, char **buf, size_t *len)
+{
+    const char *arg = n->arg ? n->arg : "";
+    char t[512];
+    tail(n->hint, arg, t, sizeof t);
+    const char *h = head(n->hint, arg);
+    size_t need = *len + strlen(h) + strlen(n->text) + strlen(t) + 1;
+    *buf = xrealloc(*buf, need);
+    *len += (size_t)snprintf(*buf + *len, need - *len, "%s%s%s", h, n->text, t);
+}
+
+void cli_note_format(const cm_note *n, char *out, size_t cap)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    note_append(n, &buf, &len);
+    snprintf(out, cap, "%s", buf);
+    free(buf);
+}
+
+const char *cli_source_notes(cm_source *src)
+{
+    static char *text;
+    free(text);
+    text = NULL;
+    const cm_note *notes = NULL;
+    size_t n = src->ops->notes ? src->ops->notes(src, &notes) : 0, len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i) {
+            cm_note sep = {.text = "; "};
+            note_append(&sep, &text, &len);
+        }
+        note_append(&notes[i], &text, &len);
+    }
+    return text;
 }
 
 const char *cli_err_text(const cm_err *e)

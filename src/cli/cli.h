@@ -34,6 +34,11 @@ void cli_error(const char *fmt, ...) CM_PRINTF(1, 2);
  * about in front, what to do after it. cli_err_text's buffer is static. */
 void cli_err_format(const cm_err *e, char *out, size_t cap);
 const char *cli_err_text(const cm_err *e);
+/* A note's text with the CLI's advice (advice.c), as for an error. */
+void cli_note_format(const cm_note *n, char *out, size_t cap);
+/* The source's notes worded and joined with "; ", or NULL when it has none;
+ * the buffer is static (replaced by the next call). */
+const char *cli_source_notes(cm_source *src);
 /* "record has" for 1, else "records have": the messages that count records. */
 const char *cli_records_have(int64_t n);
 /* One blocker (cm_run_blockers) in words, with the option that decides it. */

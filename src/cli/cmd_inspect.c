@@ -28,7 +28,7 @@ static void print_json(cm_source *src, const cm_run *run)
     jo_str(&o, src->ops->kind, strlen(src->ops->kind));
     jo_cstr(&o, ",\"location\":");
     jo_str(&o, src->location, strlen(src->location));
-    const char *notes = src->ops->notes ? src->ops->notes(src) : NULL;
+    const char *notes = cli_source_notes(src);
     jo_cstr(&o, ",\"notes\":");
     if (notes)
         jo_str(&o, notes, strlen(notes));

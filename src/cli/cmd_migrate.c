@@ -51,6 +51,16 @@ static int parse(int argc, char **argv, mopts *m)
     return 0;
 }
 
+/* What the target did about a collection's index, worded; 0 when nothing. */
+static int index_text(const cm_coll_result *cr, char *out, size_t cap)
+{
+    if (!cr->index_note[0])
+        return 0;
+    cm_note n = {.hint = cr->index_hint, .text = cr->index_note};
+    cli_note_format(&n, out, cap);
+    return 1;
+}
+
 static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_run *run, const char *error,
                         int status)
 {
@@ -62,7 +72,7 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
     jo_str(&o, src->ops->kind, strlen(src->ops->kind));
     jo_cstr(&o, ",\"location\":");
     jo_str(&o, src->location, strlen(src->location));
-    const char *notes = src->ops->notes ? src->ops->notes(src) : NULL;
+    const char *notes = cli_source_notes(src);
     jo_cstr(&o, ",\"notes\":");
     if (notes)
         jo_str(&o, notes, strlen(notes));
@@ -116,8 +126,9 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
         jo_cstr(&o, ",\"metadata_not_object\":");
         jo_int(&o, cr->meta_changes.whole);
         jo_cstr(&o, ",\"index\":");
-        if (cr->index_note[0])
-            jo_str(&o, cr->index_note, strlen(cr->index_note));
+        char index[512];
+        if (index_text(cr, index, sizeof index))
+            jo_str(&o, index, strlen(index));
         else
             jo_cstr(&o, "null");
         jo_cstr(&o, ",\"seconds\":");
@@ -191,7 +202,7 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
 {
     int64_t written = 0, read = 0, skipped = 0, already = 0;
     FILE *f = stdout; /* results on stdout, progress and diagnostics on stderr (as git, rsync) */
-    const char *notes = src->ops->notes ? src->ops->notes(src) : NULL;
+    const char *notes = cli_source_notes(src);
     if (notes)
         fprintf(f, "\nnote about the source: %s\n", notes);
     fprintf(f, "\n%-32s %10s %10s %8s  %s\n", "collection", "read", "written", "space", "left out");
@@ -225,8 +236,9 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
             }
         fprintf(f, "%-32s %10lld %10lld %8s  %s\n", name, (long long)cr->st.records, (long long)cr->written,
                 cm_space_name(cr->hnsw.space), sk ? why : "-");
-        if (cr->index_note[0])
-            fprintf(f, "%-32s index: %s\n", "", cr->index_note);
+        char index[512];
+        if (index_text(cr, index, sizeof index))
+            fprintf(f, "%-32s index: %s\n", "", index);
         if (cr->already)
             fprintf(f, "%-32s already on the target (not sent again): %lld\n", "", (long long)cr->already);
         const cm_meta_changes *mc = &cr->meta_changes;
@@ -298,8 +310,9 @@ int cmd_migrate(int argc, char **argv)
     if (rc == 0 && cm_run_blockers(&run, &m.pol) > 0) {
         sink->ops->abort(sink);
         cli_progress_end(pg);
-        if (src->ops->notes && src->ops->notes(src))
-            fprintf(stderr, "chroma-migrate: note about the source: %s\n", src->ops->notes(src));
+        const char *notes = cli_source_notes(src);
+        if (notes)
+            fprintf(stderr, "chroma-migrate: note about the source: %s\n", notes);
         fprintf(stderr, "chroma-migrate: nothing was written; these need a decision first:\n");
         for (size_t i = 0; i < run.nblockers; i++) {
             char line[4096];

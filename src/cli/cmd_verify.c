@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../endpoints.h"
-#include "../chroma/rest_source.h"
+#include "../chroma/rest_verify.h"
 #include "../util/mem.h"
 #include "cli.h"
 #include "target_opts.h"

@@ -210,7 +210,7 @@ void cli_print_inspect_text(FILE *f, cm_source *src, const cm_run *run)
 {
     int64_t total = 0;
     fprintf(f, "source: %s\n        %s\n", src->location, src->ops->kind);
-    const char *notes = src->ops->notes ? src->ops->notes(src) : NULL;
+    const char *notes = cli_source_notes(src);
     if (notes)
         fprintf(f, "note:   %s\n", notes);
     fprintf(f, "\n%-32s %10s %10s %6s %10s %10s\n", "collection", "records", "ids", "dim", "documents", "metadatas");

@@ -20,11 +20,13 @@ int cli_target_is_server(const char *to)
 /* What the server target found, for cli_target_format (one run per process). */
 static char server_desc[600];
 
-static void server_log(void *ctx, int important, const char *msg)
+static void server_log(void *ctx, const cm_note *n)
 {
     const cli_target_opts *t = ctx;
-    if (t->quiet && !important)
+    if (t->quiet && n->kind != CM_NOTE_WARNING)
         return;
+    char msg[4096];
+    cli_note_format(n, msg, sizeof msg);
     cli_progress_note(msg);
 }
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../chroma/rest_probe.h"
+#include "../chroma/rest.h"
 #include "../endpoints.h"
 #include "../format/json.h"
 #include "../net/http.h"
@@ -253,7 +253,7 @@ static int ask_tls(wiz_server *s)
 
 static const char *api_name(chroma_api api)
 {
-    return api == CHROMA_API_V2 ? "API v2" : api == CHROMA_API_V1 ? "API v1" : "API v1, chromadb 0.3";
+    return chroma_api_is_v2(api) ? "API v2" : api != CHROMA_API_03 ? "API v1" : "API v1, chromadb 0.3";
 }
 
 /* One quick connection: heartbeat and version, no retries (the migration
@@ -278,8 +278,8 @@ static int probe_server(const wiz_server *s, chroma_server_id *id, cm_err *err)
         c = http_client_new(&o, err);
     }
     if (c) {
-        chroma_probe_who who = {s->url, &hs, CM_HINT_NONE};
-        rc = chroma_probe(c, &who, id, err);
+        chroma_client cl = {.http = c, .url = s->url, .sent = &hs, .auth_hint = CM_HINT_NONE};
+        rc = chroma_probe(&cl, id, err);
         if (rc < 0 && err->kind == CM_ERR_AUTH) /* the wizard's own advice: no flags here */
             snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
                      "; give the token at the headers question, as JSON, e.g. {\"Authorization\": \"Bearer "
@@ -361,7 +361,7 @@ static int ask_user_password(wiz_clickhouse *c)
 /* "ClickHouse 18.16.1, database 'default'" from the source's notes. */
 static void ch_version_line(cm_source *src, char *out, size_t cap)
 {
-    const char *n = src->ops->notes ? src->ops->notes(src) : NULL;
+    const char *n = cli_source_notes(src);
     if (!n) {
         snprintf(out, cap, "ClickHouse");
         return;

@@ -399,8 +399,11 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
     if (sink->ops->end_collection(sink, build_tick, (void *)pr, err) < 0)
         return -2;
     take_sink_counts(sink, cr);
-    if (sink->ops->index_note && sink->ops->index_note(sink))
-        snprintf(cr->index_note, sizeof cr->index_note, "%s", sink->ops->index_note(sink));
+    const cm_note *in = sink->ops->index_note ? sink->ops->index_note(sink) : NULL;
+    if (in) {
+        snprintf(cr->index_note, sizeof cr->index_note, "%s", in->text);
+        cr->index_hint = in->hint;
+    }
     cr->seconds = now() - t0;
     return 0;
 }

@@ -44,8 +44,9 @@ typedef struct cm_sink_ops {
     void (*abort)(cm_sink *s);
     void (*destroy)(cm_sink *s);
     /* What end_collection did about the index, for the summary (e.g.
-     * "built", "reused the legacy index", "rebuilt: 3 stale labels"); may be NULL. */
-    const char *(*index_note)(cm_sink *s);
+     * "built", "reused the legacy index", "rebuilt: 3 stale labels"), with
+     * any advice hint the caller words; NULL: nothing. May be NULL. */
+    const cm_note *(*index_note)(cm_sink *s);
     /* For a target that keeps what it acknowledged when the run stops (a
      * server; NULL for a directory, which appears complete or not at all):
      * the current collection's records the target acknowledged, those it

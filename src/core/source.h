@@ -25,8 +25,10 @@ typedef struct cm_source_ops {
     int (*next)(cm_reader *rd, cm_record *r, cm_err *err);
     void (*close)(cm_reader *rd);
     /* Notes about the store worth telling the user (e.g. a chroma.sqlite3
-     * beside the legacy files); may be NULL. */
-    const char *(*notes)(cm_source *s);
+     * beside the legacy files): how many, *out pointing at them (kept by the
+     * source until the next call); notes, not text, because some advise
+     * options the caller words (cm_note.hint). May be NULL. */
+    size_t (*notes)(cm_source *s, const cm_note **out);
     /* The folder of a legacy hnswlib index per collection (legacy stores'
      * index/), or NULL; may be NULL. */
     const char *(*legacy_index_dir)(cm_source *s);

@@ -55,6 +55,7 @@ typedef struct ch_src {
     int meta_plain;       /* embeddings.metadata is String (chromadb 0.3.0), not Nullable(String) */
     char version[64];
     char notes[1024];
+    cm_note note; /* notes as the source op gives them */
 } ch_src;
 
 struct cm_reader {
@@ -664,10 +665,12 @@ static int rd_next(cm_reader *rd, cm_record *r, cm_err *err)
 
 /* ---- the source ---- */
 
-static const char *src_notes(cm_source *s)
+static size_t src_notes(cm_source *s, const cm_note **out)
 {
     ch_src *cs = (ch_src *)s;
-    return cs->notes[0] ? cs->notes : NULL;
+    cs->note.text = cs->notes;
+    *out = &cs->note;
+    return cs->notes[0] ? 1 : 0;
 }
 
 static void src_destroy(cm_source *s)

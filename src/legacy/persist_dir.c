@@ -44,6 +44,7 @@ typedef struct legacy_src {
     size_t ncolls;
     int scanned;
     char notes[1024];
+    cm_note note; /* notes as the source op gives them */
     char *index_dir; /* index/ when it exists */
 } legacy_src;
 
@@ -500,10 +501,12 @@ static int rd_next(cm_reader *rd, cm_record *r, cm_err *err)
     }
 }
 
-static const char *src_notes(cm_source *s)
+static size_t src_notes(cm_source *s, const cm_note **out)
 {
     legacy_src *ls = (legacy_src *)s;
-    return ls->notes[0] ? ls->notes : NULL;
+    ls->note.text = ls->notes;
+    *out = &ls->note;
+    return ls->notes[0] ? 1 : 0;
 }
 
 static const char *src_index_dir(cm_source *s)

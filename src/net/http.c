@@ -268,7 +268,6 @@ typedef struct http_req {
     double first_at, retry_at;
     double retry_after; /* from a Retry-After header, seconds */
     strbuf resp;
-    int uvicorn;
     char errbuf[CURL_ERROR_SIZE];
 } http_req;
 
@@ -467,8 +466,6 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     http_req *r = ud;
     size_t k = size * n;
-    if (k >= 7 && strncasecmp(p, "server:", 7) == 0 && str_find_ci(p, k, "uvicorn"))
-        r->uvicorn = 1;
     if (k > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
         char tmp[32];
         size_t m = k - 12 < sizeof tmp - 1 ? k - 12 : sizeof tmp - 1;
@@ -480,7 +477,6 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
             r->retry_after = s;
     }
     if (k >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new response (e.g. after a 100) */
-        r->uvicorn = 0;
         r->retry_after = 0;
     }
     return k;
@@ -507,7 +503,6 @@ static int start_attempt(http_req *r)
     r->resp.len = 0;
     if (r->resp.s)
         r->resp.s[0] = '\0';
-    r->uvicorn = 0;
     r->retry_after = 0;
     r->errbuf[0] = '\0';
     r->attempts++;
@@ -627,7 +622,6 @@ static void finish_req(http_client *c, http_req *r, int code)
         r->resp.s = NULL;
         resp.attempts = r->attempts;
         resp.sends = r->sends;
-        resp.server_is_uvicorn = r->uvicorn;
     } else {
         const char *why = r->errbuf[0] ? r->errbuf : curl_easy_strerror((CURLcode)code);
         if (r->attempts > 1)

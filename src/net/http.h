@@ -95,7 +95,6 @@ typedef struct http_response {
     int sends;    /* times the request went out (libcurl's own resends on a
                    * dead kept-alive connection included): > 1 means the
                    * server may have seen it more than once */
-    int server_is_uvicorn; /* "server: uvicorn" header (Python Chroma) */
 } http_response;
 
 void http_response_free(http_response *r);

@@ -57,6 +57,10 @@ typedef enum cm_hint {
     CM_HINT_TO_NEW_PATH,        /* the target exists and is no folder */
     CM_HINT_TO_NEW_OR_REMOVE,   /* the target exists and is not empty */
     CM_HINT_INDEX_REBUILD,      /* the legacy index cannot be reused: auto or rebuild */
+    CM_HINT_INDEX_REBUILT,      /* note: the index was built because rebuild was asked for */
+    CM_HINT_TLS_PLAIN,          /* note: the target's CA options do nothing for plain http */
+    CM_HINT_SKIP_UNSENT,        /* note: unless skipping invalid records leaves them out (arg: "it"/"them") */
+    CM_HINT_FROM_CLICKHOUSE_STORE, /* note: the 0.3.x server's ClickHouse database or persist_directory */
 } cm_hint;
 
 typedef struct cm_err {
@@ -66,6 +70,21 @@ typedef struct cm_err {
     cm_hint hint;
     char hint_arg[256]; /* what the advice names (a collection, an option value) */
 } cm_err;
+
+/* A notice from the library (a log line, a source's note, what a sink did)
+ * that may carry advice like an error's: the CLI words it as the hint's head,
+ * the text, then the hint's tail (src/cli/advice.c). */
+typedef enum cm_note_kind {
+    CM_NOTE_INFO = 0, /* shown unless the user asked for quiet */
+    CM_NOTE_WARNING,  /* shown even then (how to finish an interrupted run) */
+} cm_note_kind;
+
+typedef struct cm_note {
+    cm_note_kind kind;
+    cm_hint hint;
+    const char *arg; /* what the advice names (may be NULL) */
+    const char *text;
+} cm_note;
 
 #if defined(__GNUC__)
 #define CM_PRINTF(a, b) __attribute__((format(printf, a, b)))

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../chroma/rest_source.h"
+#include "../chroma/rest_verify.h"
 #include "../util/mem.h"
 #include "../util/strmap.h"
 #include "verify_int.h"

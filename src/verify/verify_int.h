@@ -1,6 +1,6 @@
 /* verify_int.h - what the two kinds of verify target share (not a public
  * API): record and metadata comparison, the collection settings check and
- * the totals. verify.c reads a persistent directory, verify_server.c a
+ * the totals. verify.c reads a persistent directory, server.c a
  * server over HTTP. */
 #ifndef CM_CORE_VERIFY_INT_H
 #define CM_CORE_VERIFY_INT_H

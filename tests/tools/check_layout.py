@@ -3,9 +3,8 @@
 #include "..." of src/: the data flows one way and each room knows only the
 rooms below it. A second rule: no string literal of a library file (any room
 but cli/ and main) names a command-line flag ("--name"); the library marks an
-error with a kind and a hint and the CLI words the advice (src/cli/advice.c).
-A literal may name one only with a "flag-ok:" comment on its line or the four
-lines above saying why. A third: no function longer than MAX_FUNC lines unless
+error or a note (cm_note) with a kind and a hint and the CLI words the advice
+(src/cli/advice.c); there is no exception. A third: no function longer than MAX_FUNC lines unless
 the comment above it says why ("long because ..."). Prints one line per broken
 rule and 'layout: N passed, N failed' (one check per rule and file)."""
 import os, re, sys
@@ -80,19 +79,14 @@ LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
 def flag_literals(text):
-    """(line, flag) of every string literal naming a flag without a flag-ok
-    comment near it. Comments are blanked first (keeping the line breaks) so
-    that a quote inside one is not taken for a literal."""
+    """(line, flag) of every string literal naming a flag. Comments are
+    blanked first (keeping the line breaks) so that a quote inside one is
+    not taken for a literal."""
     code = COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-    lines = text.split("\n")
     for m in LITERAL.finditer(code):
         f = FLAG.search(m.group(0))
-        if not f:
-            continue
-        ln = code.count("\n", 0, m.start())
-        if any("flag-ok:" in l for l in lines[max(0, ln - 4):ln + 1]):
-            continue
-        yield ln + 1, f.group(0)
+        if f:
+            yield code.count("\n", 0, m.start()) + 1, f.group(0)
 
 passed = failed = 0
 inc = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
@@ -115,7 +109,7 @@ for d, _, files in os.walk(SRC):
             flags_ok = True
             for ln, flag in flag_literals(open(path, encoding="utf-8").read()):
                 print(f"layout: src/{rel}:{ln}: a string literal names the flag {flag}; "
-                      "mark the error (cm_err_mark) and word the advice in src/cli/advice.c")
+                      "mark the error (cm_err_mark) or the note (cm_note.hint) and word the advice in src/cli/advice.c")
                 flags_ok = False
             passed += flags_ok
             failed += not flags_ok

@@ -1,5 +1,5 @@
 /* test_chroma_server.c - the Chroma server source's pure parts: versions,
- * routes, request bodies, page sizing, collection objects (metadata and the
+ * routes (rest.h), float32 base64 (util/base64.h), request bodies, page sizing, collection objects (metadata and the
  * server's HNSW configuration), get answers into records (typed metadata,
  * embeddings, lists that cannot be matched), id lists, narrowing a request
  * down to the ids the server cannot send, and putting rows back into the
@@ -10,8 +10,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "chroma/rest_probe.h"
+#include "chroma/rest.h"
 #include "chroma/rest_source.h"
+#include "util/base64.h"
 #include "util/mem.h"
 
 static jv *parse(const char *text)
@@ -40,36 +41,98 @@ static void test_version(void)
 
 static void test_paths(void)
 {
-    cs_route v2 = {CS_GEN_V2, 0, "my tenant", "db/1"};
-    char *p = cs_path_collections(&v2, -1, 0);
+    chroma_route v2 = {CHROMA_API_V2_RUST, "my tenant", "db/1"};
+    char *p = chroma_path_collections(&v2, NULL, -1, 0);
     CHECK_STR(p, "/api/v2/tenants/my%20tenant/databases/db%2F1/collections");
     free(p);
-    p = cs_path_collections(&v2, 100, 200);
+    p = chroma_path_collections(&v2, NULL, 100, 200);
     CHECK_STR(p, "/api/v2/tenants/my%20tenant/databases/db%2F1/collections?limit=100&offset=200");
     free(p);
-    p = cs_path_record(&v2, "32f41558-fd2e-4a64-9dbf-15550b079dad", "get");
+    p = chroma_path_collections(&v2, "a b", -1, 0);
+    CHECK_STR(p, "/api/v2/tenants/my%20tenant/databases/db%2F1/collections/a%20b");
+    free(p);
+    p = chroma_path_record(&v2, "32f41558-fd2e-4a64-9dbf-15550b079dad", "get");
     CHECK_STR(p, "/api/v2/tenants/my%20tenant/databases/db%2F1/collections/32f41558-fd2e-4a64-9dbf-15550b079dad/get");
     free(p);
+    p = chroma_path_count_collections(&v2);
+    CHECK_STR(p, "/api/v2/tenants/my%20tenant/databases/db%2F1/collections_count");
+    free(p);
+    p = chroma_path_database(&v2);
+    CHECK_STR(p, "/api/v2/tenants/my%20tenant/databases/db%2F1");
+    free(p);
+    p = chroma_path_databases(&v2);
+    CHECK_STR(p, "/api/v2/tenants/my%20tenant/databases");
+    free(p);
+    p = chroma_path_api(&v2, "/pre-flight-checks");
+    CHECK_STR(p, "/api/v2/pre-flight-checks");
+    free(p);
 
-    cs_route v1 = {CS_GEN_V1, 1, "default_tenant", "default_database"};
-    p = cs_path_collections(&v1, 100, 0);
+    chroma_route v1 = {CHROMA_API_V1_TENANTS, "default_tenant", "default_database"};
+    p = chroma_path_collections(&v1, NULL, 100, 0);
     CHECK_STR(p, "/api/v1/collections?tenant=default_tenant&database=default_database&limit=100&offset=0");
     free(p);
-    p = cs_path_record(&v1, "abc", "count");
+    p = chroma_path_collections(&v1, "c", -1, 0);
+    CHECK_STR(p, "/api/v1/collections/c?tenant=default_tenant&database=default_database");
+    free(p);
+    p = chroma_path_record(&v1, "abc", "count");
     CHECK_STR(p, "/api/v1/collections/abc/count"); /* record routes ignore tenant/database */
     free(p);
+    p = chroma_path_count_collections(&v1);
+    CHECK_STR(p, "/api/v1/count_collections?tenant=default_tenant&database=default_database");
+    free(p);
+    p = chroma_path_database(&v1);
+    CHECK_STR(p, "/api/v1/databases/default_database?tenant=default_tenant");
+    free(p);
 
-    cs_route old = {CS_GEN_V1, 0, NULL, NULL}; /* before 0.4.15: no tenants */
-    p = cs_path_collections(&old, 10, 20);
+    chroma_route old = {CHROMA_API_V1, NULL, NULL}; /* before 0.4.15: no tenants */
+    p = chroma_path_collections(&old, NULL, 10, 20);
     CHECK_STR(p, "/api/v1/collections?limit=10&offset=20");
     free(p);
-    cs_route v03 = {CS_GEN_03, 0, NULL, NULL};
-    p = cs_path_collections(&v03, -1, 0);
+    p = chroma_path_count_collections(&old);
+    CHECK_STR(p, "/api/v1/count_collections");
+    free(p);
+    p = chroma_path_api(&old, "/pre-flight-checks");
+    CHECK_STR(p, "/api/v1/pre-flight-checks");
+    free(p);
+    chroma_route v03 = {CHROMA_API_03, NULL, NULL};
+    p = chroma_path_collections(&v03, NULL, -1, 0);
     CHECK_STR(p, "/api/v1/collections");
     free(p);
-    p = cs_path_record(&v03, "67b24618-6286-4867-9662-cb53da217609", "get");
+    p = chroma_path_record(&v03, "67b24618-6286-4867-9662-cb53da217609", "get");
     CHECK_STR(p, "/api/v1/collections/67b24618-6286-4867-9662-cb53da217609/get");
     free(p);
+    CHECK(chroma_api_has_tenants(CHROMA_API_V1_TENANTS) && chroma_api_has_tenants(CHROMA_API_V2_PYTHON));
+    CHECK(!chroma_api_has_tenants(CHROMA_API_V1) && !chroma_api_has_tenants(CHROMA_API_03));
+    CHECK(chroma_api_is_v2(CHROMA_API_V2_RUST) && !chroma_api_is_v2(CHROMA_API_V1_TENANTS));
+}
+
+/* float32 base64 both ways: what the target sends is what the source reads. */
+static void test_base64(void)
+{
+    const double v[] = {1.0, -2.5, 0.1, 3e38, 0};
+    for (size_t n = 0; n <= 5; n++) {
+        char buf[64];
+        cm_b64_f32_encode(v, n, buf);
+        size_t len = cm_b64_f32_len(n);
+        CHECK(len % 4 == 0 && len <= sizeof buf);
+        double *out = NULL;
+        size_t dim = 99;
+        CHECK_INT(cm_b64_f32_decode(buf, len, &out, &dim), 0);
+        CHECK(dim == n);
+        for (size_t i = 0; i < n && i < dim; i++)
+            CHECK(out[i] == (double)(float)v[i]);
+        free(out);
+    }
+    char one[8];
+    cm_b64_f32_encode(v, 1, one);
+    CHECK(memcmp(one, "AACAPw==", 8) == 0); /* 1.0f little-endian: 00 00 80 3f */
+    double *out = NULL;
+    size_t dim;
+    CHECK_INT(cm_b64_f32_decode("AACAPw", 6, &out, &dim), 0); /* padding optional */
+    CHECK(dim == 1 && out[0] == 1.0);
+    free(out);
+    CHECK_INT(cm_b64_f32_decode("AACA", 4, &out, &dim), -1); /* 3 bytes: no whole float */
+    CHECK_INT(cm_b64_f32_decode("AAC*Pw==", 8, &out, &dim), -1);
 }
 
 static void test_bodies(void)
@@ -605,6 +668,7 @@ int main(void)
 {
     test_version();
     test_paths();
+    test_base64();
     test_bodies();
     test_page_size();
     test_collections();
