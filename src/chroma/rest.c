@@ -163,11 +163,13 @@ int chroma_answer_parse(const chroma_client *c, const char *method, const char *
     cm_err perr = {0};
     if ((a->v = json_parse(a->r.body ? a->r.body : "", a->r.len, &perr)))
         return 0;
+    long status = a->r.status;
     chroma_answer_free(a);
     /* A GET names a server-level route (the base URL with it); a POST a
      * record route, whose callers name the server and collection. */
     int get = strcmp(method, "GET") == 0;
-    return cm_err_set(err, "%s %s%s: the answer is not JSON (%s)", method, get ? c->url : "", path, perr.msg);
+    return cm_err_set(err, "%s %s%s answered %ld, but not with JSON (%s): is this a Chroma server?", method,
+                      get ? c->url : "", path, status, perr.msg);
 }
 
 int chroma_request(chroma_client *c, const char *method, const char *path, const char *body, size_t len,
