@@ -116,8 +116,10 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
         jo_cstr(&o, ",\"metadata_not_object\":");
         jo_int(&o, cr->meta_changes.whole);
         jo_cstr(&o, ",\"index\":");
-        if (cr->index_note[0])
-            jo_str(&o, cr->index_note, strlen(cr->index_note));
+        char note[400];
+        cli_index_note(&cr->index, note, sizeof note);
+        if (note[0])
+            jo_str(&o, note, strlen(note));
         else
             jo_cstr(&o, "null");
         jo_cstr(&o, ",\"seconds\":");
@@ -225,8 +227,10 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
             }
         fprintf(f, "%-32s %10lld %10lld %8s  %s\n", name, (long long)cr->st.records, (long long)cr->written,
                 cm_space_name(cr->hnsw.space), sk ? why : "-");
-        if (cr->index_note[0])
-            fprintf(f, "%-32s index: %s\n", "", cr->index_note);
+        char note[400];
+        cli_index_note(&cr->index, note, sizeof note);
+        if (note[0])
+            fprintf(f, "%-32s index: %s\n", "", note);
         if (cr->already)
             fprintf(f, "%-32s already on the target (not sent again): %lld\n", "", (long long)cr->already);
         const cm_meta_changes *mc = &cr->meta_changes;
