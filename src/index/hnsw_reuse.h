@@ -76,8 +76,8 @@ typedef struct hnsw_reuse_result {
 /* 1: the prior graph was written into out_dir as header.bin,
  * data_level0.bin, length.bin and link_lists.bin (labels renumbered to the
  * staged labels, norms from the staged elements), fsynced; 0: it cannot be
- * reused, res->reason says why; -1: an I/O error (err set). The prior
- * index is released before returning. */
+ * reused, res->reason says why; -1: an I/O error (err set). Whatever the
+ * prior index loaded is released before returning. */
 int hnsw_reuse_run(const hnsw_reuse_in *in, const char *out_dir, int keep_tombstones, hnsw_reuse_result *res,
                    cm_err *err);
 
