@@ -1,10 +1,12 @@
 /* dir_writer.c - writes a Chroma persistent directory without Chroma.
  *
- * The layout and every row follow ../shared/reference/chroma-persistent-
- * format.md (verified against real Chroma 1.0.x and Python 0.5/0.6). The
- * important traps, and what this file does about each:
+ * The layout and every row follow docs/formats.md (#persistent-directory,
+ * #migrations, #rows, #seq-ids, #profiles, #collection-config; verified
+ * against real Chroma 1.0.x and Python 0.5/0.6). The important traps, and
+ * what this file does about each:
  *  - Chroma checks each migration's text and md5: the exact texts are in
- *    chroma_migrations.c, applied and recorded as Chroma does.
+ *    schema.c (generated from Chroma's sources), applied and recorded as
+ *    Chroma does.
  *  - segments.collection REFERENCES a table that does not exist, so foreign
  *    keys stay OFF or every insert into segments fails.
  *  - With watermarks set and an empty embeddings_queue, every later write
@@ -31,7 +33,7 @@
 #include "../format/json.h"
 #include "persistent_data.h"
 #include "../index/hnsw.h"
-#include "../legacy/index_reuse_ext.h"
+#include "../index/hnsw_reuse.h"
 #include "../util/fsutil.h"
 #include "../util/mem.h"
 #include "../util/uuid.h"
@@ -65,8 +67,7 @@ typedef struct chroma_dir {
      * index could be reused */
     char **keys;
     size_t nkeys;
-    char note[400];
-    cm_note index_note; /* note with its advice, for index_note() */
+    cm_index_outcome outcome; /* the current collection's */
 } chroma_dir;
 
 static int sql_fail(chroma_dir *d, cm_err *err, const char *what)
@@ -272,8 +273,7 @@ static int begin_collection(cm_sink *s, const cm_target_collection *tc, cm_err *
     d->tc = *tc;
     d->nrec = 0;
     cm_record_clear(&d->last);
-    d->note[0] = '\0';
-    d->index_note.hint = CM_HINT_NONE;
+    memset(&d->outcome, 0, sizeof d->outcome);
     /* Keep the legacy collection uuid when it is one (traceable, stable);
      * Chroma 1.x requires collection ids to parse as UUIDs. */
     if (tc->source_id && cm_uuid_valid(tc->source_id) && !id_used(d, tc->source_id)) {
@@ -354,8 +354,7 @@ static int begin_collection(cm_sink *s, const cm_target_collection *tc, cm_err *
         if (!d->pickle)
             return -1;
         drop_keys(d);
-        if (d->o.index_mode != CM_INDEX_REBUILD && tc->legacy_index_dir && tc->source_id &&
-            legacy_reuse_available(tc->legacy_index_dir, tc->source_id))
+        if (d->o.index_mode != CM_INDEX_REBUILD && tc->prior)
             d->keys = xcalloc((size_t)tc->max_records, sizeof *d->keys);
     }
     return 0;
@@ -489,6 +488,47 @@ static int write_queue_row(chroma_dir *d, int64_t w, cm_err *err)
     return rc;
 }
 
+/* Converts the source's graph (d->tc.prior) into the collection's HNSW
+ * files when it provably matches the records, and says in d->outcome what
+ * was done about the index: 1 reused (*total_labels then counts the retired
+ * labels of the tombstones kept), 0 a graph is to be built, -1 err set. */
+static int reuse_prior(chroma_dir *d, uint32_t *total_labels, cm_err *err)
+{
+    cm_index_outcome *io = &d->outcome;
+    io->kind = CM_INDEX_BUILT;
+    if (!d->keys || d->nkeys != d->nrec) {
+        io->rebuild_asked = d->o.index_mode == CM_INDEX_REBUILD;
+        snprintf(io->reason, sizeof io->reason, "no legacy index for this collection");
+        drop_keys(d);
+        return 0;
+    }
+    hnsw_reuse_in in = {.prior = d->tc.prior,
+                        .space = (hnsw_space)d->tc.hnsw.space,
+                        .staged = d->index,
+                        .keys = (const char *const *)d->keys};
+    /* Tombstones (stale or soft-deleted legacy elements) are kept as Chroma
+     * keeps its own after a delete, with retired labels that
+     * total_elements_added covers, and records the legacy graph lacks are
+     * inserted into it (hnsw_reuse.h says why that stays correct for later
+     * writes). */
+    hnsw_reuse_result r;
+    int rc = hnsw_reuse_run(&in, d->vec_dir, 1, &r, err);
+    drop_keys(d);
+    if (rc < 0)
+        return cm_err_prefix(err, "collection '%s': reusing the legacy index", d->tc.name);
+    if (rc == 0) {
+        snprintf(io->reason, sizeof io->reason, "%s", r.reason);
+        return 0;
+    }
+    *total_labels = r.total_labels;
+    io->kind = CM_INDEX_REUSED;
+    io->stale = r.stale;
+    io->deleted = r.deleted;
+    io->replaced = r.replaced;
+    io->inserted_missing = r.inserted_missing;
+    return 1;
+}
+
 static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_err *err)
 {
     chroma_dir *d = (chroma_dir *)s;
@@ -503,53 +543,22 @@ static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_
         goto out;
     }
     int64_t w = d->next_seq - 1; /* the last record's seq id */
-    int reused = 0;
     uint32_t total_labels = d->nrec; /* labels handed out: the records', and any retired ones */
-    legacy_reuse_result lr = {.outcome = LEGACY_REUSE_REBUILT, .reason = "no legacy index for this collection"};
-    if (d->keys && d->nkeys == d->nrec) {
-        legacy_reuse_in in = {.index_dir = d->tc.legacy_index_dir,
-                              .collection_uuid = d->tc.source_id,
-                              .space = (hnsw_space)d->tc.hnsw.space,
-                              .staged = d->index,
-                              .keys = (const char *const *)d->keys};
-        /* Tombstones (stale or soft-deleted legacy elements) are kept as
-         * Chroma keeps its own after a delete, with retired labels that
-         * total_elements_added covers, and records the legacy graph lacks
-         * are inserted into it (legacy_reuse_ext.h says why that stays
-         * correct for later writes). */
-        reused = legacy_reuse_run(&in, d->vec_dir, 1, &lr, err);
-        if (reused == 1)
-            total_labels = lr.total_labels;
-        if (reused < 0) {
-            rc = cm_err_prefix(err, "collection '%s': reusing the legacy index", d->tc.name);
-            goto out;
-        }
-    } else if (d->o.index_mode == CM_INDEX_REBUILD) {
-        lr.reason[0] = '\0';
-        d->index_note.hint = CM_HINT_INDEX_REBUILT; /* the caller words why: it was asked for */
+    int reused = reuse_prior(d, &total_labels, err);
+    if (reused < 0) {
+        rc = -1;
+        goto out;
     }
-    drop_keys(d);
     if (!reused && d->o.index_mode == CM_INDEX_REUSE) {
-        rc = cm_err_set(err, "collection '%s': the legacy index cannot be reused (%s)", d->tc.name, lr.reason);
+        rc = cm_err_set(err, "collection '%s': the legacy index cannot be reused (%s)", d->tc.name,
+                        d->outcome.reason);
         cm_err_mark(err, CM_ERR_INVALID_DATA, CM_HINT_INDEX_REBUILD, NULL);
         goto out;
     }
-    if (reused) {
-        char detail[300];
-        legacy_reuse_detail(&lr, detail, sizeof detail);
-        if (*detail)
-            snprintf(d->note, sizeof d->note, "reused the legacy index (%s)", detail);
-        else
-            snprintf(d->note, sizeof d->note, "reused the legacy index");
-    } else {
-        if (lr.reason[0])
-            snprintf(d->note, sizeof d->note, "built (%s)", lr.reason);
-        else
-            snprintf(d->note, sizeof d->note, "built");
-        if (hnsw_build(d->index, progress, ctx, err) < 0 || hnsw_write_chroma_files(d->index, d->vec_dir, err) < 0) {
-            rc = cm_err_prefix(err, "collection '%s'", d->tc.name);
-            goto out;
-        }
+    if (!reused &&
+        (hnsw_build(d->index, progress, ctx, err) < 0 || hnsw_write_chroma_files(d->index, d->vec_dir, err) < 0)) {
+        rc = cm_err_prefix(err, "collection '%s'", d->tc.name);
+        goto out;
     }
     rc = pdata_finish(d->pickle, d->tc.dim, total_labels, d->o.profile == CM_PROFILE_0_6, w, err);
     d->pickle = NULL;
@@ -609,11 +618,10 @@ static int finish(cm_sink *s, cm_err *err)
     return dir_place_commit(&d->place, err);
 }
 
-static const cm_note *index_note(cm_sink *s)
+static const cm_index_outcome *index_outcome(cm_sink *s)
 {
     chroma_dir *d = (chroma_dir *)s;
-    d->index_note.text = d->note;
-    return d->note[0] ? &d->index_note : NULL;
+    return d->outcome.kind != CM_INDEX_NOTHING ? &d->outcome : NULL;
 }
 
 static const cm_sink_ops chroma_dir_ops = {
@@ -625,7 +633,7 @@ static const cm_sink_ops chroma_dir_ops = {
     .finish = finish,
     .abort = do_abort,
     .destroy = destroy,
-    .index_note = index_note,
+    .index_outcome = index_outcome,
 };
 
 cm_sink *chroma_dir_create(const char *dir_in, const chroma_dir_opts *o, cm_err *err)

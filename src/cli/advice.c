@@ -108,9 +108,6 @@ static void tail(cm_hint hint, const char *a, char *out, size_t cap)
     case CM_HINT_INDEX_REBUILD:
         snprintf(out, cap, "; run with --index auto or rebuild");
         return;
-    case CM_HINT_INDEX_REBUILT:
-        snprintf(out, cap, " (--index rebuild)");
-        return;
     case CM_HINT_RESUME_COLLECTION:
     case CM_HINT_RESUME_SERVER:
         snprintf(out, cap, "; run the same command again with --resume to finish the migration (records the server "

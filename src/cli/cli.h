@@ -65,6 +65,10 @@ int cli_interrupted(void);
 /* JSON pieces shared by inspect and migrate reports. */
 void cli_json_collection_summary(json_out *o, const cm_coll_result *cr);
 void cli_json_problems(json_out *o, const cm_coll_result *cr);
+/* What the sink did about a collection's vector index, in words ("built
+ * (...)", "reused the legacy index (...)"), or "" when it has nothing to say;
+ * the migrate summary's "index:" line and its JSON "index". */
+void cli_index_note(const cm_index_outcome *io, char *buf, size_t cap);
 void cli_print_problems_text(FILE *f, const cm_coll_result *cr);
 /* inspect's table: collections, counts, problems. */
 void cli_print_inspect_text(FILE *f, cm_source *src, const cm_run *run);

@@ -51,16 +51,6 @@ static int parse(int argc, char **argv, mopts *m)
     return 0;
 }
 
-/* What the target did about a collection's index, worded; 0 when nothing. */
-static int index_text(const cm_coll_result *cr, char *out, size_t cap)
-{
-    if (!cr->index_note[0])
-        return 0;
-    cm_note n = {.hint = cr->index_hint, .text = cr->index_note};
-    cli_note_format(&n, out, cap);
-    return 1;
-}
-
 static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_run *run, const char *error,
                         int status)
 {
@@ -126,9 +116,10 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
         jo_cstr(&o, ",\"metadata_not_object\":");
         jo_int(&o, cr->meta_changes.whole);
         jo_cstr(&o, ",\"index\":");
-        char index[512];
-        if (index_text(cr, index, sizeof index))
-            jo_str(&o, index, strlen(index));
+        char note[400];
+        cli_index_note(&cr->index, note, sizeof note);
+        if (note[0])
+            jo_str(&o, note, strlen(note));
         else
             jo_cstr(&o, "null");
         jo_cstr(&o, ",\"seconds\":");
@@ -236,9 +227,10 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
             }
         fprintf(f, "%-32s %10lld %10lld %8s  %s\n", name, (long long)cr->st.records, (long long)cr->written,
                 cm_space_name(cr->hnsw.space), sk ? why : "-");
-        char index[512];
-        if (index_text(cr, index, sizeof index))
-            fprintf(f, "%-32s index: %s\n", "", index);
+        char note[400];
+        cli_index_note(&cr->index, note, sizeof note);
+        if (note[0])
+            fprintf(f, "%-32s index: %s\n", "", note);
         if (cr->already)
             fprintf(f, "%-32s already on the target (not sent again): %lld\n", "", (long long)cr->already);
         const cm_meta_changes *mc = &cr->meta_changes;

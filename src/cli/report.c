@@ -1,5 +1,6 @@
 /* report.c - the parts of inspect's and migrate's reports that describe a
- * collection and its problems, in JSON and in text. */
+ * collection, its problems and what was done about its index, in JSON and
+ * in text. The library hands over counts and kinds; the words are here. */
 #include <stdio.h>
 #include <string.h>
 
@@ -235,3 +236,47 @@ void cli_print_inspect_text(FILE *f, cm_source *src, const cm_run *run)
     fprintf(f, "\n%zu collection%s, %lld records\n", run->n, run->n == 1 ? "" : "s", (long long)total);
 }
 
+
+/* "3 stale, 2 deleted and 4 replaced elements kept as deleted", preceded by
+ * what was inserted: "6 missing records inserted into the graph, ...". */
+static void reuse_detail(const cm_index_outcome *r, char *buf, size_t cap)
+{
+    char kept[160] = "", ins[120] = "";
+    const size_t kinds[3] = {r->stale, r->deleted, r->replaced};
+    static const char *const kind_names[3] = {"stale", "deleted", "replaced"};
+    size_t nk = 0, o = 0, tomb = r->stale + r->deleted + r->replaced;
+    for (int k = 0; k < 3; k++)
+        nk += kinds[k] != 0;
+    for (int k = 0, seen = 0; k < 3; k++) {
+        if (!kinds[k])
+            continue;
+        seen++;
+        o += (size_t)snprintf(kept + o, sizeof kept - o, "%s%zu %s", seen == 1 ? "" : seen == (int)nk ? " and " : ", ",
+                              kinds[k], kind_names[k]);
+    }
+    if (tomb)
+        snprintf(kept + o, sizeof kept - o, " element%s kept as deleted", tomb == 1 ? "" : "s");
+    size_t added = r->inserted_missing, changed = r->replaced;
+    if (added && changed)
+        snprintf(ins, sizeof ins, "%zu missing and %zu changed records inserted into the graph", added, changed);
+    else if (added || changed)
+        snprintf(ins, sizeof ins, "%zu %s record%s inserted into the graph", added + changed,
+                 added ? "missing" : "changed", added + changed == 1 ? "" : "s");
+    snprintf(buf, cap, "%s%s%s", ins, *ins && *kept ? ", " : "", kept);
+}
+
+void cli_index_note(const cm_index_outcome *io, char *buf, size_t cap)
+{
+    char detail[300];
+    switch (io->kind) {
+    case CM_INDEX_NOTHING: buf[0] = '\0'; break;
+    case CM_INDEX_BUILT: snprintf(buf, cap, "built (%s)", io->rebuild_asked ? "--index rebuild" : io->reason); break;
+    case CM_INDEX_REUSED:
+        reuse_detail(io, detail, sizeof detail);
+        if (*detail)
+            snprintf(buf, cap, "reused the legacy index (%s)", detail);
+        else
+            snprintf(buf, cap, "reused the legacy index");
+        break;
+    }
+}

@@ -354,7 +354,7 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
         .hnsw = cr->hnsw,
         .dim = cr->st.dim,
         .max_records = (int64_t)strmap_size(cr->st.ids),
-        .legacy_index_dir = src->ops->legacy_index_dir ? src->ops->legacy_index_dir(src) : NULL,
+        .prior = src->ops->prior_index ? src->ops->prior_index(src, &cr->src) : NULL,
     };
     int rc = sink->ops->begin_collection(sink, &tc, err);
     cm_reader *rd = rc < 0 ? NULL : src->ops->open(src, &cr->src, err);
@@ -399,11 +399,9 @@ static int write_collection(cm_source *src, cm_sink *sink, const cm_policy *p, c
     if (sink->ops->end_collection(sink, build_tick, (void *)pr, err) < 0)
         return -2;
     take_sink_counts(sink, cr);
-    const cm_note *in = sink->ops->index_note ? sink->ops->index_note(sink) : NULL;
-    if (in) {
-        snprintf(cr->index_note, sizeof cr->index_note, "%s", in->text);
-        cr->index_hint = in->hint;
-    }
+    const cm_index_outcome *io = sink->ops->index_outcome ? sink->ops->index_outcome(sink) : NULL;
+    if (io)
+        cr->index = *io;
     cr->seconds = now() - t0;
     return 0;
 }

@@ -38,8 +38,7 @@ typedef struct cm_coll_result {
     int64_t skipped_unsent;       /* rows the source could not send */
     int64_t skipped_bad_text;     /* id or document not UTF-8 text */
     cm_meta_changes meta_changes; /* what the metadata policy changed */
-    char index_note[400];        /* what the sink did about the vector index */
-    cm_hint index_hint;          /* and the advice that goes with it (the caller words it) */
+    cm_index_outcome index;       /* what the sink did about the vector index */
     double seconds;
 } cm_coll_result;
 

@@ -12,6 +12,7 @@
 #include "../util/err.h"
 #include "policy.h"
 #include "record.h"
+#include "source.h"
 
 typedef struct cm_target_collection {
     const char *name;      /* final name (after --rename) */
@@ -20,10 +21,28 @@ typedef struct cm_target_collection {
     cm_hnsw_cfg hnsw;
     int64_t dim;           /* -1 when the collection has no records */
     int64_t max_records;   /* upper bound of add() calls */
-    /* The source's legacy hnswlib index folder (may hold index_<source_id>.bin),
-     * or NULL: a sink may reuse that graph instead of building one. */
-    const char *legacy_index_dir;
+    /* The graph the source holds for this collection, or NULL: a sink may
+     * reuse it instead of building one. */
+    cm_prior_index *prior;
 } cm_target_collection;
+
+/* What a sink did about a collection's vector index, for the summary
+ * (cli/report.c words it: cli_index_note). */
+typedef enum cm_index_kind {
+    CM_INDEX_NOTHING = 0, /* nothing to say (no records, or a server builds it) */
+    CM_INDEX_BUILT,       /* a new graph; reason or rebuild_asked says why */
+    CM_INDEX_REUSED,      /* the source's graph, converted (counts say what was kept and added) */
+} cm_index_kind;
+
+typedef struct cm_index_outcome {
+    cm_index_kind kind;
+    int rebuild_asked;  /* BUILT because the user asked for a new graph */
+    char reason[300];   /* BUILT otherwise: why the source's graph was not used */
+    /* REUSED: tombstones kept, by kind (live elements of no record written,
+     * elements deleted in the source's graph, old elements of records whose
+     * vector changed), and records the graph lacked that were inserted */
+    size_t stale, deleted, replaced, inserted_missing;
+} cm_index_outcome;
 
 typedef void (*cm_build_progress)(void *ctx, size_t done, size_t total);
 
@@ -43,10 +62,9 @@ typedef struct cm_sink_ops {
     /* Removes everything written so far (nothing half-written stays). */
     void (*abort)(cm_sink *s);
     void (*destroy)(cm_sink *s);
-    /* What end_collection did about the index, for the summary (e.g.
-     * "built", "reused the legacy index", "rebuilt: 3 stale labels"), with
-     * any advice hint the caller words; NULL: nothing. May be NULL. */
-    const cm_note *(*index_note)(cm_sink *s);
+    /* What end_collection did about the index, for the summary; may be
+     * NULL, and may return NULL (nothing to say). */
+    const cm_index_outcome *(*index_outcome)(cm_sink *s);
     /* For a target that keeps what it acknowledged when the run stops (a
      * server; NULL for a directory, which appears complete or not at all):
      * the current collection's records the target acknowledged, those it

@@ -13,6 +13,9 @@
 
 typedef struct cm_source cm_source;
 typedef struct cm_reader cm_reader; /* one collection's record stream */
+/* A graph the source already holds for a collection (index/prior_index.h
+ * says what it offers); opaque here: core only hands it to the sink. */
+typedef struct cm_prior_index cm_prior_index;
 
 typedef struct cm_source_ops {
     const char *kind; /* for messages and reports, e.g. "legacy persist_directory" */
@@ -29,9 +32,10 @@ typedef struct cm_source_ops {
      * source until the next call); notes, not text, because some advise
      * options the caller words (cm_note.hint). May be NULL. */
     size_t (*notes)(cm_source *s, const cm_note **out);
-    /* The folder of a legacy hnswlib index per collection (legacy stores'
-     * index/), or NULL; may be NULL. */
-    const char *(*legacy_index_dir)(cm_source *s);
+    /* The graph the source holds for collection c (a legacy store's hnswlib
+     * index), or NULL: none. Nothing is read until the sink asks; the
+     * source owns it, until the next call or destroy. The op may be NULL. */
+    cm_prior_index *(*prior_index)(cm_source *s, const cm_collection *c);
     void (*destroy)(cm_source *s);
 } cm_source_ops;
 

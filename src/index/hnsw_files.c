@@ -1,9 +1,13 @@
-/* hnsw_files.c - Chroma's four HNSW files (chroma-core/hnswlib's persistent
- * layout): header.bin, data_level0.bin, length.bin, link_lists.bin.
+/* hnsw_files.c - the codec of hnswlib's graph files (hnsw_files.h): the
+ * header fields, Chroma's four HNSW files (chroma-core/hnswlib's persistent
+ * layout: header.bin, data_level0.bin, length.bin, link_lists.bin) and
+ * hnswlib's single-file index that chromadb 0.3.x saved.
  *
  * The records in memory are already data_level0.bin's, so writing is one
  * sequential write per file. Reading checks every count, level and link
- * against the header before anything else looks at them. */
+ * against the header before anything else looks at them; the header fields
+ * are decoded and checked in one place for both layouts, so a converted
+ * legacy index always loads as Chroma's files too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -16,33 +20,91 @@
 #include "../util/le.h"
 #include "../util/mem.h"
 #include "../util/outfile.h"
+#include "hnsw_files.h"
 #include "hnsw_impl.h"
 
-#define HEADER_SIZE 100
-#define PERSISTENCE_VERSION 1
 #define READ_CHUNK (8u << 20)
+/* Bounds of what a header may ask for (beyond HN_MAX_ELEMENTS). */
+#define MAX_M 10000u
+#define MAX_DIM (1u << 20)
+#define MAX_EFC (1u << 20)
 
-/* ---- writing ------------------------------------------------------------- */
+/* ---- the header fields ---------------------------------------------------- */
 
-void hn_chroma_header(unsigned char *p, const hn_header *h)
+void hnswlib_header_decode(const unsigned char *p, hnswlib_header *h)
+{
+    h->offset_level0 = le_get64(p + 0);
+    h->max_elements = le_get64(p + 8);
+    h->count = le_get64(p + 16);
+    h->rec_size = le_get64(p + 24);
+    h->off_label = le_get64(p + 32);
+    h->off_data = le_get64(p + 40);
+    h->maxlevel = (int32_t)le_get32(p + 48);
+    h->entry = le_get32(p + 52);
+    h->maxM = le_get64(p + 56);
+    h->maxM0 = le_get64(p + 64);
+    h->M = le_get64(p + 72);
+    uint64_t mb = le_get64(p + 80);
+    memcpy(&h->mult, &mb, sizeof mb);
+    h->efc = le_get64(p + 88);
+}
+
+void hnsw_header_bin_encode(unsigned char *p, const hnswlib_header *h)
 {
     uint64_t mult_bits;
     memcpy(&mult_bits, &h->mult, sizeof mult_bits);
-    le_put32(p + 0, PERSISTENCE_VERSION);
-    le_put64(p + 4, 0);         /* offsetLevel0_ */
-    le_put64(p + 12, h->count); /* max_elements_ = count: Chroma grows it on the next add */
-    le_put64(p + 20, h->count); /* cur_element_count */
-    le_put64(p + 28, h->rec_size);
-    le_put64(p + 36, h->off_label);
-    le_put64(p + 44, h->off_data);
-    le_put32(p + 52, (uint32_t)h->maxlevel);
-    le_put32(p + 56, h->entry);
-    le_put64(p + 60, h->maxM);
-    le_put64(p + 68, h->maxM0);
-    le_put64(p + 76, h->M);
-    le_put64(p + 84, mult_bits);
-    le_put64(p + 92, h->efc);
+    le_put32(p + 0, HNSW_PERSISTENCE_VERSION);
+    unsigned char *f = p + 4;
+    le_put64(f + 0, 0);        /* offsetLevel0_ */
+    le_put64(f + 8, h->count); /* max_elements_ = count: Chroma grows it on the next add */
+    le_put64(f + 16, h->count); /* cur_element_count */
+    le_put64(f + 24, h->rec_size);
+    le_put64(f + 32, h->off_label);
+    le_put64(f + 40, h->off_data);
+    le_put32(f + 48, (uint32_t)h->maxlevel);
+    le_put32(f + 52, h->entry);
+    le_put64(f + 56, h->maxM);
+    le_put64(f + 64, h->maxM0);
+    le_put64(f + 72, h->M);
+    le_put64(f + 80, mult_bits);
+    le_put64(f + 88, h->efc);
 }
+
+int hnswlib_header_check(const hnswlib_header *h, const char *what, cm_err *err)
+{
+    if (h->offset_level0 != 0)
+        return cm_err_set(err, "%soffsetLevel0 is %llu, hnswlib always writes 0", what,
+                          (unsigned long long)h->offset_level0);
+    if (h->M < 2 || h->M > MAX_M || h->maxM != h->M || h->maxM0 != 2 * h->M)
+        return cm_err_set(err, "%sM %llu, maxM %llu, maxM0 %llu are not hnswlib's (2 <= M <= %u, maxM = M, maxM0 = 2M)",
+                          what, (unsigned long long)h->M, (unsigned long long)h->maxM,
+                          (unsigned long long)h->maxM0, MAX_M);
+    if (h->off_data != 4 + 4 * h->maxM0)
+        return cm_err_set(err, "%soffsetData %llu, expected %llu", what, (unsigned long long)h->off_data,
+                          (unsigned long long)(4 + 4 * h->maxM0));
+    if (h->off_label <= h->off_data || (h->off_label - h->off_data) % 4 != 0 ||
+        (h->off_label - h->off_data) / 4 > MAX_DIM)
+        return cm_err_set(err, "%slabel_offset %llu does not leave room for a vector after offsetData %llu", what,
+                          (unsigned long long)h->off_label, (unsigned long long)h->off_data);
+    if (h->rec_size != h->off_label + 8)
+        return cm_err_set(err, "%ssize_data_per_element %llu, expected %llu", what, (unsigned long long)h->rec_size,
+                          (unsigned long long)(h->off_label + 8));
+    if (h->count > HN_MAX_ELEMENTS)
+        return cm_err_set(err, "%s%llu elements is more than this tool handles", what, (unsigned long long)h->count);
+    if (h->count > h->max_elements)
+        return cm_err_set(err, "%scur_element_count %llu exceeds max_elements %llu", what,
+                          (unsigned long long)h->count, (unsigned long long)h->max_elements);
+    if (!(h->mult > 0 && h->mult <= 10))
+        return cm_err_set(err, "%smult %g is implausible", what, h->mult);
+    if (h->efc < 1 || h->efc > MAX_EFC)
+        return cm_err_set(err, "%sef_construction %llu is implausible", what, (unsigned long long)h->efc);
+    if (h->count > 0 && (h->entry >= h->count || h->maxlevel < 0))
+        return cm_err_set(err, "%sentry point %u at level %d is not one of the %llu elements", what, h->entry,
+                          h->maxlevel, (unsigned long long)h->count);
+    return 0;
+}
+
+/* ---- writing Chroma's files ----------------------------------------------- */
 
 static int write_one(const char *dir, const char *name, const void *p, size_t n, cm_err *err)
 {
@@ -76,19 +138,19 @@ int hnsw_write_chroma_files(const hnsw_index *h, const char *dir, cm_err *err)
         return cm_err_set(err, "writing Chroma's HNSW files needs a little-endian host");
     if (h->linked != h->count)
         return cm_err_set(err, "internal: %zu staged HNSW elements are not built yet", h->count - h->linked);
-    unsigned char hdr[HEADER_SIZE];
-    hn_header hh = {.count = h->count,
-                    .rec_size = h->rec_size,
-                    .off_label = h->off_label,
-                    .off_data = h->off_data,
-                    .maxM = h->maxM,
-                    .maxM0 = h->maxM0,
-                    .M = h->M,
-                    .efc = h->efc,
-                    .maxlevel = h->maxlevel,
-                    .entry = h->entry,
-                    .mult = h->mult};
-    hn_chroma_header(hdr, &hh);
+    unsigned char hdr[HNSW_HEADER_BIN_SIZE];
+    hnswlib_header hh = {.count = h->count,
+                         .rec_size = h->rec_size,
+                         .off_label = h->off_label,
+                         .off_data = h->off_data,
+                         .maxM = h->maxM,
+                         .maxM0 = h->maxM0,
+                         .M = h->M,
+                         .efc = h->efc,
+                         .maxlevel = h->maxlevel,
+                         .entry = h->entry,
+                         .mult = h->mult};
+    hnsw_header_bin_encode(hdr, &hh);
     if (write_one(dir, "header.bin", hdr, sizeof hdr, err) < 0 ||
         write_one(dir, "data_level0.bin", h->data, h->count * h->rec_size, err) < 0 ||
         write_one(dir, "length.bin", h->norms, h->count * sizeof *h->norms, err) < 0 ||
@@ -145,79 +207,27 @@ static int in_read(in_file *f, void *p, size_t n, cm_err *err)
     return 0;
 }
 
-typedef struct header {
-    uint64_t max_elements, count, rec_size, off_label, off_data, maxM, maxM0, M, efc;
-    int32_t version, maxlevel;
-    uint32_t entry;
-    uint64_t offset_level0;
-    double mult;
-} header;
-
-static int read_header(const char *dir, header *hd, cm_err *err)
+/* header.bin: the persistence version, then the fields. */
+static int read_header(const char *dir, hnswlib_header *hd, cm_err *err)
 {
     in_file f;
     if (in_open(&f, dir, "header.bin", err) < 0)
         return -1;
-    unsigned char p[HEADER_SIZE];
+    unsigned char p[HNSW_HEADER_BIN_SIZE];
     int rc = 0;
-    if (f.size != HEADER_SIZE)
-        rc = cm_err_set(err, "header.bin is %llu bytes, expected %d", (unsigned long long)f.size, HEADER_SIZE);
+    if (f.size != HNSW_HEADER_BIN_SIZE)
+        rc = cm_err_set(err, "header.bin is %llu bytes, expected %d", (unsigned long long)f.size,
+                        HNSW_HEADER_BIN_SIZE);
     else
         rc = in_read(&f, p, sizeof p, err);
     close(f.fd);
     if (rc < 0)
         return -1;
-    hd->version = (int32_t)le_get32(p);
-    hd->offset_level0 = le_get64(p + 4);
-    hd->max_elements = le_get64(p + 12);
-    hd->count = le_get64(p + 20);
-    hd->rec_size = le_get64(p + 28);
-    hd->off_label = le_get64(p + 36);
-    hd->off_data = le_get64(p + 44);
-    hd->maxlevel = (int32_t)le_get32(p + 52);
-    hd->entry = le_get32(p + 56);
-    hd->maxM = le_get64(p + 60);
-    hd->maxM0 = le_get64(p + 68);
-    hd->M = le_get64(p + 76);
-    uint64_t mb = le_get64(p + 84);
-    memcpy(&hd->mult, &mb, sizeof mb);
-    hd->efc = le_get64(p + 92);
-    return 0;
-}
-
-static int check_header(const header *hd, cm_err *err)
-{
-    if (hd->version != PERSISTENCE_VERSION)
-        return cm_err_set(err, "header.bin: persistence version %d, expected %d", hd->version, PERSISTENCE_VERSION);
-    if (hd->offset_level0 != 0)
-        return cm_err_set(err, "header.bin: offsetLevel0 is %llu, expected 0", (unsigned long long)hd->offset_level0);
-    if (hd->M < 2 || hd->M > 10000 || hd->maxM != hd->M || hd->maxM0 != 2 * hd->M)
-        return cm_err_set(err, "header.bin: M %llu, maxM %llu, maxM0 %llu are not hnswlib's (M >= 2, maxM = M, maxM0 = 2M)",
-                          (unsigned long long)hd->M, (unsigned long long)hd->maxM, (unsigned long long)hd->maxM0);
-    if (hd->off_data != 4 + 4 * hd->maxM0)
-        return cm_err_set(err, "header.bin: offsetData %llu, expected %llu", (unsigned long long)hd->off_data,
-                          (unsigned long long)(4 + 4 * hd->maxM0));
-    if (hd->off_label <= hd->off_data || (hd->off_label - hd->off_data) % 4 != 0 ||
-        (hd->off_label - hd->off_data) / 4 > (1u << 20))
-        return cm_err_set(err, "header.bin: label_offset %llu does not fit a vector after offsetData %llu",
-                          (unsigned long long)hd->off_label, (unsigned long long)hd->off_data);
-    if (hd->rec_size != hd->off_label + 8)
-        return cm_err_set(err, "header.bin: size_data_per_element %llu, expected %llu", (unsigned long long)hd->rec_size,
-                          (unsigned long long)(hd->off_label + 8));
-    if (hd->count > HN_MAX_ELEMENTS)
-        return cm_err_set(err, "header.bin: %llu elements is more than this tool handles",
-                          (unsigned long long)hd->count);
-    if (hd->count > hd->max_elements)
-        return cm_err_set(err, "header.bin: cur_element_count %llu exceeds max_elements %llu",
-                          (unsigned long long)hd->count, (unsigned long long)hd->max_elements);
-    if (!(hd->mult > 0 && hd->mult <= 10))
-        return cm_err_set(err, "header.bin: mult %g is implausible", hd->mult);
-    if (hd->efc < 1 || hd->efc > (1u << 20))
-        return cm_err_set(err, "header.bin: ef_construction %llu is implausible", (unsigned long long)hd->efc);
-    if (hd->count > 0 && (hd->entry >= hd->count || hd->maxlevel < 0))
-        return cm_err_set(err, "header.bin: entry point %u at level %d is not one of the %llu elements", hd->entry,
-                          hd->maxlevel, (unsigned long long)hd->count);
-    return 0;
+    int32_t version = (int32_t)le_get32(p);
+    if (version != HNSW_PERSISTENCE_VERSION)
+        return cm_err_set(err, "header.bin: persistence version %d, expected %d", version, HNSW_PERSISTENCE_VERSION);
+    hnswlib_header_decode(p + 4, hd);
+    return hnswlib_header_check(hd, "header.bin: ", err);
 }
 
 static int read_level0(hnsw_index *h, const char *dir, cm_err *err)
@@ -340,8 +350,8 @@ hnsw_index *hnsw_read_chroma_files_room(const char *dir, hnsw_space space, size_
         cm_err_set(err, "reading Chroma's HNSW files needs a little-endian host");
         return NULL;
     }
-    header hd;
-    if (read_header(dir, &hd, err) < 0 || check_header(&hd, err) < 0)
+    hnswlib_header hd;
+    if (read_header(dir, &hd, err) < 0)
         return NULL;
     /* bound what the header asks us to allocate by what the files hold */
     in_file f;
@@ -384,4 +394,115 @@ hnsw_index *hnsw_read_chroma_files_room(const char *dir, hnsw_space space, size_
 hnsw_index *hnsw_read_chroma_files(const char *dir, hnsw_space space, cm_err *err)
 {
     return hnsw_read_chroma_files_room(dir, space, 0, err);
+}
+
+/* ---- hnswlib's single file (index_<uuid>.bin) ------------------------------ */
+
+static int single_check_level0(hnswlib_file *x, cm_err *err)
+{
+    for (size_t i = 0; i < x->hd.count; i++) {
+        const unsigned char *r = hnswlib_record(x, i);
+        size_t n = le_get16(r);
+        if (n > x->hd.maxM0)
+            return cm_err_set(err, "element %zu has %zu level-0 links, more than maxM0 %llu", i, n,
+                              (unsigned long long)x->hd.maxM0);
+        if (r[2] & ~HNSWLIB_DELETED)
+            return cm_err_set(err, "element %zu has unknown flags 0x%02x", i, r[2]);
+        if (r[2] & HNSWLIB_DELETED)
+            x->ndeleted++;
+        for (size_t j = 0; j < n; j++) {
+            uint32_t id = le_get32(r + 4 + 4 * j);
+            if (id >= x->hd.count)
+                return cm_err_set(err, "element %zu links to %u at level 0, but there are %llu elements", i, id,
+                                  (unsigned long long)x->hd.count);
+        }
+    }
+    return 0;
+}
+
+static int single_read_link_lists(hnswlib_file *x, size_t pos, cm_err *err)
+{
+    for (size_t i = 0; i < x->hd.count; i++) {
+        if (x->len - pos < 4)
+            return cm_err_set(err, "the link lists end before element %zu", i);
+        uint32_t bytes = le_get32(x->buf + pos);
+        pos += 4;
+        if (bytes % x->links_size != 0)
+            return cm_err_set(err, "element %zu has %u bytes of upper-level links, not a multiple of %zu", i, bytes,
+                              x->links_size);
+        if (bytes > x->len - pos)
+            return cm_err_set(err, "element %zu's %u bytes of upper-level links run past the end of the file", i,
+                              bytes);
+        size_t level = bytes / x->links_size;
+        if (level > (size_t)x->hd.maxlevel)
+            return cm_err_set(err, "element %zu has level %zu, above the top level %d", i, level, x->hd.maxlevel);
+        x->levels[i] = (uint32_t)level;
+        x->upper[i] = pos;
+        pos += bytes;
+    }
+    if (pos != x->len)
+        return cm_err_set(err, "%zu bytes follow the last element's links", x->len - pos);
+    for (size_t i = 0; i < x->hd.count; i++) {
+        for (uint32_t l = 1; l <= x->levels[i]; l++) {
+            const unsigned char *b = x->buf + x->upper[i] + (size_t)(l - 1) * x->links_size;
+            size_t n = le_get16(b);
+            if (n > x->hd.maxM)
+                return cm_err_set(err, "element %zu has %zu links at level %u, more than maxM %llu", i, n, l,
+                                  (unsigned long long)x->hd.maxM);
+            for (size_t j = 0; j < n; j++) {
+                uint32_t id = le_get32(b + 4 + 4 * j);
+                if (id >= x->hd.count)
+                    return cm_err_set(err, "element %zu links to %u at level %u, but there are %llu elements", i, id,
+                                      l, (unsigned long long)x->hd.count);
+                if (x->levels[id] < l)
+                    return cm_err_set(err, "element %zu links to %u at level %u, which stops at level %u", i, id, l,
+                                      x->levels[id]);
+            }
+        }
+    }
+    if (x->hd.count && x->levels[x->hd.entry] != (uint32_t)x->hd.maxlevel)
+        return cm_err_set(err, "the entry point %u has level %u, not the top level %d", x->hd.entry,
+                          x->levels[x->hd.entry], x->hd.maxlevel);
+    return 0;
+}
+
+int hnswlib_file_parse(hnswlib_file *x, const void *buf, size_t len, cm_err *err)
+{
+    memset(x, 0, sizeof *x);
+    x->buf = buf;
+    x->len = len;
+    if (len < HNSWLIB_FIELDS_SIZE)
+        return cm_err_set(err, "%zu bytes, shorter than the %d-byte header", len, HNSWLIB_FIELDS_SIZE);
+    const unsigned char *p = buf;
+    hnswlib_header_decode(p, &x->hd);
+    if (hnswlib_header_check(&x->hd, "", err) < 0)
+        return -1;
+    if (x->hd.count == 0 && x->hd.maxlevel != -1)
+        return cm_err_set(err, "an empty index with top level %d", x->hd.maxlevel);
+    x->dim = (size_t)((x->hd.off_label - x->hd.off_data) / 4);
+    x->links_size = 4 + 4 * (size_t)x->hd.maxM;
+    /* count <= 2^31 and rec_size < 2^23, so the product cannot overflow */
+    size_t avail = len - HNSWLIB_FIELDS_SIZE;
+    if (x->hd.count > avail / x->hd.rec_size)
+        return cm_err_set(err, "%llu elements of %llu bytes do not fit in the %zu bytes after the header",
+                          (unsigned long long)x->hd.count, (unsigned long long)x->hd.rec_size, avail);
+    x->level0 = p + HNSWLIB_FIELDS_SIZE;
+    size_t n = (size_t)x->hd.count;
+    x->levels = xmalloc((n ? n : 1) * sizeof *x->levels);
+    x->upper = xmalloc((n ? n : 1) * sizeof *x->upper);
+    if (single_check_level0(x, err) < 0 || single_read_link_lists(x, HNSWLIB_FIELDS_SIZE + n * (size_t)x->hd.rec_size, err) < 0) {
+        hnswlib_file_free(x);
+        return -1;
+    }
+    return 0;
+}
+
+void hnswlib_file_free(hnswlib_file *x)
+{
+    if (!x)
+        return;
+    free(x->levels);
+    free(x->upper);
+    x->levels = NULL;
+    x->upper = NULL;
 }

@@ -23,6 +23,7 @@
 
 #include "distance.h"
 #include "hnsw.h"
+#include "hnsw_files.h"
 
 #define HN_NONE 0xFFFFFFFFu
 /* Internal ids keep their top bit free: the search pool marks expanded
@@ -30,7 +31,7 @@
 #define HN_MAX_ELEMENTS 0x7FFFFFFFu
 #define HN_EXPANDED 0x80000000u
 #define HN_STABLE 0x80000000u /* in heuristic candidates: see hnsw_build.c */
-#define HN_DELETED 0x01u
+#define HN_DELETED HNSWLIB_DELETED
 #define HN_PROGRESS_EVERY 4096u
 /* How many vectors ahead of the one being measured are prefetched. */
 #define HN_PREFETCH_AHEAD 4
@@ -184,16 +185,6 @@ void hn_greedy(const hnsw_index *h, hn_scratch *s, const float *q, uint32_t *cur
  * best (up to ef) in s->pool, ascending, and returns how many. */
 size_t hn_search_layer(const hnsw_index *h, hn_scratch *s, const float *q, uint32_t ep, float epd, int l, size_t ef,
                        int locked);
-
-/* hnsw_files.c: Chroma's header.bin (persistence version 1 + hnswlib's
- * header) for a graph of these parameters, into p[0..100). */
-typedef struct hn_header {
-    uint64_t count, rec_size, off_label, off_data, maxM, maxM0, M, efc;
-    int maxlevel;
-    uint32_t entry;
-    double mult;
-} hn_header;
-void hn_chroma_header(unsigned char *p, const hn_header *h);
 
 /* hnsw.c */
 int hn_draw_level(uint64_t seed, uint64_t i, double mult);

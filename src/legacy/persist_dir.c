@@ -7,7 +7,9 @@
  * collection's rows and note which row groups hold it; reading a collection
  * then decodes only those row groups, a batch of rows at a time, with one
  * cursor per needed column kept in step. The Parquet data is the truth; the
- * index/ folder is advisory (see index reuse). */
+ * index/ folder is advisory: each collection's graph there is offered to
+ * the sink as a prior index (prior_index.h), which it reuses only if it
+ * provably matches the data. */
 #include "persist_dir.h"
 
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include "../core/meta_json.h"
 #include "../format/parquet.h"
 #include "../util/mem.h"
+#include "prior_index.h"
 
 #define BATCH_ROWS 1024
 
@@ -46,6 +49,7 @@ typedef struct legacy_src {
     char notes[1024];
     cm_note note; /* notes as the source op gives them */
     char *index_dir; /* index/ when it exists */
+    cm_prior_index *prior; /* the last collection's, handed to the sink */
 } legacy_src;
 
 struct cm_reader {
@@ -144,6 +148,7 @@ static void src_destroy(cm_source *s)
     free(ls->coll_path);
     free(ls->emb_path);
     free(ls->index_dir);
+    legacy_prior_index_free(ls->prior);
     free(ls->base.location);
     free(ls);
 }
@@ -509,10 +514,12 @@ static size_t src_notes(cm_source *s, const cm_note **out)
     return ls->notes[0] ? 1 : 0;
 }
 
-static const char *src_index_dir(cm_source *s)
+static cm_prior_index *src_prior_index(cm_source *s, const cm_collection *c)
 {
     legacy_src *ls = (legacy_src *)s;
-    return ls->index_dir;
+    legacy_prior_index_free(ls->prior);
+    ls->prior = legacy_prior_index_open(ls->index_dir, c->id);
+    return ls->prior;
 }
 
 static const cm_source_ops legacy_ops = {
@@ -522,7 +529,7 @@ static const cm_source_ops legacy_ops = {
     .next = rd_next,
     .close = rd_close,
     .notes = src_notes,
-    .legacy_index_dir = src_index_dir,
+    .prior_index = src_prior_index,
     .destroy = src_destroy,
 };
 

@@ -57,7 +57,6 @@ typedef enum cm_hint {
     CM_HINT_TO_NEW_PATH,        /* the target exists and is no folder */
     CM_HINT_TO_NEW_OR_REMOVE,   /* the target exists and is not empty */
     CM_HINT_INDEX_REBUILD,      /* the legacy index cannot be reused: auto or rebuild */
-    CM_HINT_INDEX_REBUILT,      /* note: the index was built because rebuild was asked for */
     CM_HINT_TLS_PLAIN,          /* note: the target's CA options do nothing for plain http */
     CM_HINT_SKIP_UNSENT,        /* note: unless skipping invalid records leaves them out (arg: "it"/"them") */
     CM_HINT_FROM_CLICKHOUSE_STORE, /* note: the 0.3.x server's ClickHouse database or persist_directory */

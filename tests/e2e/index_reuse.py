@@ -40,7 +40,7 @@ EXPECT = {
         "route_knowledge": r"built \(the id maps hold \d+ entries for labels this index lacks.*shared-map bug",
         "service_knowledge": r"built \(the id maps hold \d+ entries for labels this index lacks.*shared-map bug",
     },
-    # soft-deleted and stale elements are kept as tombstones with retired labels (legacy_reuse_ext.h)
+    # soft-deleted and stale elements are kept as tombstones with retired labels (src/index/hnsw_reuse.h)
     "nagiteja__PaperScope-AI__data-chroma": {"*": REUSED + r" \(18 deleted elements kept as deleted\)"},
     "purabshingvi1011__customer-support-bot__vectorstore": {"*": REUSED + r" \(1 stale element kept as deleted\)"},
     "hongyonghan__GPT_tools__db": {"*": r"built \(no legacy index for this collection\)"},

@@ -1,5 +1,7 @@
-/* test_legacy_reuse.c - reusing a legacy hnswlib index (src/index/legacy_reuse.c,
- * src/index/hnswlib_file.c).
+/* test_legacy_reuse.c - reusing a legacy hnswlib index: the graph and maps
+ * chromadb 0.3.x left (src/legacy/prior_index.c, the single-file parser in
+ * src/index/hnsw_files.c) and the decision and conversion on them
+ * (src/index/hnsw_reuse.c).
  *
  * Each case builds a small legacy index/ folder by hand: a graph built with
  * our HNSW builder, written as Chroma's four files and re-assembled into
@@ -8,7 +10,7 @@
  * pickle writer below (the same opcodes chromadb 0.3.x's pickles use: PROTO,
  * EMPTY_DICT, MARK, SETITEMS, BININT, SHORT_BINUNICODE, STACK_GLOBAL uuid.UUID,
  * NEWOBJ, BUILD {'int': LONG1}). Then it stages the "records" the way the
- * chroma_dir sink does and checks legacy_reuse_try's answer and files. */
+ * chroma_dir sink does and checks hnsw_reuse_run's answer and files. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +20,8 @@
 
 #include "check.h"
 #include "index/hnsw.h"
-#include "legacy/index_reuse.h"
-#include "legacy/index_reuse_ext.h"
+#include "index/hnsw_reuse.h"
+#include "legacy/prior_index.h"
 
 #define COLL "0d7a3c9e-1b2f-4c5d-8e9f-a0b1c2d3e4f5"
 
@@ -404,16 +406,22 @@ static void fx_free(fx *f)
     free(f->out);
 }
 
+/* The last answer's counts (what was kept and inserted). */
+static hnsw_reuse_result last;
+
+/* One run on the fixture's legacy index: total != NULL keeps tombstones
+ * and repairs (as the directory writer does), else the exact path. why:
+ * the reason, or "reused". */
 static int fx_try_ex(fx *f, hnsw_space sp, uint32_t *total, char *why, size_t cap, cm_err *err)
 {
-    legacy_reuse_in in = {.index_dir = f->idx,
-                          .collection_uuid = COLL,
-                          .space = sp,
-                          .staged = f->staged,
-                          .keys = (const char *const *)f->keys};
-    if (total)
-        return legacy_reuse_try_ex(&in, f->out, total, why, cap, err);
-    return legacy_reuse_try(&in, f->out, why, cap, err);
+    cm_prior_index *prior = legacy_prior_index_open(f->idx, COLL);
+    hnsw_reuse_in in = {.prior = prior, .space = sp, .staged = f->staged, .keys = (const char *const *)f->keys};
+    int rc = hnsw_reuse_run(&in, f->out, total != NULL, &last, err);
+    legacy_prior_index_free(prior);
+    if (rc == 1 && total)
+        *total = last.total_labels;
+    snprintf(why, cap, "%s", rc == 1 ? "reused" : last.reason);
+    return rc;
 }
 
 static int fx_try(fx *f, hnsw_space sp, char *why, size_t cap)
@@ -421,7 +429,7 @@ static int fx_try(fx *f, hnsw_space sp, char *why, size_t cap)
     cm_err err = {0};
     int rc = fx_try_ex(f, sp, NULL, why, cap, &err);
     if (rc < 0)
-        fprintf(stderr, "legacy_reuse_try: %s\n", err.msg);
+        fprintf(stderr, "hnsw_reuse_run: %s\n", err.msg);
     return rc;
 }
 
@@ -600,7 +608,7 @@ static void test_dimension(void)
     fx_free(&f);
 }
 
-/* tombstones kept with legacy_reuse_try_ex */
+/* tombstones kept (keep_tombstones) */
 static void test_ex(void)
 {
     scen s = {.n = 40, .dim = 12, .space = HNSW_COSINE, .label_base = 1, .deleted = 5, .reverse = 1};
@@ -612,7 +620,7 @@ static void test_ex(void)
     int rc = fx_try_ex(&f, HNSW_COSINE, &total, why, sizeof why, &err);
     CHECK_MSG(rc == 1, "%d %s %s", rc, why, err.msg);
     CHECK_INT(total, 45);
-    CHECK(contains(why, "5 deleted elements kept"));
+    CHECK(last.deleted == 5 && last.stale == 0 && last.replaced == 0 && last.outcome == HNSW_REUSE_REUSED);
     if (rc == 1)
         check_output(&f, &s, total);
     fx_free(&f);
@@ -695,7 +703,8 @@ static void test_repair(void)
     scen s = {.n = 60, .dim = 12, .space = HNSW_L2, .label_base = 1, .missing = 6, .reverse = 1};
     fx_build(&f, &s);
     int rc = fx_try_ex(&f, HNSW_L2, &total, why, sizeof why, &err);
-    CHECK_MSG(rc == 1 && contains(why, "6 missing records inserted into the graph"), "%d %s %s", rc, why, err.msg);
+    CHECK_MSG(rc == 1 && last.inserted_missing == 6 && last.outcome == HNSW_REUSE_REPAIRED, "%d %s %s", rc, why,
+              err.msg);
     CHECK_INT(total, 60);
     if (rc == 1)
         check_repaired(&f, HNSW_L2, 0);
@@ -713,7 +722,7 @@ static void test_repair(void)
     md.stale = 2;
     fx_build(&f, &md);
     rc = fx_try_ex(&f, HNSW_COSINE, &total, why, sizeof why, &err);
-    CHECK_MSG(rc == 1 && contains(why, "6 missing records inserted") && contains(why, "2 stale and 3 deleted"),
+    CHECK_MSG(rc == 1 && last.inserted_missing == 6 && last.stale == 2 && last.deleted == 3 && last.replaced == 0,
               "%d %s %s", rc, why, err.msg);
     CHECK_INT(total, 65);
     if (rc == 1)
@@ -725,7 +734,7 @@ static void test_repair(void)
     fx_build(&f, &ch);
     flip_one_ulp(&f);
     rc = fx_try_ex(&f, HNSW_COSINE, &total, why, sizeof why, &err);
-    CHECK_MSG(rc == 1 && contains(why, "1 changed record inserted") && contains(why, "1 replaced element kept"),
+    CHECK_MSG(rc == 1 && last.replaced == 1 && last.inserted_missing == 0 && last.outcome == HNSW_REUSE_REPAIRED,
               "%d %s %s", rc, why, err.msg);
     CHECK_INT(total, 31);
     if (rc == 1)
@@ -877,7 +886,7 @@ static void test_curr_elements_ignored(void)
     fx_build(&f, &s);
     char why[200] = "";
     int rc = fx_try(&f, s.space, why, sizeof why);
-    CHECK_MSG(rc == 1 && strcmp(why, "reused") == 0, "curr_elements 36 for 26 elements: got %d '%s'", rc, why);
+    CHECK_MSG(rc == 1 && last.outcome == HNSW_REUSE_REUSED && !last.stale && !last.deleted, "curr_elements 36 for 26 elements: got %d '%s'", rc, why);
     if (rc == 1)
         check_output(&f, &s, 0);
     fx_free(&f);
@@ -887,7 +896,7 @@ static void test_curr_elements_ignored(void)
     uint32_t total = 0;
     cm_err err = {0};
     rc = fx_try_ex(&f, lo.space, &total, why, sizeof why, &err);
-    CHECK_MSG(rc == 1 && contains(why, "4 deleted elements kept"), "deleted: got %d '%s'", rc, why);
+    CHECK_MSG(rc == 1 && last.deleted == 4, "deleted: got %d '%s'", rc, why);
     fx_free(&f);
     /* a damaged file or a changed vector still rebuilds, whatever the counter says */
     expect_no(&s, flip_one_ulp, "1 vector differs");
@@ -995,43 +1004,41 @@ static void test_available_and_io(void)
     scen s = {.n = 10, .dim = 4, .space = HNSW_L2, .label_base = 1};
     fx f;
     fx_build(&f, &s);
-    CHECK(legacy_reuse_available(f.idx, COLL) == 1);
-    CHECK(legacy_reuse_available(f.idx, "00000000-0000-0000-0000-000000000000") == 0);
-    CHECK(legacy_reuse_available(f.idx, "../index/x") == 0);
-    CHECK(legacy_reuse_available(f.idx, "") == 0);
-    CHECK(legacy_reuse_available(NULL, COLL) == 0);
+    cm_prior_index *prior = legacy_prior_index_open(f.idx, COLL);
+    CHECK(prior != NULL);
+    static const char *const none[] = {"00000000-0000-0000-0000-000000000000", "../index/x", ""};
+    for (size_t k = 0; k < sizeof none / sizeof none[0]; k++)
+        CHECK(legacy_prior_index_open(f.idx, none[k]) == NULL);
+    CHECK(legacy_prior_index_open(NULL, COLL) == NULL);
     /* unwritable target: an I/O error, not a "no" */
     char *bad = path2(f.root, "no/such/dir");
-    legacy_reuse_in in = {.index_dir = f.idx,
-                          .collection_uuid = COLL,
-                          .space = HNSW_L2,
-                          .staged = f.staged,
-                          .keys = (const char *const *)f.keys};
-    char why[200];
+    hnsw_reuse_in in = {.prior = prior, .space = HNSW_L2, .staged = f.staged, .keys = (const char *const *)f.keys};
+    hnsw_reuse_result r;
     cm_err err = {0};
-    int rc = legacy_reuse_try(&in, bad, why, sizeof why, &err);
+    int rc = hnsw_reuse_run(&in, bad, 0, &r, &err);
     CHECK_INT(rc, -1);
     CHECK(err.set && contains(err.msg, "header.bin"));
     free(bad);
-    /* no index at all for another collection */
-    in.collection_uuid = "11111111-2222-4333-8444-555555555555";
-    rc = legacy_reuse_try(&in, f.out, why, sizeof why, &err);
-    CHECK(rc == 0 && contains(why, "cannot read ") && contains(why, "/index_11111111-2222-4333-8444-555555555555.bin"));
     /* a record uuid that is no uuid */
-    in.collection_uuid = COLL;
     char *saved = f.keys[3];
     f.keys[3] = "not-a-uuid";
-    rc = legacy_reuse_try(&in, f.out, why, sizeof why, &err);
-    CHECK(rc == 0 && contains(why, "is not a uuid"));
+    rc = hnsw_reuse_run(&in, f.out, 0, &r, &err);
+    CHECK(rc == 0 && contains(r.reason, "is not a uuid"));
     /* two records with one uuid */
     f.keys[3] = f.keys[4];
-    rc = legacy_reuse_try(&in, f.out, why, sizeof why, &err);
-    CHECK(rc == 0 && contains(why, "share the legacy uuid"));
+    rc = hnsw_reuse_run(&in, f.out, 0, &r, &err);
+    CHECK(rc == 0 && contains(r.reason, "share the legacy uuid"));
     f.keys[3] = saved;
-    /* a short why buffer is fine */
-    rc = legacy_reuse_try(&in, f.out, why, 5, &err);
-    CHECK_INT(rc, 1);
-    CHECK_INT(strlen(why), 4);
+    /* released after each run, the prior index loads again */
+    rc = hnsw_reuse_run(&in, f.out, 0, &r, &err);
+    CHECK(rc == 1 && r.outcome == HNSW_REUSE_REUSED);
+    /* the index file gone after the folder was listed */
+    char *bin = path2(f.idx, "index_" COLL ".bin");
+    CHECK(unlink(bin) == 0);
+    rc = hnsw_reuse_run(&in, f.out, 0, &r, &err);
+    CHECK(rc == 0 && contains(r.reason, "cannot read ") && contains(r.reason, "/index_" COLL ".bin"));
+    free(bin);
+    legacy_prior_index_free(prior);
     fx_free(&f);
 }
 
