@@ -62,7 +62,7 @@ int cmd_inspect(int argc, char **argv)
     const char *path = a.from;
     int json = a.json, quiet = a.quiet;
     cm_err err = {0};
-    cm_source *src = cm_source_open_ex(path, &a.source, &err);
+    cm_source *src = cm_source_open(path, &a.source, &err);
     cli_args_free(&a);
     if (!src) {
         cli_error("%s", cli_err_text(&err));

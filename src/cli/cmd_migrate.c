@@ -270,7 +270,7 @@ int cmd_migrate(int argc, char **argv)
         cli_args_free(&m);
         return EXIT_FAIL;
     }
-    cm_source *src = cm_source_open_ex(m.from, &m.source, &err);
+    cm_source *src = cm_source_open(m.from, &m.source, &err);
     if (!src) {
         cli_error("%s", cli_err_text(&err));
         cli_args_free(&m);
