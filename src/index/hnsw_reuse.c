@@ -55,18 +55,6 @@
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static int say(char *why, size_t cap, const char *fmt, ...) CM_PRINTF(3, 4);
-static int say(char *why, size_t cap, const char *fmt, ...)
-{
-    if (why && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return 0;
-}
-
 typedef struct u128 {
     uint64_t hi, lo;
 } u128;
@@ -327,9 +315,9 @@ static int check_graph(job *j)
     if (!in->prior->ops->graph(in->prior, &j->x, j->why, j->why_cap))
         return 0;
     if (j->x->dim != j->dim)
-        return say(j->why, j->why_cap, "the index has dimension %zu, the records %zu", j->x->dim, j->dim);
+        return cm_reason(j->why, j->why_cap, "the index has dimension %zu, the records %zu", j->x->dim, j->dim);
     if (j->x->hd.M != in->staged->M)
-        return say(j->why, j->why_cap, "the index was built with M=%llu, the collection asks for M=%zu",
+        return cm_reason(j->why, j->why_cap, "the index was built with M=%llu, the collection asks for M=%zu",
                    (unsigned long long)j->x->hd.M, in->staged->M);
     return 1;
 }
@@ -342,16 +330,16 @@ static int index_keys(job *j)
         u128 u;
         const char *k = j->in->keys[i];
         if (!k || parse_uuid(k, strlen(k), &u) < 0)
-            return say(j->why, j->why_cap, "record %zu's legacy uuid '%.40s' is not a uuid", i + 1, k ? k : "");
+            return cm_reason(j->why, j->why_cap, "record %zu's legacy uuid '%.40s' is not a uuid", i + 1, k ? k : "");
         if (uuid_map_put(&j->recs, u, (uint32_t)i) != (uint32_t)i)
-            return say(j->why, j->why_cap, "two records share the legacy uuid %.40s", k);
+            return cm_reason(j->why, j->why_cap, "two records share the legacy uuid %.40s", k);
     }
     size_t m = (size_t)j->x->hd.count;
     label_map_init(&j->labels, m);
     for (size_t i = 0; i < m; i++) {
         uint64_t l = hnswlib_label(j->x, i);
         if (label_map_put(&j->labels, l, (uint32_t)i) != (uint32_t)i)
-            return say(j->why, j->why_cap, "label %llu appears twice in the index", (unsigned long long)l);
+            return cm_reason(j->why, j->why_cap, "label %llu appears twice in the index", (unsigned long long)l);
     }
     return 1;
 }
@@ -369,14 +357,14 @@ static int check_maps(job *j)
     scan_map(j, j->lab.fwd, j->lab.nfwd, 1, j->rec_elem_a, &ca);
     scan_map(j, j->lab.rev, j->lab.nrev, 0, j->rec_elem_b, &cb);
     if (j->lab.bad)
-        return say(j->why, j->why_cap, "the id maps hold %zu entries that are not label <-> uuid", j->lab.bad);
+        return cm_reason(j->why, j->why_cap, "the id maps hold %zu entries that are not label <-> uuid", j->lab.bad);
     if (ca.foreign || cb.foreign)
-        return say(j->why, j->why_cap,
+        return cm_reason(j->why, j->why_cap,
                    "the id maps hold %zu entries for labels this index lacks (other collections': the "
                    "chromadb <= 0.3.14 shared-map bug)",
                    ca.foreign > cb.foreign ? ca.foreign : cb.foreign);
     if (ca.dup || cb.dup)
-        return say(j->why, j->why_cap, "the id maps name a record or an element twice");
+        return cm_reason(j->why, j->why_cap, "the id maps name a record or an element twice");
     return 1;
 }
 
@@ -403,21 +391,21 @@ static int match_records(job *j, int lenient)
         }
     }
     if (disagree)
-        return say(j->why, j->why_cap, "id_to_uuid and uuid_to_id disagree on %zu records", disagree);
+        return cm_reason(j->why, j->why_cap, "id_to_uuid and uuid_to_id disagree on %zu records", disagree);
     /* Records the graph lacks (added after chromadb last saved its index, or
      * whose element was deleted) can be inserted into it, as hnswlib adds to
      * a loaded index; an element a map names for a record left out that way
      * becomes a tombstone like any stale one. Past half the records a new
      * graph is as cheap and as good. */
     if ((missing || dead) && (!lenient || j->nmissing > j->n - j->nmissing))
-        return say(j->why, j->why_cap, "%zu of %zu records are not in the index%s%s", missing + dead, j->n,
+        return cm_reason(j->why, j->why_cap, "%zu of %zu records are not in the index%s%s", missing + dead, j->n,
                    dead ? " (or deleted there)" : "", lenient ? ": more than are in it" : "");
     j->stale = 0;
     for (size_t i = 0; i < m; i++)
         if (j->elem_rec[i] == NONE && !hnswlib_is_deleted(j->x, i))
             j->stale++;
     if (j->stale && !lenient)
-        return say(j->why, j->why_cap, "%zu stale index entr%s for records not being written", j->stale,
+        return cm_reason(j->why, j->why_cap, "%zu stale index entr%s for records not being written", j->stale,
                    j->stale == 1 ? "y" : "ies");
     return 1;
 }
@@ -482,7 +470,7 @@ static int check_vectors(job *j, int lenient)
         snprintf(ulps, sizeof ulps, "not finite");
     else
         snprintf(ulps, sizeof ulps, "up to %llu ulp", (unsigned long long)max_ulp);
-    return say(j->why, j->why_cap, "%zu %s from the records' embeddings (%s; first: %.36s)", differ,
+    return cm_reason(j->why, j->why_cap, "%zu %s from the records' embeddings (%s; first: %.36s)", differ,
                differ == 1 ? "vector differs" : "vectors differ", ulps, j->in->keys[first]);
 }
 
@@ -492,11 +480,11 @@ static int check_tombstones(job *j, int lenient)
 {
     size_t tomb = j->x->ndeleted + j->stale + j->changed;
     if (tomb && !lenient)
-        return say(j->why, j->why_cap,
+        return cm_reason(j->why, j->why_cap,
                    "%zu soft-deleted element%s (keeping %s needs total_elements_added above the record count)",
                    tomb, tomb == 1 ? "" : "s", tomb == 1 ? "it" : "them");
     if (tomb > j->n)
-        return say(j->why, j->why_cap, "%zu of %zu index elements would be deleted tombstones", tomb,
+        return cm_reason(j->why, j->why_cap, "%zu of %zu index elements would be deleted tombstones", tomb,
                    (size_t)j->x->hd.count);
     return 1;
 }
@@ -553,9 +541,9 @@ int hnsw_reuse_run(const hnsw_reuse_in *in, const char *out_dir, int keep_tombst
     char *why = res->reason;
     size_t why_cap = sizeof res->reason;
     if (!in || !in->staged || !in->keys || !in->prior)
-        return say(why, why_cap, "no legacy index for this collection");
+        return cm_reason(why, why_cap, "no legacy index for this collection");
     if (!le_host())
-        return say(why, why_cap, "reusing hnswlib files needs a little-endian host");
+        return cm_reason(why, why_cap, "reusing hnswlib files needs a little-endian host");
     job j;
     memset(&j, 0, sizeof j);
     j.in = in;
@@ -564,9 +552,9 @@ int hnsw_reuse_run(const hnsw_reuse_in *in, const char *out_dir, int keep_tombst
     j.n = hnsw_count(in->staged);
     j.dim = in->staged->dim;
     if (j.n == 0)
-        return say(why, why_cap, "no records");
+        return cm_reason(why, why_cap, "no records");
     if (in->staged->space != in->space)
-        return say(why, why_cap, "internal: the staged index has another space");
+        return cm_reason(why, why_cap, "internal: the staged index has another space");
     int rc = decide(&j, keep_tombstones);
     if (rc == 1) {
         size_t ntomb = j.x->ndeleted + j.stale + j.changed;
@@ -577,7 +565,7 @@ int hnsw_reuse_run(const hnsw_reuse_in *in, const char *out_dir, int keep_tombst
                 max_label = l;
         }
         if (max_label + ntomb > UINT32_MAX) {
-            rc = say(why, why_cap, "labels would pass 2^32");
+            rc = cm_reason(why, why_cap, "labels would pass 2^32");
         } else if (write_chroma_files(j.x, in->staged, j.elem_rec, max_label + 1, out_dir, err) < 0) {
             rc = -1;
         } else {

@@ -39,18 +39,6 @@ typedef struct legacy_prior {
     size_t nfwd, nrev, bad;
 } legacy_prior;
 
-static int say(char *why, size_t cap, const char *fmt, ...) CM_PRINTF(3, 4);
-static int say(char *why, size_t cap, const char *fmt, ...)
-{
-    if (why && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return 0;
-}
-
 /* A collection uuid goes into file names: hex digits and hyphens only. */
 static int safe_uuid(const char *s)
 {
@@ -128,13 +116,13 @@ static int load_graph(cm_prior_index *base, const hnswlib_file **g, char *why, s
         cm_err e = {0};
         int ok = read_whole(path, SIZE_MAX / 4, &p->file, &p->file_len, &e) == 0;
         if (!ok) {
-            say(why, why_cap, "cannot read %s: %s", path, e.msg);
+            cm_reason(why, why_cap, "cannot read %s: %s", path, e.msg);
             free(path);
             return 0;
         }
         free(path);
         if (hnswlib_file_parse(&p->x, p->file, p->file_len, &e) < 0)
-            return say(why, why_cap, "index file damaged: %s", e.msg);
+            return cm_reason(why, why_cap, "index file damaged: %s", e.msg);
         p->parsed = 1;
     }
     *g = &p->x;
@@ -150,7 +138,7 @@ static int load_pickle(const legacy_prior *p, const char *prefix, pk_value **out
     cm_err e = {0};
     int ok = read_whole(path, MAX_PICKLE_BYTES, &buf, &len, &e) == 0;
     if (!ok) { /* the whole path: "Permission denied" must say where */
-        say(why, why_cap, "cannot read %s: %s", path, e.msg);
+        cm_reason(why, why_cap, "cannot read %s: %s", path, e.msg);
         free(path);
         return 0;
     }
@@ -158,9 +146,9 @@ static int load_pickle(const legacy_prior *p, const char *prefix, pk_value **out
     *out = pk_load(buf, len, &e);
     free(buf);
     if (!*out)
-        return say(why, why_cap, "%s%s.pkl: %s", prefix, p->uuid, e.msg);
+        return cm_reason(why, why_cap, "%s%s.pkl: %s", prefix, p->uuid, e.msg);
     if ((*out)->type != PK_DICT)
-        return say(why, why_cap, "%s%s.pkl is a %s, not a dict", prefix, p->uuid, pk_type_name((*out)->type));
+        return cm_reason(why, why_cap, "%s%s.pkl is a %s, not a dict", prefix, p->uuid, pk_type_name((*out)->type));
     return 1;
 }
 
@@ -184,13 +172,13 @@ static int check_metadata(const legacy_prior *p, const pk_value *meta, char *why
 {
     int64_t dim, total;
     if (!meta_int(meta, "dimensionality", &dim))
-        return say(why, why_cap, "index metadata has no dimensionality");
+        return cm_reason(why, why_cap, "index metadata has no dimensionality");
     if ((uint64_t)dim != p->x.dim)
-        return say(why, why_cap, "index metadata says dimension %lld, the index file %zu", (long long)dim, p->x.dim);
+        return cm_reason(why, why_cap, "index metadata says dimension %lld, the index file %zu", (long long)dim, p->x.dim);
     if (!meta_int(meta, "total_elements_added", &total) && !meta_int(meta, "elements", &total))
-        return say(why, why_cap, "index metadata has no element count (total_elements_added or elements)");
+        return cm_reason(why, why_cap, "index metadata has no element count (total_elements_added or elements)");
     if ((uint64_t)total != p->x.hd.count)
-        return say(why, why_cap, "index metadata counts %lld elements added, the index file holds %llu",
+        return cm_reason(why, why_cap, "index metadata counts %lld elements added, the index file holds %llu",
                    (long long)total, (unsigned long long)p->x.hd.count);
     return 1;
 }

@@ -70,3 +70,14 @@ int cm_err_mark(cm_err *err, cm_err_kind kind, cm_hint hint, const char *arg)
     snprintf(err->hint_arg, sizeof err->hint_arg, "%s", arg ? arg : "");
     return -1;
 }
+
+int cm_reason(char *buf, size_t cap, const char *fmt, ...)
+{
+    if (buf && cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, cap, fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}

@@ -101,4 +101,9 @@ void cm_err_clear(cm_err *err);
  * needs (arg may be NULL). Returns -1. */
 int cm_err_mark(cm_err *err, cm_err_kind kind, cm_hint hint, const char *arg);
 
+/* A reason why something is not done (not an error: e.g. why a prior index
+ * cannot be reused) into buf[0..cap), either may be NULL/0. Returns 0, the
+ * "no" answer of the functions that give one. */
+int cm_reason(char *buf, size_t cap, const char *fmt, ...) CM_PRINTF(3, 4);
+
 #endif
