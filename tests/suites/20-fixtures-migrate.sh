@@ -7,7 +7,8 @@
 # Servers: Chroma 1.0.19 opens profiles 1.0 and 0.6; Chroma 1.5.9 (today's)
 # opens 1.5, 1.0 and 0.6. A profile 1.5 directory given to Chroma 1.0.19 must
 # fail as documented (docs/formats.md#migrations: it panics on the 18
-# migrations before answering anything), once, on the first store.
+# migrations before answering anything), once, on the first store. And profile 1.5
+# against what Chroma 1.5.9 writes itself (tests/node/schema-oracle.mjs).
 set -uo pipefail
 cd "${CM_ROOT:-$(dirname "$0")/../..}"
 bin=build-san/chroma-migrate
@@ -28,6 +29,16 @@ for store in ../shared/fixtures/legacy/*/; do
   for profile in 1.5 1.0 0.6; do run_check 1.5 "$profile" "$store"; done
   rm -rf "$tmp/$(basename "$store")"-*
 done
+
+# Profile 1.5 is what Chroma 1.5.9 itself writes for the same data (tests/node/schema-oracle.mjs):
+# migrations, tables, config_json_str, schema_str with a key per metadata key and type. A generated
+# store with every kind of metadata value and all three spaces, plus an empty collection.
+(cd tests/node && node make-store.mjs "$tmp/odd" --collections 3 --rows 40 --space mixed --odd --empty-collections 1 >/dev/null) || rc=1
+if $bin migrate --quiet --from "$tmp/odd" --to "$tmp/odd-1.5" --chroma-version 1.5 >"$tmp/log" 2>&1; then
+  (cd tests/node && node schema-oracle.mjs "$tmp/odd" "$tmp/odd-1.5") || rc=1
+else
+  echo "migrate odd store (1.5): 0 passed, 1 failed"; cat "$tmp/log"; rc=1
+fi
 
 # Profile 1.5 in Chroma 1.0.19: the server dies at start (Rust < 1.2.2 slices its known migrations
 # by the number applied), the directory untouched but for one acquire_write row.
