@@ -43,11 +43,13 @@ fi
 # Profile 1.5 in Chroma 1.0.19: the server dies at start (Rust < 1.2.2 slices its known migrations
 # by the number applied), the directory untouched but for one acquire_write row.
 store=$(ls -d ../shared/fixtures/legacy/*/ | head -1)
-$bin migrate --quiet --from "$store" --to "$tmp/p15" --chroma-version 1.5 >"$tmp/log" 2>&1 || { cat "$tmp/log"; rc=1; }
+$bin migrate --from "$store" --to "$tmp/p15" --chroma-version 1.5 >"$tmp/p15.out" 2>"$tmp/log" || { cat "$tmp/log"; rc=1; }
 cp "$tmp/p15/chroma.sqlite3" "$tmp/before.sqlite3"
 (cd tests/node && CM_CHROMA=1.0 timeout 120 node chroma-server.mjs "$tmp/p15" "" "$tmp/p15-1.0.log" >"$tmp/p15-1.0.out" 2>&1)
 started=$?
 p=0 f=0
+if grep -q "^note: Chroma 1.2.1 and older cannot open this directory" "$tmp/p15.out"; then p=$((p + 1))
+else f=$((f + 1)); echo "FAIL: the summary of a --chroma-version 1.5 run does not say that Chroma <= 1.2.1 cannot open it"; fi
 if grep -q "^chroma server: " "$tmp/p15-1.0.out"; then
   f=$((f + 1)); echo "FAIL: Chroma 1.0.19 started on a profile 1.5 directory"
 else p=$((p + 1)); fi
