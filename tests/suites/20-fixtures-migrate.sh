@@ -21,6 +21,11 @@ run_check() { # CHROMA PROFILE STORE
     echo "migrate $name ($profile): 0 passed, 1 failed"; cat "$tmp/log"; rc=1; return
   fi
   echo "-- $name (profile $profile, Chroma $chroma)"
+  if [ "$profile" = 1.5 ] && [ ! -e "$out.verified" ]; then # verify reads the schema's HNSW settings
+    if $bin verify --quiet --from "$store" --to "$out" >"$tmp/v.log" 2>&1; then echo "verify $name (1.5): 1 passed, 0 failed"
+    else echo "verify $name (1.5): 0 passed, 1 failed"; cat "$tmp/v.log"; rc=1; fi
+    touch "$out.verified"
+  fi
   local lenient=(); [ "$profile" = 0.6 ] && lenient=(--lenient-config-space)
   (cd tests/node && CM_CHROMA=$chroma node check-migrated.mjs --store "$OLDPWD/$store" --dir "$out" "${lenient[@]}") || rc=1
 }
