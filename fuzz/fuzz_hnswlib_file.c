@@ -50,10 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const unsigned char *v = hnswlib_vector_bytes(&x, i);
         sink += v[0] + v[4 * x.dim - 1];
         size_t bytes = (size_t)x.levels[i] * x.links_size;
-        if (x.levels[i] > (uint32_t)x.hd.maxlevel)
+        if (x.levels[i] < 0 || x.levels[i] > x.hd.maxlevel)
             abort();
         const unsigned char *u = hnswlib_upper_bytes(&x, i);
-        for (uint32_t l = 0; l < x.levels[i]; l++) {
+        for (int l = 0; l < x.levels[i]; l++) {
             const unsigned char *b = u + (size_t)l * x.links_size;
             size_t c = (size_t)(b[0] | (b[1] << 8));
             if (c > x.hd.maxM)
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (bytes)
             sink += u[bytes - 1];
     }
-    if (x.hd.count && x.levels[x.hd.entry] != (uint32_t)x.hd.maxlevel)
+    if (x.hd.count && x.levels[x.hd.entry] != x.hd.maxlevel)
         abort();
     (void)sink;
     hnswlib_file_free(&x);

@@ -1,3 +1,6 @@
+/* endpoints.c - the factories of endpoints.h: the spec's shape picks the
+ * concrete source or sink (http[s]:// a server, clickhouse[s]:// ClickHouse,
+ * else a directory), so nothing else needs to know them all. */
 #include "endpoints.h"
 
 #include <stdlib.h>
@@ -13,12 +16,7 @@ int cm_spec_is_server(const char *spec)
     return strncasecmp(spec, "http://", 7) == 0 || strncasecmp(spec, "https://", 8) == 0;
 }
 
-cm_source *cm_source_open(const char *spec, cm_err *err)
-{
-    return cm_source_open_ex(spec, NULL, err);
-}
-
-cm_source *cm_source_open_ex(const char *spec, const cm_source_opts *opts, cm_err *err)
+cm_source *cm_source_open(const char *spec, const cm_source_opts *opts, cm_err *err)
 {
     if (chroma_server_detect(spec))
         return chroma_server_open(spec, opts, err);
@@ -30,7 +28,7 @@ cm_source *cm_source_open_ex(const char *spec, const cm_source_opts *opts, cm_er
         return NULL;
     }
     if (clickhouse_detect(spec))
-        return clickhouse_open_ex(spec, opts, err);
+        return clickhouse_open(spec, opts, err);
     return legacy_dir_open(spec, err);
 }
 

@@ -17,8 +17,7 @@ int cm_spec_is_server(const char *spec);
 
 /* Opens the source named by spec: a legacy persist_directory path,
  * clickhouse[s]://..., or http[s]://... (a Chroma server). opts may be NULL. */
-cm_source *cm_source_open(const char *spec, cm_err *err);
-cm_source *cm_source_open_ex(const char *spec, const cm_source_opts *opts, cm_err *err);
+cm_source *cm_source_open(const char *spec, const cm_source_opts *opts, cm_err *err);
 
 /* Creates the sink for a target: a Chroma server for http[s]:// (server,
  * whose url is ignored: spec is used), else a persistent directory. */

@@ -616,7 +616,11 @@ static void batch_error(chroma_http *s, batch *b, const char *what, const http_r
 
 static void send_add(chroma_http *s, batch *b);
 
-static void range_ids(json_out *o, const batch *b, int only_missing)
+typedef enum frag_part { PART_ID, PART_EMB, PART_DOC, PART_META } frag_part;
+
+/* One part of every record of b (those the server lacks, with only_missing)
+ * as the items of a JSON list; an empty document or metadata is null. */
+static void put_list(json_out *o, const batch *b, int only_missing, frag_part part)
 {
     int first = 1;
     for (size_t i = 0; i < b->n; i++) {
@@ -625,7 +629,18 @@ static void range_ids(json_out *o, const batch *b, int only_missing)
         if (!first)
             jo_raw(o, ",", 1);
         first = 0;
-        jo_raw(o, b->arena.buf + b->f[i].id_off, b->f[i].id_len);
+        const frag *f = &b->f[i];
+        size_t off = 0, len = 0;
+        switch (part) {
+        case PART_ID: off = f->id_off, len = f->id_len; break;
+        case PART_EMB: off = f->emb_off, len = f->emb_len; break;
+        case PART_DOC: off = f->doc_off, len = f->doc_len; break;
+        case PART_META: off = f->meta_off, len = f->meta_len; break;
+        }
+        if (len)
+            jo_raw(o, b->arena.buf + off, len);
+        else
+            jo_raw(o, "null", 4);
     }
 }
 
@@ -645,48 +660,18 @@ static char *add_body(const batch *b, size_t *len)
         any_meta |= b->f[i].meta_len != 0;
     }
     jo_cstr(&o, "{\"ids\":[");
-    range_ids(&o, b, only_missing);
+    put_list(&o, b, only_missing, PART_ID);
     jo_cstr(&o, "],\"embeddings\":[");
-    int first = 1;
-    for (size_t i = 0; i < b->n; i++) {
-        if (only_missing && b->present[i])
-            continue;
-        if (!first)
-            jo_raw(&o, ",", 1);
-        first = 0;
-        jo_raw(&o, b->arena.buf + b->f[i].emb_off, b->f[i].emb_len);
-    }
+    put_list(&o, b, only_missing, PART_EMB);
     jo_raw(&o, "]", 1);
     if (any_doc) {
         jo_cstr(&o, ",\"documents\":[");
-        first = 1;
-        for (size_t i = 0; i < b->n; i++) {
-            if (only_missing && b->present[i])
-                continue;
-            if (!first)
-                jo_raw(&o, ",", 1);
-            first = 0;
-            if (b->f[i].doc_len)
-                jo_raw(&o, b->arena.buf + b->f[i].doc_off, b->f[i].doc_len);
-            else
-                jo_raw(&o, "null", 4);
-        }
+        put_list(&o, b, only_missing, PART_DOC);
         jo_raw(&o, "]", 1);
     }
     if (any_meta) {
         jo_cstr(&o, ",\"metadatas\":[");
-        first = 1;
-        for (size_t i = 0; i < b->n; i++) {
-            if (only_missing && b->present[i])
-                continue;
-            if (!first)
-                jo_raw(&o, ",", 1);
-            first = 0;
-            if (b->f[i].meta_len)
-                jo_raw(&o, b->arena.buf + b->f[i].meta_off, b->f[i].meta_len);
-            else
-                jo_raw(&o, "null", 4);
-        }
+        put_list(&o, b, only_missing, PART_META);
         jo_raw(&o, "]", 1);
     }
     jo_raw(&o, "}", 1);
@@ -885,7 +870,7 @@ static void submit_batch(chroma_http *s, batch *b)
     if (s->check && !s->force_upsert) {
         json_out o = {0};
         jo_cstr(&o, "{\"ids\":[");
-        range_ids(&o, b, 0);
+        put_list(&o, b, 0, PART_ID);
         jo_cstr(&o, "],\"include\":[]}");
         char *path = chroma_path_record(&s->cl.route, s->coll_id, "get");
         cm_err e = {0};

@@ -65,6 +65,8 @@ int cli_interrupted(void);
 /* JSON pieces shared by inspect and migrate reports. */
 void cli_json_collection_summary(json_out *o, const cm_coll_result *cr);
 void cli_json_problems(json_out *o, const cm_coll_result *cr);
+/* {"kind":..,"location":..,"notes":..|null}: the source, as both name it. */
+void cli_json_source(json_out *o, cm_source *src);
 /* What the sink did about a collection's vector index, in words ("built
  * (...)", "reused the legacy index (...)"), or "" when it has nothing to say;
  * the migrate summary's "index:" line and its JSON "index". */

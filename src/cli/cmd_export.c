@@ -48,7 +48,7 @@ int cmd_export(int argc, char **argv)
     cm_policy pol = a.pol; /* --collection: the selection; export applies no other policy */
     memset(&a.pol, 0, sizeof a.pol);
     cm_err err = {0};
-    cm_source *src = cm_source_open_ex(path, &a.source, &err);
+    cm_source *src = cm_source_open(path, &a.source, &err);
     cli_args_free(&a);
     if (!src) {
         cm_policy_free(&pol);

@@ -24,17 +24,9 @@ static void print_json(cm_source *src, const cm_run *run)
 {
     json_out o = {0};
     int64_t total = 0;
-    jo_cstr(&o, "{\"source\":{\"kind\":");
-    jo_str(&o, src->ops->kind, strlen(src->ops->kind));
-    jo_cstr(&o, ",\"location\":");
-    jo_str(&o, src->location, strlen(src->location));
-    const char *notes = cli_source_notes(src);
-    jo_cstr(&o, ",\"notes\":");
-    if (notes)
-        jo_str(&o, notes, strlen(notes));
-    else
-        jo_cstr(&o, "null");
-    jo_cstr(&o, "},\"collections\":[");
+    jo_cstr(&o, "{\"source\":");
+    cli_json_source(&o, src);
+    jo_cstr(&o, ",\"collections\":[");
     for (size_t i = 0; i < run->n; i++) {
         if (i)
             jo_raw(&o, ",", 1);
@@ -70,7 +62,7 @@ int cmd_inspect(int argc, char **argv)
     const char *path = a.from;
     int json = a.json, quiet = a.quiet;
     cm_err err = {0};
-    cm_source *src = cm_source_open_ex(path, &a.source, &err);
+    cm_source *src = cm_source_open(path, &a.source, &err);
     cli_args_free(&a);
     if (!src) {
         cli_error("%s", cli_err_text(&err));

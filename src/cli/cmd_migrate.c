@@ -58,17 +58,9 @@ static void report_json(const mopts *m, cm_source *src, cm_sink *sink, const cm_
     int64_t written = 0, read = 0, already = 0, in_doubt = 0;
     jo_cstr(&o, "{\"status\":");
     jo_cstr(&o, status == 0 ? "\"ok\"" : status == 2 ? "\"needs_decision\"" : "\"failed\"");
-    jo_cstr(&o, ",\"source\":{\"kind\":");
-    jo_str(&o, src->ops->kind, strlen(src->ops->kind));
-    jo_cstr(&o, ",\"location\":");
-    jo_str(&o, src->location, strlen(src->location));
-    const char *notes = cli_source_notes(src);
-    jo_cstr(&o, ",\"notes\":");
-    if (notes)
-        jo_str(&o, notes, strlen(notes));
-    else
-        jo_cstr(&o, "null");
-    jo_cstr(&o, "},\"target\":{\"kind\":");
+    jo_cstr(&o, ",\"source\":");
+    cli_json_source(&o, src);
+    jo_cstr(&o, ",\"target\":{\"kind\":");
     jo_str(&o, sink->ops->kind, strlen(sink->ops->kind));
     jo_cstr(&o, ",\"location\":");
     char shown[1200];
@@ -281,7 +273,7 @@ int cmd_migrate(int argc, char **argv)
         cli_args_free(&m);
         return EXIT_FAIL;
     }
-    cm_source *src = cm_source_open_ex(m.from, &m.source, &err);
+    cm_source *src = cm_source_open(m.from, &m.source, &err);
     if (!src) {
         cli_error("%s", cli_err_text(&err));
         cli_args_free(&m);

@@ -118,7 +118,7 @@ int cmd_verify(int argc, char **argv)
         code = EXIT_FAIL;
         goto out;
     }
-    cm_source *src = cm_source_open_ex(from, &a.source, &err);
+    cm_source *src = cm_source_open(from, &a.source, &err);
     if (!src) {
         cli_error("%s", cli_err_text(&err));
         code = EXIT_FAIL;

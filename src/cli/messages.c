@@ -1,3 +1,7 @@
+/* messages.c - the CLI's ways to speak: one-line errors prefixed
+ * "chroma-migrate: ", usage errors that name their own command and point to
+ * its --help, and the Ctrl-C flag (the first stops cleanly, the second
+ * kills). */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -23,6 +23,21 @@ static void jint(json_out *o, const char *k, int64_t v)
     jo_raw(o, ",", 1);
 }
 
+void cli_json_source(json_out *o, cm_source *src)
+{
+    jo_cstr(o, "{\"kind\":");
+    jo_str(o, src->ops->kind, strlen(src->ops->kind));
+    jo_cstr(o, ",\"location\":");
+    jo_str(o, src->location, strlen(src->location));
+    const char *notes = cli_source_notes(src);
+    jo_cstr(o, ",\"notes\":");
+    if (notes)
+        jo_str(o, notes, strlen(notes));
+    else
+        jo_cstr(o, "null");
+    jo_raw(o, "}", 1);
+}
+
 void cli_json_collection_summary(json_out *o, const cm_coll_result *cr)
 {
     const cm_stats *st = &cr->st;

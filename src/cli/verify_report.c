@@ -1,3 +1,5 @@
+/* verify_report.c - a verification printed for people (one line per
+ * collection, then the differences, by kind, with examples) or as --json. */
 #include "verify_report.h"
 
 #include <string.h>

@@ -405,7 +405,7 @@ static cm_source *open_source(wiz_run *w)
         (void)cli_source_add_headers_json(&so, w->fs.headers, &err);
     so.cacert = w->fs.cacert[0] ? w->fs.cacert : NULL;
     so.insecure = w->fs.insecure;
-    cm_source *src = cm_source_open_ex(w->from, &so, &err);
+    cm_source *src = cm_source_open(w->from, &so, &err);
     cli_source_opts_free(&so);
     if (!src)
         cli_error("%s", cli_err_text(&err));

@@ -411,7 +411,7 @@ int wiz_ask_clickhouse(wiz_clickhouse *c)
         printf("  connecting to %s ...\n", c->spec);
         fflush(stdout);
         cm_err err = {0};
-        c->src = cm_source_open_ex(c->spec, NULL, &err);
+        c->src = cm_source_open(c->spec, NULL, &err);
         if (c->src) {
             char line[200];
             ch_version_line(c->src, line, sizeof line);

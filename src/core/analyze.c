@@ -1,3 +1,6 @@
+/* analyze.c - the first pass: every record of a collection is looked at once
+ * (ids counted in a strmap, dimensions, what Chroma cannot hold), so that a
+ * run needing a decision stops before a byte is written. */
 #include "analyze.h"
 
 #include <math.h>

@@ -1,3 +1,6 @@
+/* meta_json.c - metadata between its JSON text and the typed model: reading
+ * keeps what Chroma cannot store as such (for the policies to decide), writing
+ * gives the text Chroma itself stores. */
 #include "meta_json.h"
 
 #include <stdlib.h>

@@ -1,3 +1,6 @@
+/* pipeline.c - runs a migration: the analysis pass, the blockers, then the
+ * write pass that hands each prepared record to the sink. cm_prepare_record
+ * is the one place a record's fate is decided, shared with verify. */
 #include "pipeline.h"
 
 #include <math.h>

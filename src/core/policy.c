@@ -1,3 +1,5 @@
+/* policy.c - the choices of policy.h: names of each choice for messages and
+ * reports, and the verdicts the pipeline and verify both apply. */
 #include "policy.h"
 
 #include <math.h>

@@ -1,3 +1,6 @@
+/* python_json.c - Python's json.dumps dialect on top of format/json.c's
+ * value walker: ", " and ": " separators, ASCII only with \\uXXXX escapes
+ * (surrogate pairs above U+FFFF), floats as repr() writes them. */
 #include "python_json.h"
 
 #include <math.h>

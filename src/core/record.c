@@ -1,3 +1,6 @@
+/* record.c - the record model's memory: records are reused from one to the
+ * next, so clearing frees the strings but keeps the metadata array for the
+ * next record; freeing gives everything back. */
 #include "record.h"
 
 #include <stdlib.h>

@@ -36,17 +36,12 @@ int pq_open_memory(const void *data, size_t len, const char *name, pq_file **out
 void pq_close(pq_file *f);
 
 const char *pq_path(const pq_file *f);
-int64_t pq_num_rows(const pq_file *f);
 size_t pq_num_row_groups(const pq_file *f);
 int64_t pq_row_group_num_rows(const pq_file *f, size_t rg);
-
-/* Root schema element's name (DuckDB writes "duckdb_schema"). */
-const char *pq_root_name(const pq_file *f);
 
 /* Leaf columns, in schema order. The path joins the names below the root
  * with '.', e.g. "embedding.list.element". */
 size_t pq_num_columns(const pq_file *f);
-const char *pq_column_path(const pq_file *f, size_t col);
 /* -1 when no leaf column has that path. */
 long pq_column_find(const pq_file *f, const char *path);
 pq_type pq_column_type(const pq_file *f, size_t col);

@@ -30,7 +30,6 @@ struct pq_file {
     int fd;
     const uint8_t *mem; /* pq_open_memory */
     uint64_t size;
-    char root[256];
     pq_col *cols;
     size_t ncols;
     pq_rg *rgs;

@@ -73,7 +73,6 @@ static int build_columns(pq_file *f, schema_el *els, uint32_t n, cm_err *err)
 {
     if (n == 0)
         return cm_err_set(err, "%s: the footer has an empty schema", f->path);
-    snprintf(f->root, sizeof f->root, "%s", els[0].name);
     struct frame {
         int remaining, def, rep;
         size_t path_len;
@@ -360,12 +359,9 @@ void pq_close(pq_file *f)
 }
 
 const char *pq_path(const pq_file *f) { return f->path; }
-int64_t pq_num_rows(const pq_file *f) { return f->num_rows; }
 size_t pq_num_row_groups(const pq_file *f) { return f->nrgs; }
 int64_t pq_row_group_num_rows(const pq_file *f, size_t rg) { return rg < f->nrgs ? f->rgs[rg].num_rows : 0; }
-const char *pq_root_name(const pq_file *f) { return f->root; }
 size_t pq_num_columns(const pq_file *f) { return f->ncols; }
-const char *pq_column_path(const pq_file *f, size_t col) { return f->cols[col].path; }
 pq_type pq_column_type(const pq_file *f, size_t col) { return f->cols[col].type; }
 int pq_column_max_def(const pq_file *f, size_t col) { return f->cols[col].max_def; }
 int pq_column_max_rep(const pq_file *f, size_t col) { return f->cols[col].max_rep; }

@@ -263,11 +263,6 @@ hnsw_space hnsw_space_of(const hnsw_index *h)
     return h->space;
 }
 
-float hnsw_distance(const hnsw_index *h, const float *a, const float *b)
-{
-    return h->dist(a, b, h->dim);
-}
-
 const float *hnsw_vector(const hnsw_index *h, size_t i)
 {
     return i < h->count ? hn_vec(h, (uint32_t)i) : NULL;

@@ -87,9 +87,6 @@ hnsw_index *hnsw_read_chroma_files(const char *dir, hnsw_space space, cm_err *er
  * elements' links as they are, but for the new neighbours it gives them). */
 hnsw_index *hnsw_read_chroma_files_room(const char *dir, hnsw_space space, size_t room, cm_err *err);
 
-/* Exact distance in the index's space between two float vectors (already
- * normalised for cosine). Chosen at run time among AVX-512/AVX2/SSE/portable. */
-float hnsw_distance(const hnsw_index *h, const float *a, const float *b);
 /* Stored (normalised) vector and label of internal id i; for tests/verify. */
 const float *hnsw_vector(const hnsw_index *h, size_t i);
 uint64_t hnsw_label(const hnsw_index *h, size_t i);

@@ -104,6 +104,88 @@ int hnswlib_header_check(const hnswlib_header *h, const char *what, cm_err *err)
     return 0;
 }
 
+/* ---- the level-0 records and link lists, as both layouts hold them ------- */
+
+/* The level-0 records of a graph (Chroma's data_level0.bin and the single
+ * file hold the same ones): link counts within maxM0, no flag but deleted,
+ * every link to an element. Counts the deleted ones into *ndeleted. */
+static int check_level0(const unsigned char *level0, const hnswlib_header *hd, const char *what, size_t *ndeleted,
+                        cm_err *err)
+{
+    for (size_t i = 0; i < hd->count; i++) {
+        const unsigned char *r = level0 + i * hd->rec_size;
+        size_t n = le_get16(r);
+        if (n > hd->maxM0)
+            return cm_err_set(err, "%selement %zu has %zu level-0 links, more than maxM0 %llu", what, i, n,
+                              (unsigned long long)hd->maxM0);
+        if (r[2] & ~HNSWLIB_DELETED)
+            return cm_err_set(err, "%selement %zu has unknown flags 0x%02x", what, i, r[2]);
+        if (r[2] & HNSWLIB_DELETED)
+            (*ndeleted)++;
+        for (size_t j = 0; j < n; j++) {
+            uint32_t id = le_get32(r + 4 + 4 * j);
+            if (id >= hd->count)
+                return cm_err_set(err, "%selement %zu links to %u at level 0, but there are %llu elements", what, i,
+                                  id, (unsigned long long)hd->count);
+        }
+    }
+    return 0;
+}
+
+/* The upper-level link lists (Chroma's link_lists.bin, the single file's
+ * tail): per element a u32 byte length and that many bytes of link blocks,
+ * from buf[start] to exactly buf[len]. Fills levels[i] and off[i] (where in
+ * buf element i's level-1 block is) and checks every length, level, count
+ * and link, and that the entry point is at the top level. */
+static int scan_link_lists(const unsigned char *buf, size_t start, size_t len, const hnswlib_header *hd,
+                           size_t links_size, const char *what, int *levels, size_t *off, cm_err *err)
+{
+    size_t pos = start;
+    for (size_t i = 0; i < hd->count; i++) {
+        if (len - pos < 4)
+            return cm_err_set(err, "%sthe link lists end before element %zu", what, i);
+        uint32_t bytes = le_get32(buf + pos);
+        pos += 4;
+        if (bytes % links_size != 0)
+            return cm_err_set(err, "%selement %zu has %u bytes of upper-level links, not a multiple of %zu", what, i,
+                              bytes, links_size);
+        if (bytes > len - pos)
+            return cm_err_set(err, "%selement %zu's %u bytes of upper-level links run past the end of the file", what,
+                              i, bytes);
+        size_t level = bytes / links_size;
+        if (level > (size_t)hd->maxlevel)
+            return cm_err_set(err, "%selement %zu has level %zu, above the top level %d", what, i, level,
+                              hd->maxlevel);
+        levels[i] = (int)level;
+        off[i] = pos;
+        pos += bytes;
+    }
+    if (pos != len)
+        return cm_err_set(err, "%s%zu bytes follow the last element's links", what, len - pos);
+    for (size_t i = 0; i < hd->count; i++) {
+        for (int l = 1; l <= levels[i]; l++) {
+            const unsigned char *b = buf + off[i] + (size_t)(l - 1) * links_size;
+            size_t n = le_get16(b);
+            if (n > hd->maxM)
+                return cm_err_set(err, "%selement %zu has %zu links at level %d, more than maxM %llu", what, i, n, l,
+                                  (unsigned long long)hd->maxM);
+            for (size_t j = 0; j < n; j++) {
+                uint32_t id = le_get32(b + 4 + 4 * j);
+                if (id >= hd->count)
+                    return cm_err_set(err, "%selement %zu links to %u at level %d, but there are %llu elements", what,
+                                      i, id, l, (unsigned long long)hd->count);
+                if (levels[id] < l)
+                    return cm_err_set(err, "%selement %zu links to %u at level %d, which stops at level %d", what, i,
+                                      id, l, levels[id]);
+            }
+        }
+    }
+    if (hd->count && levels[hd->entry] != hd->maxlevel)
+        return cm_err_set(err, "%sthe entry point %u has level %d, not the top level %d", what, hd->entry,
+                          levels[hd->entry], hd->maxlevel);
+    return 0;
+}
+
 /* ---- writing Chroma's files ----------------------------------------------- */
 
 static int write_one(const char *dir, const char *name, const void *p, size_t n, cm_err *err)
@@ -116,20 +198,28 @@ static int write_one(const char *dir, const char *name, const void *p, size_t n,
     return out_close(&o, err);
 }
 
-static int write_link_lists(const hnsw_index *h, const char *dir, cm_err *err)
+int hnswlib_write_link_lists(const char *dir, size_t count, const int *levels, const unsigned char *base,
+                             const size_t *off, size_t links_size, cm_err *err)
 {
     out_file o;
     if (out_open(&o, dir, "link_lists.bin", err) < 0)
         return -1;
-    for (size_t i = 0; i < h->count && !o.failed; i++) {
+    for (size_t i = 0; i < count && !o.failed; i++) {
         unsigned char len[4];
-        size_t bytes = (size_t)h->levels[i] * h->links_size;
+        size_t bytes = (size_t)levels[i] * links_size;
         le_put32(len, (uint32_t)bytes);
         out_put(&o, len, 4, err);
         if (bytes)
-            out_put(&o, h->upper + h->upper_off[i], bytes, err);
+            out_put(&o, base + off[i], bytes, err);
     }
     return out_close(&o, err);
+}
+
+int hnsw_write_header_bin(const char *dir, const hnswlib_header *hd, cm_err *err)
+{
+    unsigned char hdr[HNSW_HEADER_BIN_SIZE];
+    hnsw_header_bin_encode(hdr, hd);
+    return write_one(dir, "header.bin", hdr, sizeof hdr, err);
 }
 
 int hnsw_write_chroma_files(const hnsw_index *h, const char *dir, cm_err *err)
@@ -138,7 +228,6 @@ int hnsw_write_chroma_files(const hnsw_index *h, const char *dir, cm_err *err)
         return cm_err_set(err, "writing Chroma's HNSW files needs a little-endian host");
     if (h->linked != h->count)
         return cm_err_set(err, "internal: %zu staged HNSW elements are not built yet", h->count - h->linked);
-    unsigned char hdr[HNSW_HEADER_BIN_SIZE];
     hnswlib_header hh = {.count = h->count,
                          .rec_size = h->rec_size,
                          .off_label = h->off_label,
@@ -150,11 +239,10 @@ int hnsw_write_chroma_files(const hnsw_index *h, const char *dir, cm_err *err)
                          .maxlevel = h->maxlevel,
                          .entry = h->entry,
                          .mult = h->mult};
-    hnsw_header_bin_encode(hdr, &hh);
-    if (write_one(dir, "header.bin", hdr, sizeof hdr, err) < 0 ||
+    if (hnsw_write_header_bin(dir, &hh, err) < 0 ||
         write_one(dir, "data_level0.bin", h->data, h->count * h->rec_size, err) < 0 ||
         write_one(dir, "length.bin", h->norms, h->count * sizeof *h->norms, err) < 0 ||
-        write_link_lists(h, dir, err) < 0)
+        hnswlib_write_link_lists(dir, h->count, h->levels, h->upper, h->upper_off, h->links_size, err) < 0)
         return -1;
     return 0;
 }
@@ -230,7 +318,7 @@ static int read_header(const char *dir, hnswlib_header *hd, cm_err *err)
     return hnswlib_header_check(hd, "header.bin: ", err);
 }
 
-static int read_level0(hnsw_index *h, const char *dir, cm_err *err)
+static int read_level0(hnsw_index *h, const hnswlib_header *hd, const char *dir, cm_err *err)
 {
     in_file f;
     if (in_open(&f, dir, "data_level0.bin", err) < 0)
@@ -243,24 +331,10 @@ static int read_level0(hnsw_index *h, const char *dir, cm_err *err)
     else
         rc = in_read(&f, h->data, need, err);
     close(f.fd);
-    if (rc < 0)
+    if (rc < 0 || check_level0(h->data, hd, "data_level0.bin: ", &h->ndeleted, err) < 0)
         return -1;
-    for (size_t i = 0; i < h->count; i++) {
-        unsigned char *r = hn_rec(h, (uint32_t)i);
-        size_t n = hn_list_count(r);
-        if (n > h->maxM0)
-            return cm_err_set(err, "data_level0.bin: element %zu has %zu links, more than maxM0 %zu", i, n, h->maxM0);
-        if (r[2] & ~HN_DELETED)
-            return cm_err_set(err, "data_level0.bin: element %zu has unknown flags 0x%02x", i, r[2]);
-        if (r[2] & HN_DELETED)
-            h->ndeleted++;
-        r[3] = 0; /* unused byte; our build lock */
-        const uint32_t *ids = hn_list_ids(r);
-        for (size_t j = 0; j < n; j++)
-            if (ids[j] >= h->count)
-                return cm_err_set(err, "data_level0.bin: element %zu links to %u, but there are %zu elements", i,
-                                  ids[j], h->count);
-    }
+    for (size_t i = 0; i < h->count; i++)
+        hn_rec(h, (uint32_t)i)[3] = 0; /* unused byte; our build lock */
     return 0;
 }
 
@@ -282,7 +356,7 @@ static int read_lengths(hnsw_index *h, const char *dir, cm_err *err)
 
 /* The upper levels: the file becomes the arena (its u32 lengths stay in
  * between the blocks, unused). */
-static int read_link_lists(hnsw_index *h, const char *dir, cm_err *err)
+static int read_link_lists(hnsw_index *h, const hnswlib_header *hd, const char *dir, cm_err *err)
 {
     in_file f;
     if (in_open(&f, dir, "link_lists.bin", err) < 0)
@@ -300,48 +374,7 @@ static int read_link_lists(hnsw_index *h, const char *dir, cm_err *err)
     close(f.fd);
     if (rc < 0)
         return -1;
-    size_t pos = 0;
-    for (size_t i = 0; i < h->count; i++) {
-        if (size - pos < 4)
-            return cm_err_set(err, "link_lists.bin ends before element %zu", i);
-        uint32_t len = le_get32(h->upper + pos);
-        pos += 4;
-        if (len % h->links_size != 0)
-            return cm_err_set(err, "link_lists.bin: element %zu has %u bytes of links, not a multiple of %zu", i, len,
-                              h->links_size);
-        if (len > size - pos)
-            return cm_err_set(err, "link_lists.bin: element %zu's %u bytes of links run past the end", i, len);
-        h->levels[i] = (int)(len / h->links_size);
-        h->upper_off[i] = pos;
-        pos += len;
-    }
-    if (pos != size)
-        return cm_err_set(err, "link_lists.bin has %zu bytes after the last element", size - pos);
-    for (size_t i = 0; i < h->count; i++) {
-        if (h->levels[i] > h->maxlevel)
-            return cm_err_set(err, "link_lists.bin: element %zu has level %d, above the top level %d", i, h->levels[i],
-                              h->maxlevel);
-        for (int l = 1; l <= h->levels[i]; l++) {
-            unsigned char *ll = hn_list(h, (uint32_t)i, l);
-            size_t n = hn_list_count(ll);
-            if (n > h->maxM)
-                return cm_err_set(err, "link_lists.bin: element %zu has %zu links at level %d, more than maxM %zu", i,
-                                  n, l, h->maxM);
-            const uint32_t *ids = hn_list_ids(ll);
-            for (size_t j = 0; j < n; j++) {
-                if (ids[j] >= h->count)
-                    return cm_err_set(err, "link_lists.bin: element %zu links to %u at level %d, but there are %zu elements",
-                                      i, ids[j], l, h->count);
-                if (h->levels[ids[j]] < l)
-                    return cm_err_set(err, "link_lists.bin: element %zu links to %u at level %d, which stops at level %d",
-                                      i, ids[j], l, h->levels[ids[j]]);
-            }
-        }
-    }
-    if (h->count && h->levels[h->entry] != h->maxlevel)
-        return cm_err_set(err, "header.bin: entry point %u has level %d, not the top level %d", h->entry,
-                          h->levels[h->entry], h->maxlevel);
-    return 0;
+    return scan_link_lists(h->upper, 0, size, hd, h->links_size, "link_lists.bin: ", h->levels, h->upper_off, err);
 }
 
 hnsw_index *hnsw_read_chroma_files_room(const char *dir, hnsw_space space, size_t room, cm_err *err)
@@ -383,7 +416,7 @@ hnsw_index *hnsw_read_chroma_files_room(const char *dir, hnsw_space space, size_
         h->maxlevel = hd.maxlevel;
         h->entry = hd.entry;
     }
-    if (read_level0(h, dir, err) < 0 || read_lengths(h, dir, err) < 0 || read_link_lists(h, dir, err) < 0) {
+    if (read_level0(h, &hd, dir, err) < 0 || read_lengths(h, dir, err) < 0 || read_link_lists(h, &hd, dir, err) < 0) {
         hnsw_free(h);
         return NULL;
     }
@@ -397,74 +430,6 @@ hnsw_index *hnsw_read_chroma_files(const char *dir, hnsw_space space, cm_err *er
 }
 
 /* ---- hnswlib's single file (index_<uuid>.bin) ------------------------------ */
-
-static int single_check_level0(hnswlib_file *x, cm_err *err)
-{
-    for (size_t i = 0; i < x->hd.count; i++) {
-        const unsigned char *r = hnswlib_record(x, i);
-        size_t n = le_get16(r);
-        if (n > x->hd.maxM0)
-            return cm_err_set(err, "element %zu has %zu level-0 links, more than maxM0 %llu", i, n,
-                              (unsigned long long)x->hd.maxM0);
-        if (r[2] & ~HNSWLIB_DELETED)
-            return cm_err_set(err, "element %zu has unknown flags 0x%02x", i, r[2]);
-        if (r[2] & HNSWLIB_DELETED)
-            x->ndeleted++;
-        for (size_t j = 0; j < n; j++) {
-            uint32_t id = le_get32(r + 4 + 4 * j);
-            if (id >= x->hd.count)
-                return cm_err_set(err, "element %zu links to %u at level 0, but there are %llu elements", i, id,
-                                  (unsigned long long)x->hd.count);
-        }
-    }
-    return 0;
-}
-
-static int single_read_link_lists(hnswlib_file *x, size_t pos, cm_err *err)
-{
-    for (size_t i = 0; i < x->hd.count; i++) {
-        if (x->len - pos < 4)
-            return cm_err_set(err, "the link lists end before element %zu", i);
-        uint32_t bytes = le_get32(x->buf + pos);
-        pos += 4;
-        if (bytes % x->links_size != 0)
-            return cm_err_set(err, "element %zu has %u bytes of upper-level links, not a multiple of %zu", i, bytes,
-                              x->links_size);
-        if (bytes > x->len - pos)
-            return cm_err_set(err, "element %zu's %u bytes of upper-level links run past the end of the file", i,
-                              bytes);
-        size_t level = bytes / x->links_size;
-        if (level > (size_t)x->hd.maxlevel)
-            return cm_err_set(err, "element %zu has level %zu, above the top level %d", i, level, x->hd.maxlevel);
-        x->levels[i] = (uint32_t)level;
-        x->upper[i] = pos;
-        pos += bytes;
-    }
-    if (pos != x->len)
-        return cm_err_set(err, "%zu bytes follow the last element's links", x->len - pos);
-    for (size_t i = 0; i < x->hd.count; i++) {
-        for (uint32_t l = 1; l <= x->levels[i]; l++) {
-            const unsigned char *b = x->buf + x->upper[i] + (size_t)(l - 1) * x->links_size;
-            size_t n = le_get16(b);
-            if (n > x->hd.maxM)
-                return cm_err_set(err, "element %zu has %zu links at level %u, more than maxM %llu", i, n, l,
-                                  (unsigned long long)x->hd.maxM);
-            for (size_t j = 0; j < n; j++) {
-                uint32_t id = le_get32(b + 4 + 4 * j);
-                if (id >= x->hd.count)
-                    return cm_err_set(err, "element %zu links to %u at level %u, but there are %llu elements", i, id,
-                                      l, (unsigned long long)x->hd.count);
-                if (x->levels[id] < l)
-                    return cm_err_set(err, "element %zu links to %u at level %u, which stops at level %u", i, id, l,
-                                      x->levels[id]);
-            }
-        }
-    }
-    if (x->hd.count && x->levels[x->hd.entry] != (uint32_t)x->hd.maxlevel)
-        return cm_err_set(err, "the entry point %u has level %u, not the top level %d", x->hd.entry,
-                          x->levels[x->hd.entry], x->hd.maxlevel);
-    return 0;
-}
 
 int hnswlib_file_parse(hnswlib_file *x, const void *buf, size_t len, cm_err *err)
 {
@@ -490,7 +455,9 @@ int hnswlib_file_parse(hnswlib_file *x, const void *buf, size_t len, cm_err *err
     size_t n = (size_t)x->hd.count;
     x->levels = xmalloc((n ? n : 1) * sizeof *x->levels);
     x->upper = xmalloc((n ? n : 1) * sizeof *x->upper);
-    if (single_check_level0(x, err) < 0 || single_read_link_lists(x, HNSWLIB_FIELDS_SIZE + n * (size_t)x->hd.rec_size, err) < 0) {
+    if (check_level0(x->level0, &x->hd, "", &x->ndeleted, err) < 0 ||
+        scan_link_lists(x->buf, HNSWLIB_FIELDS_SIZE + n * (size_t)x->hd.rec_size, len, &x->hd, x->links_size, "",
+                        x->levels, x->upper, err) < 0) {
         hnswlib_file_free(x);
         return -1;
     }

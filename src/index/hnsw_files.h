@@ -45,6 +45,14 @@ void hnswlib_header_decode(const unsigned char *p, hnswlib_header *h);
  * the fields with offsetLevel0 = 0 and max_elements = count (Chroma grows it
  * on the next add), whatever h holds there. */
 void hnsw_header_bin_encode(unsigned char *p, const hnswlib_header *h);
+/* header.bin (as hnsw_header_bin_encode makes it) into dir, fsynced. */
+int hnsw_write_header_bin(const char *dir, const hnswlib_header *hd, cm_err *err);
+/* link_lists.bin into dir, fsynced: per element i a u32 byte length
+ * levels[i] * links_size, then that many bytes from base + off[i] (its
+ * level-1 block onwards). Both Chroma's own graph and a converted one are
+ * written so. */
+int hnswlib_write_link_lists(const char *dir, size_t count, const int *levels, const unsigned char *base,
+                             const size_t *off, size_t links_size, cm_err *err);
 /* Whether the fields are hnswlib's for a graph this tool can hold (M,
  * offsets, record size, counts, mult, ef_construction, entry point); each
  * message starts with `what` ("header.bin: ", or ""). */
@@ -60,7 +68,7 @@ typedef struct hnswlib_file {
     size_t links_size; /* bytes per upper-level block: 4 + 4 maxM */
     size_t ndeleted;   /* elements with the deleted flag */
     const unsigned char *level0; /* count * rec_size bytes */
-    uint32_t *levels;  /* per element: its top level */
+    int *levels;       /* per element: its top level */
     size_t *upper;     /* per element: offset in buf of its level-1 block */
 } hnswlib_file;
 

@@ -208,16 +208,9 @@ static float stored_norm(const hnswlib_file *x, size_t i)
 static int write_chroma_files(const hnswlib_file *x, const hnsw_index *staged, const uint32_t *elem_rec,
                               uint64_t first_retired, const char *dir, cm_err *err)
 {
-    unsigned char hdr[HNSW_HEADER_BIN_SIZE];
-    hnsw_header_bin_encode(hdr, &x->hd);
-
+    if (hnsw_write_header_bin(dir, &x->hd, err) < 0)
+        return -1;
     out_file o;
-    if (out_open(&o, dir, "header.bin", err) < 0)
-        return -1;
-    out_put(&o, hdr, sizeof hdr, err);
-    if (out_close(&o, err) < 0)
-        return -1;
-
     size_t n = (size_t)x->hd.count;
     unsigned char *rec = xmalloc((size_t)x->hd.rec_size);
     if (out_open(&o, dir, "data_level0.bin", err) < 0) {
@@ -251,17 +244,7 @@ static int write_chroma_files(const hnswlib_file *x, const hnsw_index *staged, c
     if (out_close(&o, err) < 0)
         return -1;
 
-    if (out_open(&o, dir, "link_lists.bin", err) < 0)
-        return -1;
-    for (size_t i = 0; i < n && !o.failed; i++) {
-        unsigned char len[4];
-        size_t bytes = (size_t)x->levels[i] * x->links_size;
-        le_put32(len, (uint32_t)bytes);
-        out_put(&o, len, 4, err);
-        if (bytes)
-            out_put(&o, hnswlib_upper_bytes(x, i), bytes, err);
-    }
-    return out_close(&o, err);
+    return hnswlib_write_link_lists(dir, n, x->levels, x->buf, x->upper, x->links_size, err);
 }
 
 /* ---- the decision -------------------------------------------------------- */

@@ -714,12 +714,7 @@ static int take_tls_opts(ch_conn *c, const cm_source_opts *opts, cm_err *err)
     return 0;
 }
 
-cm_source *clickhouse_open(const char *spec, cm_err *err)
-{
-    return clickhouse_open_ex(spec, NULL, err);
-}
-
-cm_source *clickhouse_open_ex(const char *spec, const cm_source_opts *opts, cm_err *err)
+cm_source *clickhouse_open(const char *spec, const cm_source_opts *opts, cm_err *err)
 {
     ch_src *cs = xcalloc(1, sizeof *cs);
     cs->base.ops = &clickhouse_ops;

@@ -13,12 +13,11 @@
 
 /* 1 if spec starts with clickhouse:// or clickhouses://. */
 int clickhouse_detect(const char *spec);
-/* Connects, checks the two tables have chroma's schema. */
-cm_source *clickhouse_open(const char *spec, cm_err *err);
-/* The same with a source's certificate options (cacert, insecure; only for
+/* Connects, checks the two tables have chroma's schema. opts (may be NULL):
+ * the source's certificate options (cacert, insecure; only for
  * clickhouses://). Without cacert, the CA file named by CURL_CA_BUNDLE, else
  * SSL_CERT_FILE, is trusted, as the curl program does. */
-cm_source *clickhouse_open_ex(const char *spec, const cm_source_opts *opts, cm_err *err);
+cm_source *clickhouse_open(const char *spec, const cm_source_opts *opts, cm_err *err);
 /* Parses spec into c (exposed for tests): host, port, user, password,
  * database, and `where`/`location` without the password. */
 int clickhouse_parse_spec(const char *spec, ch_conn *c, cm_err *err);

@@ -431,11 +431,6 @@ void http_client_free(http_client *c)
     free(c);
 }
 
-const char *http_client_base(const http_client *c)
-{
-    return c->base;
-}
-
 void http_client_set_budget(http_client *c, double retry_budget_s)
 {
     c->o.retry_budget_s = retry_budget_s;

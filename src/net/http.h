@@ -103,7 +103,6 @@ typedef struct http_client http_client;
 
 http_client *http_client_new(const http_opts *o, cm_err *err);
 void http_client_free(http_client *c);
-const char *http_client_base(const http_client *c);
 /* Changes the retry budget for later requests (e.g. short while probing). */
 void http_client_set_budget(http_client *c, double retry_budget_s);
 

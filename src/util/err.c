@@ -1,3 +1,6 @@
+/* err.c - setting, prefixing and marking a cm_err. Messages are built
+ * innermost first and prefixed on the way up, so the line the user reads
+ * goes from the collection down to the byte. */
 #include "err.h"
 
 #include <stdarg.h>

@@ -1,3 +1,6 @@
+/* fsutil.c - the POSIX steps of fsutil.h (what a path is, fsync of a path,
+ * recursive removal, dirname/basename/join), so the writers above them stay
+ * free of platform detail. */
 #define _XOPEN_SOURCE 700
 #include "fsutil.h"
 

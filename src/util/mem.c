@@ -1,3 +1,5 @@
+/* mem.c - the allocation wrappers of mem.h: on failure they print one line
+ * and exit, so no caller carries a NULL check that could only lead there. */
 #include "mem.h"
 
 #include <stdint.h>

@@ -1,3 +1,6 @@
+/* strmap.c - open addressing with linear probing over a power-of-two table
+ * (FNV-1a of the bytes); keys are copied into one arena, so a map of a
+ * million ids is two allocations that grow, not a million. */
 #include "strmap.h"
 
 #include <stdlib.h>

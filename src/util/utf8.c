@@ -1,3 +1,6 @@
+/* utf8.c - the strict checks of utf8.h, byte by byte as the Unicode Standard's
+ * table 3-7 (well-formed byte sequences) draws them (no overlongs, no surrogates, nothing above U+10FFFF), and the
+ * descriptions that messages show instead of the raw bytes. */
 #include "utf8.h"
 
 #include <stdio.h>

@@ -8,7 +8,8 @@ error or a note (cm_note) with a kind and a hint and the CLI words the advice
 MAX_FUNC lines unless the comment above it says why ("long because ..."). A
 fourth: the files that decide on a graph a source offers (index/prior_index.h,
 index/hnsw_reuse.*) work on the prior index object only and open no file of the
-source (no util/fsutil.h, no open/fopen/stat/opendir/access calls). Prints one
+source (no util/fsutil.h, no open/fopen/stat/opendir/access calls). A fifth: every
+file opens with a comment (what it holds and why it is shaped so). Prints one
 line per broken rule and 'layout: N passed, N failed' (one check per rule and
 file)."""
 import os, re, sys
@@ -135,6 +136,9 @@ for d, _, files in os.walk(SRC):
                 print(f"layout: src/{rel}:{line}: {name}() is {n} lines (over {MAX_FUNC}); split it, or say "
                       f"in the comment above it why it is long (\"long because ...\")")
                 ok = False
+        if not open(path, encoding="utf-8").read().startswith("/*"):
+            print(f"layout: src/{rel} does not open with a comment saying what it holds and why")
+            ok = False
         if me == "?":
             print(f"layout: src/{rel} is in no room the rules know")
             ok = False

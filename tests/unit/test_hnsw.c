@@ -473,7 +473,7 @@ static void test_files(void)
     expect_rejected(d1, "data_level0.bin", truncate_half, NULL, "data_level0.bin is");
     expect_rejected(d1, "length.bin", truncate_half, NULL, "length.bin is");
     expect_rejected(d1, "link_lists.bin", truncate_4, NULL, "link_lists.bin");
-    expect_rejected(d1, "link_lists.bin", add_trailing, NULL, "after the last element");
+    expect_rejected(d1, "link_lists.bin", add_trailing, NULL, "follow the last element");
     expect_rejected(d1, "header.bin", truncate_4, NULL, "header.bin is 96 bytes");
     uint32_t version[2] = {0, 2};
     expect_rejected(d1, "header.bin", set_u32_at, version, "persistence version 2");
