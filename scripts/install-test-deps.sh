@@ -27,3 +27,12 @@ if [ ! -f "$here/tests/node/node_modules/.package-lock.json" ] ||
   (cd "$here/tests/node" && npm install --omit=optional --no-audit --no-fund --loglevel=error)
   cp "$here/tests/node/package-lock.json" "$here/tests/node/node_modules/.installed-lock"
 fi
+# Today's Chroma (1.5.9, binding 1.3.4, JS client 3.5.0) in its own folder,
+# pinned by tests/node15/package-lock.json, with the newer C library it needs
+# unpacked beside it (scripts/install-chroma15-libc.sh says why and how).
+"$here/scripts/install-chroma15-libc.sh" "$here/tests/node15/glibc"
+if [ ! -f "$here/tests/node15/node_modules/.package-lock.json" ] ||
+   ! cmp -s "$here/tests/node15/package-lock.json" "$here/tests/node15/node_modules/.installed-lock" 2>/dev/null; then
+  (cd "$here/tests/node15" && npm install --omit=optional --no-audit --no-fund --loglevel=error)
+  cp "$here/tests/node15/package-lock.json" "$here/tests/node15/node_modules/.installed-lock"
+fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests under ASan+UBSan, fuzz smoke runs, the
 # format-level oracle tests, and the end-to-end tests through the real
-# components (DuckDB, the Chroma 1.0 server and its JS client). Each suite
+# components (DuckDB, the Chroma 1.0.19 and 1.5.9 servers and their JS clients). Each suite
 # prints "name: N passed, N failed"; this adds them up and prints the total.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +46,14 @@ done
 for s in tests/suites/*.sh; do
   [ -x "$s" ] && run_suite "$(basename "$s" .sh)" "$s"
 done
+
+# Today's Chroma (1.5.9), again for what depends on the server: the server as a target (fixtures, kills
+# and --resume, a restart), as a source, and verify against it. Suite 20 opens every profile in both
+# servers itself. What tests only our own client (TLS, proxies, stand-ins of old servers, options) ran
+# once above.
+run_suite "60-http-target@chroma-1.5.9" env CM_CHROMA=1.5 CM_HTTP_SECTIONS="1 2 3" tests/suites/60-http-target.sh
+run_suite "65-http-source@chroma-1.5.9" env CM_CHROMA=1.5 CM_HTTP_SECTIONS="1" tests/suites/65-http-source.sh
+run_suite "80-verify@chroma-1.5.9" env CM_CHROMA=1.5 CM_VERIFY_SERVER_ONLY=1 tests/suites/80-verify.sh
 
 echo
 echo "logs: $log"

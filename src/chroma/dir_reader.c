@@ -75,6 +75,7 @@ void cdr_colls_free(cdr_coll *c, size_t n)
         free(c[i].vec_seg);
         free(c[i].meta_seg);
         free(c[i].config_json);
+        free(c[i].schema_json);
         cm_meta_free(&c[i].meta);
     }
     free(c);
@@ -126,20 +127,47 @@ static int load_kv(cdr *d, const char *sql, const char *owner, cm_meta *m, cm_er
     return rc == SQLITE_DONE ? 0 : sql_fail(d, err, "reading metadata");
 }
 
-/* Effective HNSW settings, the way Chroma 1.x resolves them: the config
- * JSON's vector_index.hnsw when present, else the VECTOR segment's hnsw:*
+/* The HNSW object of a collection schema (docs/formats.md#collection-schema):
+ * "#embedding"'s vector index, else the defaults'; *space is beside it. */
+static jv *schema_hnsw(jv *schema, jv **space)
+{
+    jv *keys = jv_get(schema, "keys");
+    jv *bases[2] = {keys ? jv_get(keys, "#embedding") : NULL, jv_get(schema, "defaults")};
+    for (int k = 0; k < 2; k++) {
+        jv *fl = bases[k] ? jv_get(bases[k], "float_list") : NULL;
+        jv *idx = fl ? jv_get(fl, "vector_index") : NULL;
+        jv *conf = idx ? jv_get(idx, "config") : NULL;
+        if (conf && conf->type == JV_OBJECT) {
+            *space = jv_get(conf, "space");
+            return jv_get(conf, "hnsw");
+        }
+    }
+    return NULL;
+}
+
+/* Effective HNSW settings, the way Chroma 1.x resolves them: the schema's
+ * (1.3+, when schema_str is set: config_json_str is then ignored), else the
+ * config JSON's vector_index.hnsw, else the VECTOR segment's hnsw:*
  * metadata (the legacy fallback), else the defaults. */
 static int effective_hnsw(cdr *d, cdr_coll *c, cm_err *err)
 {
     cm_hnsw_cfg_from_meta(NULL, &c->hnsw, NULL);
-    jv *cfg = c->config_json ? json_parse(c->config_json, strlen(c->config_json), NULL) : NULL;
-    jv *vi = cfg ? jv_get(cfg, "vector_index") : NULL;
-    jv *h = vi ? jv_get(vi, "hnsw") : NULL;
+    jv *cfg = NULL, *h = NULL, *space = NULL;
+    if (c->schema_json && (cfg = json_parse(c->schema_json, strlen(c->schema_json), NULL)) &&
+        cfg->type == JV_OBJECT) {
+        h = schema_hnsw(cfg, &space);
+    } else {
+        jv_free(cfg);
+        cfg = c->config_json ? json_parse(c->config_json, strlen(c->config_json), NULL) : NULL;
+        jv *vi = cfg ? jv_get(cfg, "vector_index") : NULL;
+        h = vi ? jv_get(vi, "hnsw") : NULL;
+        space = h && h->type == JV_OBJECT ? jv_get(h, "space") : NULL;
+    }
     int from_config = 0;
+    if (space && space->type == JV_STRING)
+        cm_space_parse(space->u.str.s, &c->hnsw.space);
     if (h && h->type == JV_OBJECT) {
         jv *x;
-        if ((x = jv_get(h, "space")) && x->type == JV_STRING)
-            cm_space_parse(x->u.str.s, &c->hnsw.space);
         if ((x = jv_get(h, "ef_construction")) && x->type == JV_INT)
             c->hnsw.ef_construction = (long)x->u.i;
         if ((x = jv_get(h, "ef_search")) && x->type == JV_INT)
@@ -148,12 +176,14 @@ static int effective_hnsw(cdr *d, cdr_coll *c, cm_err *err)
             c->hnsw.M = (long)x->u.i;
         if ((x = jv_get(h, "sync_threshold")) && x->type == JV_INT)
             c->hnsw.sync_threshold = (long)x->u.i;
+        if ((x = jv_get(h, "batch_size")) && x->type == JV_INT)
+            c->hnsw.batch_size = (long)x->u.i;
         if ((x = jv_get(h, "resize_factor")) && (x->type == JV_FLOAT || x->type == JV_INT))
             c->hnsw.resize_factor = x->type == JV_FLOAT ? x->u.f : (double)x->u.i;
-        cm_hnsw_cfg def;
-        cm_hnsw_cfg_from_meta(NULL, &def, NULL);
-        from_config = memcmp(&def, &c->hnsw, sizeof def) != 0;
     }
+    cm_hnsw_cfg def;
+    cm_hnsw_cfg_from_meta(NULL, &def, NULL);
+    from_config = memcmp(&def, &c->hnsw, sizeof def) != 0;
     jv_free(cfg);
     if (from_config)
         return 0;
@@ -168,17 +198,32 @@ static int effective_hnsw(cdr *d, cdr_coll *c, cm_err *err)
     return rc;
 }
 
+/* Whether collections has schema_str (sysdb 10, Chroma 1.3+). */
+static int has_schema_str(cdr *d)
+{
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(d->db, "SELECT 1 FROM pragma_table_info('collections') WHERE name = 'schema_str'", -1, &st,
+                           NULL) == SQLITE_OK)
+        found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+#define LIST_SQL(schema)                                                                                               \
+    "SELECT c.id, c.name, c.dimension, c.config_json_str, "                                                            \
+    "(SELECT id FROM segments WHERE collection = c.id AND scope = 'VECTOR'), "                                         \
+    "(SELECT id FROM segments WHERE collection = c.id AND scope = 'METADATA'), " schema " FROM collections c "         \
+    "ORDER BY c.rowid"
+
 int cdr_list(cdr *d, cdr_coll **out, size_t *n, cm_err *err)
 {
     sqlite3_stmt *st = NULL;
     *out = NULL;
     *n = 0;
     if (sqlite3_prepare_v2(d->db,
-                           "SELECT c.id, c.name, c.dimension, c.config_json_str, "
-                           "(SELECT id FROM segments WHERE collection = c.id AND scope = 'VECTOR'), "
-                           "(SELECT id FROM segments WHERE collection = c.id AND scope = 'METADATA') "
-                           "FROM collections c ORDER BY c.rowid",
-                           -1, &st, NULL) != SQLITE_OK)
+                           has_schema_str(d) ? LIST_SQL("c.schema_str") : LIST_SQL("NULL"), -1, &st, NULL) !=
+        SQLITE_OK)
         return sql_fail(d, err, "listing collections");
     cdr_coll *res = NULL;
     size_t cnt = 0;
@@ -193,6 +238,7 @@ int cdr_list(cdr *d, cdr_coll **out, size_t *n, cm_err *err)
         c->config_json = col_text(st, 3);
         c->vec_seg = col_text(st, 4);
         c->meta_seg = col_text(st, 5);
+        c->schema_json = col_text(st, 6);
         if (!c->id || !c->name || !c->vec_seg || !c->meta_seg) {
             sqlite3_finalize(st);
             *out = res;

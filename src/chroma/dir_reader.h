@@ -18,8 +18,10 @@ typedef struct cdr_coll {
     char *vec_seg, *meta_seg;
     int has_meta;
     cm_meta meta;
-    cm_hnsw_cfg hnsw; /* effective: config_json_str, else VECTOR segment_metadata, else defaults */
+    cm_hnsw_cfg hnsw; /* effective: schema_str (1.3+), else config_json_str, else VECTOR
+                       * segment_metadata, else defaults */
     char *config_json;
+    char *schema_json; /* collections.schema_str, or NULL (before 1.3, or not set) */
 } cdr_coll;
 
 typedef struct cdr cdr;

@@ -38,6 +38,7 @@
 #include "../util/mem.h"
 #include "../util/uuid.h"
 #include "schema.h"
+#include "collection_schema.h"
 #include "dir_place.h"
 
 #define DEFAULT_DATABASE_ID "00000000-0000-0000-0000-000000000000"
@@ -68,6 +69,7 @@ typedef struct chroma_dir {
     char **keys;
     size_t nkeys;
     cm_index_outcome outcome; /* the current collection's */
+    cm_schema_keys *schema_keys; /* profile 1.5: the current collection's metadata keys */
 } chroma_dir;
 
 static int sql_fail(chroma_dir *d, cm_err *err, const char *what)
@@ -113,6 +115,21 @@ static const char migrations_ddl[] = "CREATE TABLE IF NOT EXISTS migrations (\n"
                                      "                PRIMARY KEY (dir, version)\n"
                                      "            )";
 
+/* Which migrations a profile writes (docs/formats.md#migrations): 1.5 all
+ * 18, as Chroma 1.5.x; 1.0 the 16 of Chroma 1.0-1.2, without sysdb 10 and
+ * metadb 6, on which Chroma <= 1.2.1 panics; 0.6 also stops before metadb 5
+ * (INTEGER watermarks): Python 0.5.6-0.6.x know 15 migrations, and Rust
+ * applies the 16th itself. */
+static int profile_has(cm_chroma_profile p, const cm_migration *m)
+{
+    int sysdb = strcmp(m->dir, "sysdb") == 0, metadb = strcmp(m->dir, "metadb") == 0;
+    if (p == CM_PROFILE_1_5)
+        return 1;
+    if ((sysdb && m->version >= 10) || (metadb && m->version >= 6))
+        return 0;
+    return !(p == CM_PROFILE_0_6 && metadb && m->version >= 5);
+}
+
 static int apply_migrations(chroma_dir *d, cm_err *err)
 {
     if (exec(d, migrations_ddl, err) < 0)
@@ -122,9 +139,7 @@ static int apply_migrations(chroma_dir *d, cm_err *err)
         return -1;
     for (size_t i = 0; i < cm_migrations_count; i++) {
         const cm_migration *m = &cm_migrations[i];
-        /* Profile 0.6 stops before metadb 5 (INTEGER watermarks): Python
-         * 0.5.6-0.6.x know 15 migrations, and Rust applies the 16th itself. */
-        if (d->o.profile == CM_PROFILE_0_6 && strcmp(m->dir, "metadb") == 0 && m->version >= 5)
+        if (!profile_has(d->o.profile, m))
             continue;
         if (exec(d, m->sql, err) < 0) {
             sqlite3_finalize(ins);
@@ -141,7 +156,7 @@ static int apply_migrations(chroma_dir *d, cm_err *err)
         }
     }
     sqlite3_finalize(ins);
-    const char *qc = d->o.profile == CM_PROFILE_1_0
+    const char *qc = d->o.profile != CM_PROFILE_0_6
                          ? "INSERT INTO embeddings_queue_config (id, config_json_str) VALUES (1, "
                            "'{\"automatically_purge\":true,\"_type\":\"EmbeddingsQueueConfigurationInternal\"}')"
                          : "INSERT INTO embeddings_queue_config (id, config_json_str) VALUES (1, "
@@ -164,6 +179,7 @@ static void destroy(cm_sink *s)
     if (!d)
         return;
     drop_keys(d);
+    cm_schema_keys_free(d->schema_keys);
     for (int i = 0; i < NSTMT; i++)
         sqlite3_finalize(d->st[i]);
     if (d->db)
@@ -201,7 +217,11 @@ static void do_abort(cm_sink *s)
 static void config_json(chroma_dir *d, const cm_hnsw_cfg *h, json_out *o)
 {
     char buf[512];
-    if (d->o.profile == CM_PROFILE_1_0) {
+    if (d->o.profile == CM_PROFILE_1_5) {
+        /* What 1.3+ writes for a collection it creates: the parameters live
+         * in schema_str (written at the end of the collection). */
+        jo_cstr(o, "{}");
+    } else if (d->o.profile == CM_PROFILE_1_0) {
         /* Rust's InternalCollectionConfiguration, with the real parameters
          * (num_threads and batch_size are skip_serializing in 1.0). */
         snprintf(buf, sizeof buf,
@@ -274,6 +294,8 @@ static int begin_collection(cm_sink *s, const cm_target_collection *tc, cm_err *
     d->nrec = 0;
     cm_record_clear(&d->last);
     memset(&d->outcome, 0, sizeof d->outcome);
+    cm_schema_keys_free(d->schema_keys);
+    d->schema_keys = d->o.profile == CM_PROFILE_1_5 ? cm_schema_keys_new() : NULL;
     /* Keep the legacy collection uuid when it is one (traceable, stable);
      * Chroma 1.x requires collection ids to parse as UUIDs. */
     if (tc->source_id && cm_uuid_valid(tc->source_id) && !id_used(d, tc->source_id)) {
@@ -327,8 +349,10 @@ static int begin_collection(cm_sink *s, const cm_target_collection *tc, cm_err *
             return -1;
     }
     /* hnsw:* on the VECTOR segment: Python reads its parameters only from
-     * there; Rust 1.x ignores it when config_json_str has real values. */
-    if (insert_kv(d,
+     * there; Rust 1.x ignores it when config_json_str has real values. 1.5
+     * takes them from schema_str and writes none itself. */
+    if (d->o.profile != CM_PROFILE_1_5 &&
+        insert_kv(d,
                   "INSERT INTO segment_metadata (segment_id, key, str_value, int_value, float_value, bool_value) "
                   "VALUES (?,?,?,?,?,?)",
                   d->vec_seg, tc->meta, 1, err) < 0)
@@ -375,6 +399,8 @@ static int add(cm_sink *s, const cm_record *r, cm_err *err)
     sqlite3_bind_int64(st, 4, seq);
     if (step_done(d, st, err, "inserting a record") < 0)
         return cm_err_prefix(err, "collection '%s', record '%s'", d->tc.name, r->id);
+    if (d->schema_keys && r->has_meta)
+        cm_schema_keys_add(d->schema_keys, &r->meta);
     st = d->st[ST_META];
     for (size_t i = 0; r->has_meta && i < r->meta.n; i++) {
         sqlite3_bind_int64(st, 1, rowid);
@@ -432,7 +458,7 @@ static int write_watermarks(chroma_dir *d, int64_t w, cm_err *err)
         sqlite3_bind_text(st, 1, segs[k], -1, SQLITE_STATIC);
         /* 1.x reads INTEGER (after metadb 5); Python 0.5/0.6 write an 8-byte
          * big-endian BLOB, which Rust's metadb 5 converts on first start. */
-        if (d->o.profile == CM_PROFILE_1_0)
+        if (d->o.profile != CM_PROFILE_0_6)
             sqlite3_bind_int64(st, 2, w);
         else
             sqlite3_bind_blob(st, 2, blob, 8, SQLITE_STATIC);
@@ -529,10 +555,30 @@ static int reuse_prior(chroma_dir *d, uint32_t *total_labels, cm_err *err)
     return 1;
 }
 
+/* Profile 1.5: the collection's schema, with every metadata key its records
+ * carry (what Chroma 1.5.9 holds once it has applied them). */
+static int write_schema(chroma_dir *d, cm_err *err)
+{
+    json_out js = {0};
+    cm_schema_json(&js, &d->tc.hnsw, d->schema_keys);
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(d, "UPDATE collections SET schema_str = ? WHERE id = ?", &st, err);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, js.buf, (int)js.len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, d->coll_id, -1, SQLITE_STATIC);
+        rc = step_done(d, st, err, "writing the collection schema");
+        sqlite3_finalize(st);
+    }
+    jo_free(&js);
+    return rc;
+}
+
 static int end_collection(cm_sink *s, cm_build_progress progress, void *ctx, cm_err *err)
 {
     chroma_dir *d = (chroma_dir *)s;
     int rc = 0;
+    if (d->schema_keys && (rc = write_schema(d, err)) < 0)
+        goto out;
     if (d->nrec == 0) {
         /* Like a collection Chroma created and never wrote to: dimension NULL,
          * no vector folder, no watermarks. */

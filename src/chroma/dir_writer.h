@@ -8,6 +8,8 @@ typedef enum cm_chroma_profile {
     CM_PROFILE_1_0, /* Chroma 1.x: 16 migrations, INTEGER watermarks, Rust config JSON */
     CM_PROFILE_0_6, /* Python 0.5.6-0.6.x and Rust 1.x: 15 migrations, BLOB watermarks,
                        Python config JSON + hnsw:* segment metadata */
+    CM_PROFILE_1_5, /* Chroma 1.5.x (opens in >= 1.2.2): 18 migrations, INTEGER watermarks,
+                       config_json_str '{}' and the collection schema in schema_str */
 } cm_chroma_profile;
 
 typedef struct chroma_dir_opts {

@@ -252,6 +252,9 @@ static void report_text(const mopts *m, cm_source *src, const cm_run *run)
         fprintf(f, "result: %s\n", cli_target_format(m->to, &m->target));
     else
         fprintf(f, "result: %s (%s)\n", m->to, cli_target_format(m->to, &m->target));
+    if (!cli_target_is_server(m->to) && m->target.dir.profile == CM_PROFILE_1_5)
+        fprintf(f, "note: Chroma 1.2.1 and older cannot open this directory (they stop at start on its 18 "
+                   "migrations); Chroma 1.0.x users: --chroma-version 1.0\n");
     cli_how_to_open(f, m->to, &m->target.http.headers, m->target.http.tenant, m->target.http.database);
 }
 

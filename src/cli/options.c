@@ -20,8 +20,8 @@
 #define BARE (CLI_INSPECT | CLI_EXPORT) /* they read only a source: its options need no --from- */
 
 static const cli_choice profile_choices[] = {
-    {"1.0", CM_PROFILE_1_0, 0}, {"1", CM_PROFILE_1_0, 1}, {"0.6", CM_PROFILE_0_6, 0}, {"0.5", CM_PROFILE_0_6, 0},
-    {NULL, 0, 0}};
+    {"1.0", CM_PROFILE_1_0, 0}, {"1", CM_PROFILE_1_0, 1}, {"1.5", CM_PROFILE_1_5, 0},
+    {"0.6", CM_PROFILE_0_6, 0}, {"0.5", CM_PROFILE_0_6, 0}, {NULL, 0, 0}};
 static const cli_choice index_choices[] = {
     {"auto", CM_INDEX_AUTO, 0}, {"reuse", CM_INDEX_REUSE, 0}, {"rebuild", CM_INDEX_REBUILD, 0}, {NULL, 0, 0}};
 static const cli_choice existing_choices[] = {{"error", 0, 0}, {"append", 1, 0}, {NULL, 0, 0}};
@@ -66,7 +66,8 @@ static const cli_option table[] = {
 
     {OPT_CHROMA_VERSION, "--chroma-version", NULL, 0, ARG_ENUM, MV, NOT_FOR_VERIFY, MARK_DIR, 0, 0, NULL,
      profile_choices, G_DIR, "V",
-     "1.0 (default: Chroma 1.x) or 0.6 / 0.5 (Python chromadb 0.5.6-0.6.x; Chroma 1.x opens it too)"},
+     "1.0 (default: Chroma 1.x), 1.5 (Chroma 1.5: collection schema, native array metadata; Chroma <= 1.2.1 "
+     "cannot open it) or 0.6 / 0.5 (Python chromadb 0.5.6-0.6.x; Chroma 1.x opens it too)"},
     {OPT_THREADS, "--threads", NULL, 0, ARG_INT, MV, NOT_FOR_VERIFY, MARK_DIR, 1, 1024, NULL, NULL, G_DIR, "N",
      "HNSW build threads (default: all cores)"},
     {OPT_INDEX, "--index", NULL, 0, ARG_ENUM, CLI_MIGRATE, 0, 0, 0, 0, NULL, index_choices, G_DIR, NULL,

@@ -72,8 +72,11 @@ const char *cli_target_format(const char *to, const cli_target_opts *t)
 {
     if (cli_target_is_server(to))
         return server_desc[0] ? server_desc : "Chroma server";
-    return t->dir.profile == CM_PROFILE_1_0 ? "Chroma persistent directory, format 1.x"
-                                            : "Chroma persistent directory, format 0.5/0.6";
+    switch (t->dir.profile) {
+    case CM_PROFILE_1_5: return "Chroma persistent directory, format 1.5";
+    case CM_PROFILE_0_6: return "Chroma persistent directory, format 0.5/0.6";
+    default: return "Chroma persistent directory, format 1.x";
+    }
 }
 
 void cli_target_opts_free(cli_target_opts *t)

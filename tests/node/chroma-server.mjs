@@ -10,7 +10,7 @@ if (!dir || (port && !/^\d+$/.test(port))) {
   process.exit(2);
 }
 const srv = await startChroma(dir, { port: port ? Number(port) : undefined, logFile });
-console.log(`chroma server: ${srv.url} (pid ${srv.pid}, dir ${path.resolve(dir)}, log ${srv.logFile}); Ctrl-C stops it`);
+console.log(`chroma server: ${srv.url} (${srv.label}, pid ${srv.pid}, dir ${path.resolve(dir)}, log ${srv.logFile}); Ctrl-C stops it`);
 const stop = async () => { await srv.stop(); process.exit(0); };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -16,12 +16,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ChromaClient } from 'chromadb';
+import { chromaClient } from './lib/chroma-client.mjs';
 import { readLegacyStore } from './lib/legacy-oracle.mjs';
 import { computeExpected } from './lib/expected.mjs';
 import { startChroma } from './lib/chroma-server.mjs';
 import { takePolicyArg, defaultPolicies, POLICY_USAGE } from './lib/policy-args.mjs';
 import { Rng } from './lib/rng.mjs';
+const { ChromaClient } = await chromaClient(); // the client paired with $CM_CHROMA's server
 
 const USAGE = 'usage: node tests/node/compare-neighbours.mjs --store STORE_DIR --a DIR_A --b DIR_B [--queries N] '
   + `[--k K] [--tolerance T] ${POLICY_USAGE}`;

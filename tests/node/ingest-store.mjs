@@ -5,8 +5,9 @@
 // in batches (default 1000), as a user without chroma-migrate would. Prints
 // one JSON line: {"records", "seconds"} where seconds covers the adds plus the
 // first query of each collection (which makes Chroma 1.x apply its log).
-import { ChromaClient } from 'chromadb';
+import { chromaClient } from './lib/chroma-client.mjs';
 import { readLegacyStore } from './lib/legacy-oracle.mjs';
+const { ChromaClient } = await chromaClient(); // the client paired with $CM_CHROMA's server
 
 const args = process.argv.slice(2);
 const [store, url] = args;

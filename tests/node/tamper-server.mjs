@@ -13,8 +13,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ChromaClient } from 'chromadb';
+import { chromaClient } from './lib/chroma-client.mjs';
 import { startChroma } from './lib/chroma-server.mjs';
+const { ChromaClient } = await chromaClient(); // the client paired with $CM_CHROMA's server
 
 const [bin, store] = process.argv.slice(2);
 if (!bin || !store) {

@@ -42,6 +42,12 @@ bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 check() { # description, shell condition (evaluated here)
   if eval "$2"; then ok "$1"; else bad "$1"; fi
 }
+# CM_HTTP_SECTIONS="1" runs only those sections; each other one is reported as skipped, never as passed
+# (the Chroma 1.5.9 pass of tests/run-all.sh runs the sections whose outcome depends on the server)
+want() {
+  [ -z "${CM_HTTP_SECTIONS:-}" ] || [[ " $CM_HTTP_SECTIONS " == *" $1 "* ]] && return 0
+  echo "skipped (not counted as passed): section $1"; return 1
+}
 show() { sed 's/^/     | /' "$1" | tail -n "${2:-15}"; }
 one_line_error() { [ "$(grep -c . "$1")" -eq 1 ] && grep -q '^chroma-migrate: ' "$1"; }
 
@@ -91,7 +97,8 @@ json_field() { # FILE PYTHON-EXPR (d is the parsed JSON)
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null
 }
 
-# ================================================================ 1. the real Chroma 1.0 server
+# ================================================================ 1. the real Chroma server (1.0.19, or $CM_CHROMA)
+if want 1; then
 
 start_chroma src "$tmp/srv-src" || { echo "http-source: 0 passed, 1 failed"; exit 1; }
 src=$CHROMA_URL
@@ -175,7 +182,10 @@ check "a collection configured as ip (M 24) on the server keeps ip and M 24" \
    "$bin" inspect "$src" --database cfg | grep -q "metadata: {\"hnsw:space\":\"ip\",\"hnsw:M\":24}"'
 
 echo "     ($SECONDS s)"
+fi # section 1
+
 # ================================================================ 2. chromadb 0.3.29 (stand-in)
+if want 2; then
 
 start_standin rig --version 0.3.29 --rig
 curl -s -X POST -d '{"limit": 3, "offset": 0, "include": []}' "$SURL/api/v1/collections/b61e5289-2f8d-4d17-9168-6492775cbec6/get" >"$tmp/p0"
@@ -303,7 +313,10 @@ check_migrated "0.3.29 repr ids + NaN row, the rest" --store "$rs" --dir "$tmp/d
 kill "$SPID" 2>/dev/null
 
 echo "     ($SECONDS s)"
+fi # section 2
+
 # ================================================================ 3. v1 (0.4.24) and v2 on Python (0.5.23)
+if want 3; then
 
 tok=v1-src-token-5150
 start_standin v04 --version 0.4.24 --store "$td" --nan collection_3:nan-1 --token "$tok"
@@ -346,7 +359,10 @@ check_migrated "0.5.23, 110 collections" --store "$many" --dir "$tmp/dir-v05" --
 kill "$SPID" 2>/dev/null
 
 echo "     ($SECONDS s)"
+fi # section 3
+
 # ================================================================ 4. options
+if want 4; then
 
 "$bin" migrate --quiet --from "$src" --from-header 'Bearer s3cr3t-no-colon' --to "$tmp/o1" >"$tmp/o1.out" 2>&1
 rc=$?
@@ -363,8 +379,10 @@ check "an unreachable server: one line, within 15 s" \
   'one_line_error "$tmp/o4.out" && grep -q "cannot reach a Chroma server" "$tmp/o4.out" && [ $((SECONDS - start)) -le 15 ]'
 "$bin" migrate --help >"$tmp/help.out" 2>&1
 check "migrate --help lists the source options" 'grep -q -- "--from-header" "$tmp/help.out" && grep -q -- "--from-database" "$tmp/help.out"'
+fi # section 4
 
-# ---------------------------------------------------------------- text Chroma cannot hold, from a server
+# ================================================================ 5. text Chroma cannot hold, from a server
+if want 5; then
 # A server's JSON answer can carry a lone surrogate ("\udcff") in a metadata value or key: the same rules
 # as for any source (inspect names it, the default stops, stringify keeps the escape, nothing invalid is
 # written), checked for API v2 (the 0.5.23 stand-in) against a DuckDB-written store of the same records.
@@ -399,6 +417,7 @@ for pol in drop stringify; do
   fi
 done
 kill "$SPID" 2>/dev/null
+fi # section 5
 
 echo "http-source: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,7 +1,15 @@
-// chroma-server.mjs - run the real Chroma 1.0 server (npm chromadb-js-bindings-linux-x64-gnu) on a directory.
+// chroma-server.mjs - run a real Chroma server (npm chromadb-js-bindings-linux-x64-gnu) on a directory.
 //
-//   const srv = await startChroma(dir, {port, logFile, timeoutMs});
-//   srv.url, srv.port, srv.pid; await srv.stop() (SIGTERM, waits for exit); await srv.kill() (SIGKILL)
+//   const srv = await startChroma(dir, {port, logFile, timeoutMs, chroma});
+//   srv.url, srv.port, srv.pid, srv.chroma ('1.0' | '1.5'), srv.label ('Chroma 1.0.19' | 'Chroma 1.5.9');
+//   await srv.stop() (SIGTERM, waits for exit); await srv.kill() (SIGKILL)
+//
+// Two servers (`chroma`, default $CM_CHROMA, else '1.0'):
+//   '1.0'  Chroma 1.0.19: binding 1.0.5 in tests/node (built from Chroma's 1.0.19 release commit; every
+//          release's /api/v2/version says "1.0.0", so the label comes from here, not from the server);
+//   '1.5'  Chroma 1.5.9: binding 1.3.4 in tests/node15 (its own package.json, so npm never replaces
+//          1.0.5). It needs glibc 2.39: node is started through the loader of Debian 13's libc6,
+//          unpacked into tests/node15/glibc by scripts/install-chroma15-libc.sh, for that process only.
 //
 // The bindings' cli() blocks, so it runs in a child node process (this file's CLI mode, see below),
 // bound to 127.0.0.1 only. Without a port a free one is picked (and retried if it was taken meanwhile).
@@ -17,6 +25,32 @@ import { fileURLToPath } from 'node:url';
 
 const SELF = fileURLToPath(import.meta.url);
 const BINDING = 'chromadb-js-bindings-linux-x64-gnu/chromadb-js-bindings.linux-x64-gnu.node';
+const NODE_DIR = path.resolve(path.dirname(SELF), '..');
+export const RIGS = {
+  '1.0': { label: 'Chroma 1.0.19', dir: NODE_DIR },
+  // spinsOnStop: this binding catches SIGTERM/SIGINT, logs "Received SIGTERM, shutting down service",
+  // shuts the service down, then loops in its signal handler re-raising the (blocked) signal at
+  // 100% CPU and never exits (seen here, with the handler on the stack in gdb). stop() waits for
+  // that shutdown (the log line, then no heartbeat) and only then kills the process.
+  '1.5': { label: 'Chroma 1.5.9', dir: path.resolve(NODE_DIR, '../node15'), glibc: path.resolve(NODE_DIR, '../node15/glibc'),
+           spinsOnStop: true },
+};
+
+export function rigOf(chroma = process.env.CM_CHROMA || '1.0') {
+  const rig = RIGS[chroma];
+  if (!rig) throw new Error(`unknown Chroma server '${chroma}' (known: ${Object.keys(RIGS).join(', ')})`);
+  return { chroma, ...rig };
+}
+
+// The command that runs this file's child mode for a rig: node itself, or node through the newer
+// C library's loader.
+function childCommand(rig, args) {
+  if (!rig.glibc) return [process.execPath, args];
+  const lib = path.join(rig.glibc, 'usr/lib/x86_64-linux-gnu');
+  const loader = path.join(lib, 'ld-linux-x86-64.so.2');
+  if (!fs.existsSync(loader)) throw new Error(`${rig.label} needs ${loader}: run scripts/install-test-deps.sh`);
+  return [loader, ['--library-path', `${lib}:/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu`, process.execPath, ...args]];
+}
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -59,6 +93,19 @@ async function heartbeat(url) {
   }
 }
 
+// Whether the server logged its shutdown (after byte `from` of its log) and stopped answering,
+// within ms.
+async function shutDown(url, logFile, from, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    let logged = false;
+    try { logged = /shutting down service/.test(fs.readFileSync(logFile).subarray(from).toString('utf8')); } catch { /* none yet */ }
+    if (logged && !(await heartbeat(url))) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
 function portIsFree(port) {
   return new Promise((resolve) => {
     const s = net.createServer();
@@ -67,7 +114,7 @@ function portIsFree(port) {
   });
 }
 
-async function startOnce(dir, port, logFile, timeoutMs) {
+async function startOnce(dir, port, logFile, timeoutMs, rig) {
   // the heartbeat cannot tell our server from another one on the same port: make sure it is free
   if (!(await portIsFree(port))) {
     const err = new Error(`chroma server on ${dir}: port ${port} is already in use on 127.0.0.1`);
@@ -76,7 +123,8 @@ async function startOnce(dir, port, logFile, timeoutMs) {
   }
   const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
   const fd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [SELF, '--child', dir, String(port)], {
+  const [cmd, args] = childCommand(rig, [SELF, '--child', dir, String(port), rig.chroma]);
+  const child = spawn(cmd, args, {
     stdio: ['ignore', fd, fd],
     env: { ...process.env, ANONYMIZED_TELEMETRY: 'False', NO_COLOR: '1' },
     detached: false,
@@ -94,13 +142,21 @@ async function startOnce(dir, port, logFile, timeoutMs) {
     if (await heartbeat(url)) {
       const wait = async (sig) => {
         if (!exited) { try { child.kill(sig); } catch { /* gone */ } }
+        if (sig !== 'SIGKILL' && rig.spinsOnStop && !exited) {
+          // exited.shutdown: the server shut down on the signal and was then killed (see RIGS)
+          const shut = await shutDown(url, logFile, logStart, 15000);
+          if (!exited) { try { child.kill('SIGKILL'); } catch { /* gone */ } }
+          await exitPromise;
+          if (shut) exited = { ...exited, shutdown: sig };
+          return exited;
+        }
         const t = setTimeout(() => { if (!exited) { try { child.kill('SIGKILL'); } catch { /* gone */ } } }, 15000);
         await exitPromise;
         clearTimeout(t);
         return exited;
       };
       return {
-        url, port, pid: child.pid, logFile, dir,
+        url, port, pid: child.pid, logFile, dir, chroma: rig.chroma, label: rig.label,
         stop: () => wait('SIGTERM'),
         kill: () => wait('SIGKILL'),
         exited: () => exited,
@@ -112,20 +168,21 @@ async function startOnce(dir, port, logFile, timeoutMs) {
   if (!exited) { child.kill('SIGKILL'); await exitPromise; }
   const why = early ? `exited before answering (code ${early.code}, signal ${early.signal})` : `no heartbeat within ${timeoutMs} ms`;
   const excerpt = logExcerpt(logFile, logStart);
-  const err = new Error(`chroma server on ${dir} port ${port}: ${why}\n--- log (${logFile}) ---\n${excerpt}`);
+  const err = new Error(`${rig.label} server on ${dir} port ${port}: ${why}\n--- log (${logFile}) ---\n${excerpt}`);
   err.portClash = /Address already in use/i.test(excerpt);
   throw err;
 }
 
 export async function startChroma(dir, opts = {}) {
   const timeoutMs = opts.timeoutMs ?? 60000;
+  const rig = rigOf(opts.chroma);
   fs.mkdirSync(dir, { recursive: true });
   const logFile = opts.logFile ?? path.join(os.tmpdir(), `chroma-server-${process.pid}-${Date.now()}.log`);
   let lastErr;
   for (let attempt = 0; attempt < (opts.port ? 1 : 3); attempt++) {
     const port = opts.port ?? (await freePort());
     try {
-      return await startOnce(path.resolve(dir), port, logFile, timeoutMs);
+      return await startOnce(path.resolve(dir), port, logFile, timeoutMs, rig);
     } catch (e) {
       lastErr = e;
       if (!e.portClash) break; // retry only when another process took the free port meanwhile
@@ -140,13 +197,16 @@ export async function startChroma(dir, opts = {}) {
 if (process.argv[1] === SELF && process.argv[2] === '--child') {
   const { Worker } = await import('node:worker_threads');
   const ppid = process.ppid;
-  const w = new Worker(new URL(import.meta.url), { argv: ['--worker', process.argv[3], process.argv[4]] });
+  const w = new Worker(new URL(import.meta.url), { argv: ['--worker', process.argv[3], process.argv[4], process.argv[5]] });
   w.on('error', (e) => { console.error(`chroma-server child: ${e.stack || e}`); process.kill(process.pid, 'SIGKILL'); });
-  w.on('exit', (code) => process.kill(process.pid, code ? 'SIGKILL' : 'SIGTERM'));
+  // Chroma 1.0.19 leaves SIGTERM to node, which dies of it; Chroma 1.5.9 catches it, shuts down
+  // and returns from cli(), and its handler stays installed, so a SIGTERM we sent ourselves would be
+  // swallowed: a clean return exits 0 instead.
+  w.on('exit', (code) => (code ? process.kill(process.pid, 'SIGKILL') : process.exit(0)));
   // process.exit() would wait for the worker, which is stuck in native code: kill ourselves instead
   setInterval(() => { if (process.ppid !== ppid) process.kill(process.pid, 'SIGKILL'); }, 500);
 } else if (process.argv[1] === SELF && process.argv[2] === '--worker') {
-  const require = createRequire(import.meta.url);
+  const require = createRequire(path.join(rigOf(process.argv[5]).dir, 'package.json'));
   const b = require(BINDING);
   b.cli(['chroma', 'run', '--path', process.argv[3], '--port', process.argv[4], '--host', '127.0.0.1']);
 }
