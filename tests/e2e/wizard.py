@@ -67,11 +67,15 @@ class Session:
         tmux("send-keys", "-t", "w", "-l", s)
 
     def exit_code(self, timeout=120):
+        """The program's exit code; "signal" when a signal ended it (the pane's shell then
+        dies with it and never writes the file); None on timeout."""
         end = time.time() + timeout
         p = os.path.join(self.cwd, "exit_code")
         while time.time() < end:
             if os.path.exists(p) and open(p).read().strip():
                 return int(open(p).read().strip())
+            if tmux("has-session", "-t", "w").returncode != 0:
+                return "signal"
             time.sleep(0.2)
         return None
 
@@ -476,7 +480,9 @@ if CH_PORT and SRC_URL and DST_URL:
     check(s.wait_for("connected: Chroma 1.0", 20) and "(API v2)" in s.screen(),
           "http://HOST:PORT/ at the host question: connected to that server (API v2)", s.screen()[-1500:])
     s.keys("C-c")
-    s.exit_code()
+    code = s.exit_code(20)
+    check(code in (130, "signal"), "Ctrl-C right after the connection ends the wizard at once",
+          f"exit {code}; screen:\n{s.screen()[-1500:]}")
     s.close()
     shutil.rmtree(d, ignore_errors=True)
 
