@@ -59,7 +59,7 @@ typedef struct u128 {
     uint64_t hi, lo;
 } u128;
 
-/* A uuid as two 64-bit halves (the key of uuid_map). */
+/* A uuid as two 64-bit halves (a key of key_map). */
 static u128 u128_of(const cm_uuid *u)
 {
     u128 out = {0, 0};
@@ -89,19 +89,20 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* ---- two open-addressing maps: uuid -> record, label -> element ---------- */
+/* ---- one open-addressing map, 128-bit keys: uuid -> record, label -> element */
 
-typedef struct uuid_map {
+typedef struct key_map {
     u128 *keys;
     uint32_t *vals; /* NONE: empty */
     size_t mask;
-} uuid_map;
+} key_map;
 
-typedef struct label_map {
-    uint64_t *keys;
-    uint32_t *vals;
-    size_t mask;
-} label_map;
+/* A label as a key of the same map as the uuids (its own map, never mixed). */
+static u128 label_key(uint64_t label)
+{
+    u128 k = {0, label};
+    return k;
+}
 
 static size_t table_size(size_t n)
 {
@@ -111,7 +112,7 @@ static size_t table_size(size_t n)
     return cap;
 }
 
-static void uuid_map_init(uuid_map *m, size_t n)
+static void key_map_init(key_map *m, size_t n)
 {
     size_t cap = table_size(n);
     m->keys = xmalloc(cap * sizeof *m->keys);
@@ -121,7 +122,7 @@ static void uuid_map_init(uuid_map *m, size_t n)
 }
 
 /* Inserts k -> v unless present; returns the value now stored for k. */
-static uint32_t uuid_map_put(uuid_map *m, u128 k, uint32_t v)
+static uint32_t key_map_put(key_map *m, u128 k, uint32_t v)
 {
     size_t i = (size_t)mix64(k.hi ^ mix64(k.lo)) & m->mask;
     while (m->vals[i] != NONE) {
@@ -134,44 +135,11 @@ static uint32_t uuid_map_put(uuid_map *m, u128 k, uint32_t v)
     return v;
 }
 
-static uint32_t uuid_map_get(const uuid_map *m, u128 k)
+static uint32_t key_map_get(const key_map *m, u128 k)
 {
     size_t i = (size_t)mix64(k.hi ^ mix64(k.lo)) & m->mask;
     while (m->vals[i] != NONE) {
         if (m->keys[i].hi == k.hi && m->keys[i].lo == k.lo)
-            return m->vals[i];
-        i = (i + 1) & m->mask;
-    }
-    return NONE;
-}
-
-static void label_map_init(label_map *m, size_t n)
-{
-    size_t cap = table_size(n);
-    m->keys = xmalloc(cap * sizeof *m->keys);
-    m->vals = xmalloc(cap * sizeof *m->vals);
-    memset(m->vals, 0xFF, cap * sizeof *m->vals);
-    m->mask = cap - 1;
-}
-
-static uint32_t label_map_put(label_map *m, uint64_t k, uint32_t v)
-{
-    size_t i = (size_t)mix64(k) & m->mask;
-    while (m->vals[i] != NONE) {
-        if (m->keys[i] == k)
-            return m->vals[i];
-        i = (i + 1) & m->mask;
-    }
-    m->keys[i] = k;
-    m->vals[i] = v;
-    return v;
-}
-
-static uint32_t label_map_get(const label_map *m, uint64_t k)
-{
-    size_t i = (size_t)mix64(k) & m->mask;
-    while (m->vals[i] != NONE) {
-        if (m->keys[i] == k)
             return m->vals[i];
         i = (i + 1) & m->mask;
     }
@@ -245,8 +213,8 @@ typedef struct job {
     size_t dim;
     const hnswlib_file *x; /* the prior graph (the prior index's, until released) */
     cm_prior_labels lab;
-    uuid_map recs;
-    label_map labels;
+    key_map recs;   /* record uuid -> record */
+    key_map labels; /* label -> element */
     uint32_t *rec_elem_a, *rec_elem_b; /* per record: element per the forward / reverse map */
     uint32_t *elem_rec;                /* per element: owning record */
     uint32_t *elem_seen;               /* per element: forward-map entries naming it */
@@ -281,14 +249,14 @@ static void scan_map(job *j, const cm_prior_pair *map, size_t n, int fwd, uint32
 {
     memset(c, 0, sizeof *c);
     for (size_t k = 0; k < n; k++) {
-        uint32_t e = label_map_get(&j->labels, map[k].label);
+        uint32_t e = key_map_get(&j->labels, label_key(map[k].label));
         if (e == NONE) {
             c->foreign++;
             continue;
         }
         if (fwd && j->elem_seen[e]++ > 0)
             c->dup++;
-        uint32_t r = uuid_map_get(&j->recs, u128_of(&map[k].key));
+        uint32_t r = key_map_get(&j->recs, u128_of(&map[k].key));
         if (r == NONE) {
             c->extra++;
             continue;
@@ -325,20 +293,20 @@ static int check_graph(job *j)
 /* The records' uuids and the index's labels, each looked up by value. */
 static int index_keys(job *j)
 {
-    uuid_map_init(&j->recs, j->n);
+    key_map_init(&j->recs, j->n);
     for (size_t i = 0; i < j->n; i++) {
         u128 u;
         const char *k = j->in->keys[i];
         if (!k || parse_uuid(k, strlen(k), &u) < 0)
             return cm_reason(j->why, j->why_cap, "record %zu's legacy uuid '%.40s' is not a uuid", i + 1, k ? k : "");
-        if (uuid_map_put(&j->recs, u, (uint32_t)i) != (uint32_t)i)
+        if (key_map_put(&j->recs, u, (uint32_t)i) != (uint32_t)i)
             return cm_reason(j->why, j->why_cap, "two records share the legacy uuid %.40s", k);
     }
     size_t m = (size_t)j->x->hd.count;
-    label_map_init(&j->labels, m);
+    key_map_init(&j->labels, m);
     for (size_t i = 0; i < m; i++) {
         uint64_t l = hnswlib_label(j->x, i);
-        if (label_map_put(&j->labels, l, (uint32_t)i) != (uint32_t)i)
+        if (key_map_put(&j->labels, label_key(l), (uint32_t)i) != (uint32_t)i)
             return cm_reason(j->why, j->why_cap, "label %llu appears twice in the index", (unsigned long long)l);
     }
     return 1;
