@@ -3,7 +3,9 @@
  * The pipeline hands a sink one collection at a time, records already made
  * valid by the policies. A sink must make its result appear complete or not
  * at all: finish() publishes, abort() leaves nothing that looks finished.
- * Implementations: sink/chroma_dir.c (persistent directory, written directly). */
+ * Implementations: src/chroma/dir_writer.c (a persistent directory, written
+ * directly) and src/chroma/rest_sink.c (a server); src/endpoints.c opens the
+ * one a spec names. */
 #ifndef CM_CORE_SINK_H
 #define CM_CORE_SINK_H
 
